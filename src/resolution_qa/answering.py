@@ -1,0 +1,297 @@
+"""From candidate passages to an answer: follow-ups, sentence choice and abstention.
+
+Pure functions over numbers and strings; the engine gathers the inputs.
+
+Signals, for each sentence of the candidate passages:
+- ``dense``: cosine between the sentence and the question (with its conversation context);
+- ``lexical``: idf-weighted share of the question's words that the sentence contains;
+- ``kind``: whether the sentence holds what the question asks for (a date for "when",
+  a number for "how many"/"how much");
+- ``passage``: the fused (BM25 + dense) rank score of the passage it sits in.
+
+Whether to answer at all is a logistic model over five signals of the best answer,
+fitted by ``python -m resolution_qa calibrate`` on our own labelled questions
+(``eval/calibration.jsonl``) and stored in ``calibration.json`` beside this file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from .tokens import tokenize, words
+
+FOLLOW_UP_WORDS = frozenset(
+    "it its it's he him his she her they them their theirs this that these those there "
+    "former latter same".split()
+)
+FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "then ", "so ", "but ")
+
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December|"
+    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+)
+_DATE = re.compile(rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b")
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|thousand|million|"
+    "billion|dozen|dozens|hundreds|thousands|millions|billions"
+)
+_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+_MONEY = re.compile(
+    r"[$€£¥]|\b(?:USD|EUR|CHF|dollars?|euros?|francs?|pounds?|yuan|budget of)\b|\d[\d,.]*\s*(?:million|billion|thousand|bn|m)\b",
+    re.IGNORECASE,
+)
+
+_TITLE = re.compile(r"\b(?:entitled|titled)\b|“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}s?\b")
+
+# The kinds of question whose answer must contain something checkable.
+KIND_PATTERNS = (
+    ("define", re.compile(r"^\W*(?:[Aa]nd\s+)?[Ww]hat (?:is|are|does|do) (?:the )?[A-Z][A-Z0-9&]{1,9}s?\b(?:\s+(?:stand for|mean))?\W*$")),
+    ("title", re.compile(r"\b(?:title|titled|entitled|called|named)\b", re.I)),
+    ("amount", re.compile(r"\bhow much\b|\bwhat (?:is|was) the (?:cost|budget|amount)\b", re.I)),
+    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow often\b", re.I)),
+    ("when", re.compile(r"^\W*(?:and\s+)?(?:when|what (?:year|date|day|month)|on what date|in (?:which|what) year|since when)\b", re.I)),
+    ("who", re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)),
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """The question as asked and, for a follow-up, the conversation it leans on."""
+
+    text: str
+    context: str  # text plus the earlier questions it depends on ("" when self-contained)
+    kind: str  # "define", "title", "amount", "count", "when", "who" or "other"
+
+    @property
+    def follow_up(self) -> bool:
+        return bool(self.context)
+
+    @property
+    def search_text(self) -> str:
+        return f"{self.context} {self.text}".strip()
+
+
+def question_kind(question: str) -> str:
+    """What the question asks for.
+
+    >>> question_kind("When was it adopted?"), question_kind("How many states voted?")
+    ('when', 'count')
+    """
+    for kind, pattern in KIND_PATTERNS:
+        if pattern.search(question):
+            return kind
+    return "other"
+
+
+def satisfies(kind: str, text: str) -> bool | None:
+    """Does ``text`` hold what a question of ``kind`` asks for? None when nothing is required.
+
+    >>> satisfies("when", "adopted on 25 June 2024"), satisfies("count", "several states")
+    (True, False)
+    """
+    if kind == "when":
+        return bool(_DATE.search(text))
+    if kind == "count":
+        return bool(_NUMBER.search(text))
+    if kind == "amount":
+        return bool(_MONEY.search(text))
+    if kind == "title":
+        return bool(_TITLE.search(text))
+    if kind == "define":
+        return bool(re.search(r"\([A-Z][A-Z0-9&]{1,9}s?\)", text))
+    return None
+
+
+def is_follow_up(question: str) -> bool:
+    """A question that leans on an earlier one: a pronoun, an "And …" opener, or no topic.
+
+    >>> is_follow_up("And who endorsed it?"), is_follow_up("Who sponsored the resolution?")
+    (True, False)
+    """
+    lowered = question.strip().lower()
+    if lowered.startswith(FOLLOW_UP_OPENERS):
+        return True
+    if FOLLOW_UP_WORDS.intersection(words(lowered)):
+        return True
+    return len(tokenize(question)) < 2
+
+
+def contextualize(question: str, history: tuple[str, ...] | list[str] = ()) -> Query:
+    """Attach the earlier questions a follow-up depends on.
+
+    Walks back through ``history`` (oldest first) until a self-contained question.
+
+    >>> contextualize("And who endorsed it?", ["Who sponsored the June resolution?"]).context
+    'Who sponsored the June resolution?'
+    >>> contextualize("Who is Ambassador Fu?", ["What is PAM?"]).context
+    ''
+    """
+    question = question.strip()
+    context: list[str] = []
+    if history and is_follow_up(question):
+        for earlier in reversed([h.strip() for h in history if h and h.strip()]):
+            context.insert(0, earlier)
+            if not is_follow_up(earlier):
+                break
+    return Query(text=question, context=" ".join(context), kind=question_kind(question))
+
+
+ACRONYM_DEFINITION = re.compile(r"\b((?:[A-Z][\w’'-]*[ ,]+(?:(?:of|for|the|and|on|in|de|du|des)[ ]+)*){1,9})\(([A-Z][A-Z0-9&]{1,9})\)")
+
+
+def find_acronyms(text: str) -> dict[str, str]:
+    """Acronyms the text defines, as "Long Name (ACR)".
+
+    >>> find_acronyms("The Centre for Global Studies (CGS) and the PRC")
+    {'CGS': 'Centre for Global Studies'}
+    """
+    found: dict[str, str] = {}
+    for match in ACRONYM_DEFINITION.finditer(text):
+        name, acronym = match.group(1).strip(" ,"), match.group(2)
+        letters = [w[0].upper() for w in name.split() if w[0].isupper()]
+        # keep the shortest tail of capitalized words whose initials spell the acronym
+        for start in range(len(letters)):
+            if "".join(letters[start:]) == acronym.replace("&", ""):
+                words_ = [w for w in name.split()]
+                caps = [i for i, w in enumerate(words_) if w[0].isupper()]
+                found.setdefault(acronym, " ".join(words_[caps[start]:]))
+                break
+    return found
+
+
+def expand_acronyms(question: str, acronyms: dict[str, str]) -> str:
+    """Append the long forms of the acronyms a question uses, for searching.
+
+    >>> expand_acronyms("What is CGS?", {"CGS": "Centre for Global Studies"})
+    'What is CGS? (CGS: Centre for Global Studies)'
+    """
+    extra = [f"{a}: {acronyms[a]}" for a in dict.fromkeys(_ACRONYM.findall(question)) if a in acronyms]
+    return f"{question} ({'; '.join(extra)})" if extra else question
+
+
+_BACKGROUND_CLAUSE = re.compile(r"^(?:Despite|Although|Though|While|Whereas|Even though|Notwithstanding)\b[^,;]*[,;]")
+
+
+def foreground(text: str) -> tuple[str, str]:
+    """Split off a leading concessive clause ("Despite X, Y"): it is background, not the point.
+
+    >>> foreground("Despite being sponsored by A, B endorsed it.")
+    ('Despite being sponsored by A,', ' B endorsed it.')
+    """
+    match = _BACKGROUND_CLAUSE.match(text)
+    if not match:
+        return "", text
+    return text[: match.end()], text[match.end() :]
+
+
+def lexical_overlap(query_tokens: list[str], text_tokens: set[str], idf) -> float:
+    """Idf-weighted share of the query's distinct words found in ``text_tokens`` (0..1).
+
+    >>> lexical_overlap(["pam", "view"], {"pam", "cgs"}, idf=lambda t: 1.0)
+    0.5
+    """
+    distinct = set(query_tokens)
+    total = sum(idf(t) for t in distinct)
+    if total == 0:
+        return 0.0
+    return sum(idf(t) for t in distinct if t in text_tokens) / total
+
+
+# Weights of the sentence score, from a grid search over our own questions
+# (eval/calibration.jsonl) and the development set together: the middle of the widest
+# plateau of weights that put a gold sentence first, not its single best point. They sum
+# to 1 so the score stays in 0..1.
+SENTENCE_WEIGHTS = {"dense": 0.31, "context": 0.13, "lexical": 0.12, "kind": 0.13, "passage": 0.31}
+
+
+def sentence_score(dense: float, dense_context: float, lexical: float, kind_ok: bool | None, passage: float) -> float:
+    """Combine a sentence's signals into one ranking score (higher is better).
+
+    >>> round(sentence_score(0.6, 0.5, 0.5, None, 1.0), 3)
+    0.6
+    """
+    w = SENTENCE_WEIGHTS
+    kind_value = 0.5 if kind_ok is None else float(kind_ok)
+    return (
+        w["dense"] * max(dense, 0.0)
+        + w["context"] * max(dense_context, 0.0)
+        + w["lexical"] * lexical
+        + w["kind"] * kind_value
+        + w["passage"] * passage
+    )
+
+
+ABSTAIN_FEATURES = ("dense", "passage_dense", "coverage", "unknown", "kind_missing")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A fitted logistic model: p(answerable) = sigmoid(bias + sum(weights * features))."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float = 0.5
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights[name] * features[name] for name in ABSTAIN_FEATURES)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+
+    def to_json(self) -> dict:
+        return {"features": list(ABSTAIN_FEATURES), "weights": self.weights, "bias": self.bias, "threshold": self.threshold}
+
+
+CALIBRATION_FILE = "calibration.json"
+
+
+@lru_cache(maxsize=1)
+def default_calibration() -> Calibration:
+    """The calibration shipped with the package (written by the ``calibrate`` command)."""
+    raw = json.loads(resources.files(__package__).joinpath(CALIBRATION_FILE).read_text(encoding="utf-8"))
+    return Calibration(weights=raw["weights"], bias=raw["bias"], threshold=raw["threshold"])
+
+
+def fit_calibration(rows: list[dict[str, float]], labels: list[int], l2: float = 0.01, steps: int = 5000) -> Calibration:
+    """Fit the logistic model by gradient descent (features are already on 0..1 scales).
+
+    The threshold is then moved to the value that maximizes balanced accuracy on the same
+    rows, so that the two error kinds count equally however unbalanced the set is.
+    """
+    import numpy as np
+
+    if not rows or len(set(labels)) < 2:
+        raise ValueError("calibration needs both answerable and unanswerable questions")
+    x = np.array([[r[name] for name in ABSTAIN_FEATURES] for r in rows], dtype=np.float64)
+    y = np.array(labels, dtype=np.float64)
+    w = np.zeros(x.shape[1])
+    b = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        grad = p - y
+        w -= 0.5 * (x.T @ grad / len(y) + l2 * w)
+        b -= 0.5 * grad.mean()
+    p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+    best_threshold, best_accuracy = 0.5, -1.0
+    for threshold in np.unique(np.round(p, 4)):
+        predicted = p >= threshold
+        tpr = predicted[y == 1].mean()
+        tnr = (~predicted[y == 0]).mean()
+        accuracy = (tpr + tnr) / 2
+        if accuracy > best_accuracy + 1e-9:
+            best_threshold, best_accuracy = float(threshold), float(accuracy)
+    # Midway to the next lower probability keeps a margin on the answerable side.
+    lower = p[p < best_threshold]
+    if len(lower):
+        best_threshold = float((best_threshold + lower.max()) / 2)
+    return Calibration(weights=dict(zip(ABSTAIN_FEATURES, map(float, w), strict=True)), bias=float(b), threshold=best_threshold)
+
+
+def write_calibration(calibration: Calibration, path: Path, meta: dict) -> None:
+    Path(path).write_text(json.dumps({**calibration.to_json(), **meta}, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,212 @@
+"""Command line: a thin shell over QAEngine. Reads arguments, calls the library, prints.
+
+    python -m resolution_qa build [--data DIR] [--index DIR]
+    python -m resolution_qa ask QUESTION [--history Q ...] [--k N] [--json] [--source NAME]
+    python -m resolution_qa ask --batch FILE.jsonl --json [--k N]
+    python -m resolution_qa eval FILE.jsonl [--json] [--k N]
+    python -m resolution_qa calibrate FILE.jsonl
+    python -m resolution_qa bench [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .config import Settings
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input from the command line: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not the whole usage block
+        raise UsageError(f"{message} (see --help)")
+
+
+def _settings(args) -> Settings:
+    kwargs = {}
+    if getattr(args, "data", None):
+        kwargs["data_dir"] = Path(args.data)
+    if getattr(args, "index", None):
+        kwargs["index_dir"] = Path(args.index)
+    return Settings(**kwargs)
+
+
+def _open_engine(args):
+    from .engine import QAEngine
+
+    return QAEngine.open(_settings(args))
+
+
+def render_text(answer) -> str:
+    """Readable output for a terminal: the quote, its citation, then the sources."""
+    lines = []
+    if answer.quote is not None:
+        top = answer.passages[0].chunk
+        lines.append(f"“{answer.quote.text}”")
+        lines.append(f"  — {top.title}, {top.location} [{answer.quote.source} {answer.quote.start}:{answer.quote.end}]")
+    else:
+        lines.append(answer.message)
+    lines.extend(f"note: {n}" for n in answer.notices)
+    if answer.passages:
+        lines.append("")
+        lines.append("Sources:" if answer.answered else "Closest passages (they do not answer the question):")
+    for rank, passage in enumerate(answer.passages, start=1):
+        chunk = passage.chunk
+        lines.append(
+            f"[{rank}] {chunk.title}, {chunk.location} — {chunk.source} {chunk.start}:{chunk.end} "
+            f"(score {passage.score:.2f})"
+        )
+        lines.append("    " + chunk.text.replace("\n", " "))
+    return "\n".join(lines)
+
+
+def cmd_build(args) -> int:
+    from .engine import QAEngine
+
+    engine = QAEngine.open(_settings(args), force=args.force)
+    for line in engine.report.lines():
+        print(line)
+    return 0
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise UsageError(f"{path}:{number} is not valid JSON") from None
+        if not isinstance(row, dict) or not isinstance(row.get("question"), str):
+            raise UsageError(f'{path}:{number} needs a "question" string')
+        history = row.get("history") or []
+        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+            raise UsageError(f'{path}:{number}: "history" must be a list of strings')
+        rows.append(row)
+    return rows
+
+
+def cmd_ask(args) -> int:
+    from .engine import UnknownSource
+
+    if args.batch and args.question:
+        raise UsageError("give either a QUESTION or --batch FILE, not both")
+    if not args.batch and args.question is None:
+        raise UsageError("ask needs a QUESTION or --batch FILE")
+    if args.batch and not args.json:
+        raise UsageError("--batch writes JSON lines; add --json")
+    if not 1 <= args.k <= 20:
+        raise UsageError("--k must be between 1 and 20")
+    rows = _read_jsonl(Path(args.batch)) if args.batch else None
+    engine = _open_engine(args)
+    try:
+        if rows is None:
+            answer = engine.ask(args.question, history=args.history or (), k=args.k, source=args.source)
+            print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_text(answer))
+            return 0
+        for row in rows:
+            answer = engine.ask(row["question"], history=row.get("history") or (), k=args.k, source=args.source, id=row.get("id"))
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+    except UnknownSource as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate, format_report
+
+    rows = _read_jsonl(Path(args.file))
+    engine = _open_engine(args)
+    report = evaluate(engine, rows, k=args.k)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .evaluate import calibrate
+
+    rows = _read_jsonl(Path(args.file))
+    engine = _open_engine(args)
+    result = calibrate(engine, rows, Path(args.file).name, args.output)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(quick=args.quick, as_json=args.json, settings=_settings(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m resolution_qa", description="Offline Q&A with verbatim quotes over UN resolutions.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def folders(p):
+        p.add_argument("--data", help="documents folder (default: data, or $RESOLUTION_QA_DATA)")
+        p.add_argument("--index", help="index folder (default: index, or $RESOLUTION_QA_INDEX)")
+
+    p = sub.add_parser("build", help="build or update the index from the documents folder")
+    folders(p)
+    p.add_argument("--force", action="store_true", help="re-embed every passage")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("ask", help="answer a question (or a JSON-lines batch)")
+    p.add_argument("question", nargs="?", help="the question")
+    p.add_argument("--history", nargs="+", metavar="EARLIER_QUESTION", help="earlier questions, oldest first")
+    p.add_argument("--k", type=int, default=3, help="passages to return (1-20, default 3)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--batch", metavar="FILE.jsonl", help='one {"id", "question", "history"} per line')
+    p.add_argument("--source", metavar="NAME", help="search only this document (path under the data folder)")
+    folders(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="score a gold file (format of eval/dev_qa.jsonl)")
+    p.add_argument("file")
+    p.add_argument("--k", type=int, default=3)
+    p.add_argument("--json", action="store_true")
+    folders(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("calibrate", help="fit the abstention model on labelled questions")
+    p.add_argument("file")
+    p.add_argument("--output", help="where to write (default: the package's calibration.json)")
+    folders(p)
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("bench", help="measure speed and memory (ratios measured in one run)")
+    p.add_argument("--quick", action="store_true", help="under a minute; skips the 1M-passage case")
+    p.add_argument("--json", action="store_true")
+    folders(p)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .documents import UnreadableDocument
+    from .embedding import ModelError
+
+    try:
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+        return args.func(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ModelError, UnreadableDocument, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,202 @@
+"""Reading the data folder: one loader per file type, bad files skipped and named.
+
+Loaders return the text that citations refer to. For .txt/.md that is the decoded file,
+byte for byte; for .pdf and .html it is the extracted text, which the index stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .schema import Document
+from .structure import detect_symbol, detect_title
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm")
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+class UnreadableDocument(ValueError):
+    """A file that cannot be turned into text; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode UTF-8 text strictly; refuse binary files.
+
+    >>> decode_text("Café".encode(), "a.txt")
+    'Café'
+    """
+    if b"\x00" in data:
+        raise UnreadableDocument(f"{name} contains NUL bytes (is it binary?) — save it as plain UTF-8 text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableDocument(
+            f"{name} is not valid UTF-8 (byte {exc.start}) — re-save it as UTF-8"
+        ) from None
+
+
+def load_text(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
+    return decode_text(data, name), ()
+
+
+def load_pdf(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
+    """Extract a PDF's text page by page; returns the text and each page's start offset."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableDocument(f"{name} is an encrypted PDF — save an unencrypted copy")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except UnreadableDocument:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise UnreadableDocument(f"{name} is not a readable PDF ({exc}) — re-export or re-download it") from None
+    text_parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for page_text in pages:
+        page_text = page_text.replace("\x00", "").strip("\n")
+        starts.append(offset)
+        text_parts.append(page_text)
+        offset += len(page_text) + 1  # pages joined by one newline: a paragraph may continue
+    return "\n".join(text_parts), tuple(starts)
+
+
+_BLOCK_TAGS = (
+    "p", "div", "section", "article", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+    "table", "tr", "br", "blockquote", "pre", "header", "footer", "main", "aside", "dd", "dt",
+)
+_HIDDEN_TAGS = ("script", "style", "noscript", "template", "head", "svg", "iframe", "object")
+
+
+def load_html(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
+    """Visible text of an HTML page, one block element per paragraph."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(decode_text(data, name), "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup(_HIDDEN_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    raw = soup.get_text()
+    paragraphs = [re.sub(r"[ \t\r\f\v]+", " ", block).strip() for block in re.split(r"\n\s*\n", raw)]
+    paragraphs = [" ".join(p.split("\n")).strip() for p in paragraphs]
+    text = "\n\n".join(p for p in paragraphs if p)
+    if title and not text.startswith(title):
+        text = f"{title}\n\n{text}" if text else title
+    return text, ()
+
+
+LOADERS = {".txt": load_text, ".md": load_text, ".pdf": load_pdf, ".html": load_html, ".htm": load_html}
+
+
+def load_document(path: Path, source: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
+    """Read one file into a Document, or raise UnreadableDocument saying why.
+
+    Args:
+        path: the file on disk.
+        source: its name relative to the data folder, used in citations.
+        max_bytes: files larger than this are refused.
+    """
+    suffix = path.suffix.lower()
+    loader = LOADERS.get(suffix)
+    if loader is None:
+        raise UnreadableDocument(
+            f"{source} has an unsupported type — use one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise UnreadableDocument(
+            f"{source} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit — split it "
+            "or raise RESOLUTION_QA_MAX_FILE_MB"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableDocument(f"{source} cannot be read ({exc.strerror}) — check its permissions") from None
+    text, page_starts = loader(data, source)
+    if not text.strip():
+        raise UnreadableDocument(f"{source} has no text — for a scanned PDF, run OCR on it first")
+    kind = "html" if suffix == ".htm" else suffix[1:]
+    return Document(
+        source=source,
+        title=detect_title(text, fallback=path.stem),
+        text=text,
+        sha256=sha256_bytes(data),
+        kind=kind,
+        symbol=detect_symbol(text),
+        page_starts=page_starts,
+    )
+
+
+def list_sources(data_dir: Path) -> tuple[list[tuple[Path, str]], list[Skipped]]:
+    """Supported files under ``data_dir`` (sorted), never following links out of it."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return [], []
+    root = data_dir.resolve()
+    found: list[tuple[Path, str]] = []
+    skipped: list[Skipped] = []
+    for path in sorted(data_dir.rglob("*")):
+        rel = path.relative_to(data_dir).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(data_dir).parts):
+            continue  # hidden files and folders (editor swap files, .git)
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                skipped.append(Skipped(rel, "a link to a file outside the data folder — copy the file in instead"))
+                continue
+        if not path.is_file():
+            continue
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            skipped.append(Skipped(rel, f"unsupported type — use one of {', '.join(SUPPORTED_SUFFIXES)}"))
+            continue
+        found.append((path, rel))
+    return found, skipped
+
+
+def load_folder(
+    data_dir: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> tuple[list[Document], list[Skipped]]:
+    """Load every supported file; a bad file is skipped and named, duplicates kept once."""
+    files, skipped = list_sources(data_dir)
+    documents: list[Document] = []
+    seen: dict[str, str] = {}
+    for path, rel in files:
+        try:
+            doc = load_document(path, rel, max_bytes=max_bytes)
+        except UnreadableDocument as exc:
+            skipped.append(Skipped(rel, str(exc).removeprefix(rel).lstrip(" :")))
+            continue
+        if doc.sha256 in seen:
+            skipped.append(Skipped(rel, f"same content as {seen[doc.sha256]} — indexed once"))
+            continue
+        seen[doc.sha256] = rel
+        documents.append(doc)
+    for item in skipped:
+        log.warning("%s", item)
+    return documents, skipped

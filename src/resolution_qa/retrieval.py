@@ -1,0 +1,146 @@
+"""Hybrid search: BM25 over our tokens and dense FAISS search, fused by reciprocal rank.
+
+BM25 finds exact names, acronyms and dates ("PAM", "Ambassador Fu", "21 March 2024");
+the dense side finds paraphrases. Reciprocal-rank fusion (Cormack, Clarke & Büttcher,
+SIGIR 2009) needs no score calibration between the two, which keeps it robust when the
+corpus changes size.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from .answering import find_acronyms
+from .store import IndexData
+from .tokens import tokenize
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One candidate passage: its row, fused score (0..1) and the two raw signals."""
+
+    index: int
+    score: float
+    dense: float
+    bm25: float
+
+
+def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal-rank fusion of several rankings (best first), scaled so 1.0 = first everywhere.
+
+    >>> rrf([[7, 3], [3, 9]], k=0)
+    {7: 0.5, 3: 0.75, 9: 0.25}
+    """
+    if not rankings:
+        return {}
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+    best = len(rankings) / (k + 1)
+    return {item: score / best for item, score in fused.items()}
+
+
+class Retriever:
+    """Search over an IndexData; builds the BM25 side once, in memory."""
+
+    def __init__(self, data: IndexData, candidates: int = 50):
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
+        self.data = data
+        self.candidates = candidates
+        self._chunk_tokens = [tokenize(c.text) for c in data.chunks]
+        self.bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        if data.chunks:
+            # an empty token list would break bm25s's vocabulary; "" stands for "no words"
+            self.bm25.index([t or [""] for t in self._chunk_tokens], show_progress=False)
+            self.vocab = self.bm25.vocab_dict
+        else:
+            self.vocab = {}
+        self.document_frequency = self._document_frequency()
+        self.acronyms: dict[str, str] = {}
+        for document in data.documents:
+            for acronym, name in find_acronyms(document.text).items():
+                self.acronyms.setdefault(acronym, name)
+        self._source_rows: dict[str, np.ndarray] = {}
+        for row, chunk in enumerate(data.chunks):
+            self._source_rows.setdefault(chunk.source, []).append(row)
+        self._source_rows = {s: np.array(r, dtype=np.int64) for s, r in self._source_rows.items()}
+
+    def _document_frequency(self) -> dict[str, int]:
+        df: dict[str, int] = {}
+        for tokens in self._chunk_tokens:
+            for token in set(tokens):
+                df[token] = df.get(token, 0) + 1
+        return df
+
+    def idf(self, token: str) -> float:
+        """BM25's idf; a word the corpus never uses gets the highest value."""
+        n = max(len(self.data.chunks), 1)
+        df = self.document_frequency.get(token, 0)
+        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
+
+    def bm25_scores(self, query_tokens: list[str]) -> np.ndarray:
+        known = [t for t in query_tokens if t in self.vocab and t]
+        if not known:
+            return np.zeros(len(self.data.chunks), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+    def search(
+        self,
+        query_vector: np.ndarray,
+        query_tokens: list[str],
+        source: str | None = None,
+        limit: int | None = None,
+    ) -> list[Hit]:
+        """Fused candidates, best first.
+
+        Args:
+            query_vector: normalized query embedding (1-D).
+            query_tokens: ``tokenize(question)``; repeat a token to weight it.
+            source: restrict to one document (its path relative to the data folder).
+            limit: how many candidates each side contributes (default: ``self.candidates``).
+        """
+        import faiss
+
+        n = len(self.data.chunks)
+        if n == 0:
+            return []
+        limit = min(limit or self.candidates, n)
+        query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+        rows = None
+        params = None
+        if source is not None:
+            rows = self._source_rows.get(source)
+            if rows is None:
+                return []
+            limit = min(limit, len(rows))
+            selector = faiss.IDSelectorBatch(rows)
+            if isinstance(self.data.faiss_index, faiss.IndexIVF):
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.data.faiss_index.nprobe)
+            else:
+                params = faiss.SearchParameters(sel=selector)
+        _, ids = self.data.faiss_index.search(query, limit, params=params)
+        dense_ranking = [int(i) for i in ids[0] if i >= 0]
+        bm25 = self.bm25_scores(query_tokens)
+        if rows is not None:
+            masked = np.full(n, -np.inf, dtype=np.float32)
+            masked[rows] = bm25[rows]
+            bm25_view = masked
+        else:
+            bm25_view = bm25
+        top = np.argpartition(-bm25_view, limit - 1)[:limit]
+        bm25_ranking = [int(i) for i in top[np.argsort(-bm25_view[top], kind="stable")] if bm25_view[i] > 0]
+        fused = rrf([dense_ranking, bm25_ranking])
+        ordered = sorted(fused, key=lambda i: (-fused[i], i))
+        dense = self.data.vectors[ordered] @ query[0] if ordered else np.zeros(0)
+        return [
+            Hit(index=i, score=fused[i], dense=float(d), bm25=float(bm25[i]))
+            for i, d in zip(ordered, dense, strict=True)
+        ]

@@ -1,0 +1,267 @@
+"""The index on disk: FAISS file, passages, document texts, vectors and a manifest.
+
+Layout of ``index/``::
+
+    CURRENT              name of the live generation, replaced atomically (os.replace)
+    gen-<time>-<pid>/    manifest.json, faiss.index, passages.jsonl, documents.jsonl,
+                         vectors.npy, sentence_vectors.npy
+    .lock                held by a build while it writes
+
+A build writes a new generation folder, fsyncs it, then points CURRENT at it: a build killed
+at any moment leaves the previous generation live. Loading checks the manifest (format,
+model hash, chunking parameters) and the sha256 of every file, and says why it refuses.
+No pickle anywhere: JSON, ``.npy`` without objects, and FAISS's own format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .documents import sha256_bytes
+from .schema import Chunk, Document
+
+FORMAT_VERSION = 3
+FILES = ("faiss.index", "passages.jsonl", "documents.jsonl", "vectors.npy", "sentence_vectors.npy")
+EXACT_SEARCH_LIMIT = 200_000  # below this many passages, exact search is fast enough
+
+
+class IndexUnavailable(RuntimeError):
+    """No usable index: missing, stale or damaged. The message says which and why."""
+
+
+@dataclass
+class IndexData:
+    """Everything a search needs, in memory."""
+
+    documents: list[Document]
+    chunks: list[Chunk]
+    vectors: np.ndarray  # one normalized row per chunk
+    sentence_vectors: np.ndarray  # one row per sentence, chunks in order
+    params: dict[str, Any]
+    skipped: dict[str, str] = field(default_factory=dict)  # source -> sha256 of files not indexed
+    faiss_index: Any = None
+
+    def __post_init__(self) -> None:
+        if len(self.chunks) != len(self.vectors):
+            raise ValueError(f"{len(self.chunks)} chunks but {len(self.vectors)} vectors")
+        counts = [len(c.sentences) for c in self.chunks]
+        if sum(counts) != len(self.sentence_vectors):
+            raise ValueError(f"{sum(counts)} sentences but {len(self.sentence_vectors)} sentence vectors")
+        self.sentence_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.by_source = {d.source: d for d in self.documents}
+        if self.faiss_index is None:
+            self.faiss_index = make_faiss_index(self.vectors)
+
+    def sources(self) -> dict[str, str]:
+        return {d.source: d.sha256 for d in self.documents}
+
+
+def make_faiss_index(vectors: np.ndarray, exact_limit: int = EXACT_SEARCH_LIMIT):
+    """Exact inner-product search while it is fast enough; IVF beyond ``exact_limit`` rows."""
+    import faiss
+
+    dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 384
+    n = len(vectors)
+    if n <= exact_limit:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        nlist = int(4 * np.sqrt(n))
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = vectors[np.random.default_rng(0).choice(n, size=min(n, nlist * 40), replace=False)]
+        index.train(np.ascontiguousarray(sample, dtype=np.float32))
+        index.nprobe = max(16, nlist // 32)
+    if n:
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _generation(index_dir: Path) -> Path | None:
+    pointer = index_dir / "CURRENT"
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    if not name.startswith("gen-") or "/" in name or ".." in name:
+        return None
+    return index_dir / name
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The live manifest, or None when there is no readable one."""
+    generation = _generation(Path(index_dir))
+    if generation is None:
+        return None
+    try:
+        return json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write(path: Path, data: bytes) -> str:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return sha256_bytes(data)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+
+
+def save(index_dir: Path, data: IndexData, model: dict[str, Any]) -> Path:
+    """Write ``data`` as a new generation and switch CURRENT to it atomically.
+
+    Returns the generation folder. Older generations are removed after the switch.
+    """
+    import faiss
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.time_ns()}-{os.getpid()}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    checksums = {
+        "faiss.index": _write(tmp / "faiss.index", faiss.serialize_index(data.faiss_index).tobytes()),
+        "passages.jsonl": _write(tmp / "passages.jsonl", _jsonl([c.to_dict() for c in data.chunks])),
+        "documents.jsonl": _write(
+            tmp / "documents.jsonl",
+            _jsonl(
+                [
+                    {
+                        "source": d.source,
+                        "title": d.title,
+                        "symbol": d.symbol,
+                        "kind": d.kind,
+                        "sha256": d.sha256,
+                        "page_starts": list(d.page_starts),
+                        "text": d.text,
+                    }
+                    for d in data.documents
+                ]
+            ),
+        ),
+        "vectors.npy": _write(tmp / "vectors.npy", _npy_bytes(data.vectors)),
+        "sentence_vectors.npy": _write(tmp / "sentence_vectors.npy", _npy_bytes(data.sentence_vectors)),
+    }
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "model": model,
+        "chunking": data.params,
+        "sources": data.sources(),
+        "skipped": data.skipped,
+        "passages": len(data.chunks),
+        "faiss_type": type(data.faiss_index).__name__,
+        "files": checksums,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    _write(tmp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
+    _fsync_dir(tmp)
+    tmp.rename(index_dir / name)
+    pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
+    _write(pointer_tmp, name.encode("utf-8"))
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+    _fsync_dir(index_dir)
+    cleanup(index_dir, keep=name)
+    return index_dir / name
+
+
+def cleanup(index_dir: Path, keep: str) -> None:
+    """Remove generations other than ``keep`` and temporary folders left by killed builds."""
+    for path in Path(index_dir).iterdir():
+        if path.name == keep or not path.is_dir():
+            continue
+        if path.name.startswith(("gen-", ".tmp-gen-")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def load(index_dir: Path, model: dict[str, Any], params: dict[str, Any]) -> IndexData:
+    """Load and verify the live index, or raise IndexUnavailable saying what is wrong."""
+    import faiss
+
+    index_dir = Path(index_dir)
+    generation = _generation(index_dir)
+    if generation is None:
+        raise IndexUnavailable(f"no index in {index_dir}/ — run \"python -m resolution_qa build\"")
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexUnavailable(f"{generation}/manifest.json is missing or unreadable")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexUnavailable(
+            f"index format {manifest.get('format_version')} is not the current {FORMAT_VERSION}"
+        )
+    if manifest.get("model") != model:
+        raise IndexUnavailable(f"index was built with another model ({manifest.get('model')})")
+    if manifest.get("chunking") != params:
+        raise IndexUnavailable(f"index was built with other chunking parameters ({manifest.get('chunking')})")
+    blobs: dict[str, bytes] = {}
+    for name in FILES:
+        try:
+            blob = (generation / name).read_bytes()
+        except OSError:
+            raise IndexUnavailable(f"{generation / name} is missing") from None
+        if sha256_bytes(blob) != manifest.get("files", {}).get(name):
+            raise IndexUnavailable(f"{generation / name} does not match its checksum (damaged file)")
+        blobs[name] = blob
+    try:
+        import io
+
+        documents = [
+            Document(
+                source=row["source"],
+                title=row["title"],
+                text=row["text"],
+                sha256=row["sha256"],
+                kind=row["kind"],
+                symbol=row["symbol"],
+                page_starts=tuple(row["page_starts"]),
+            )
+            for row in map(json.loads, blobs["documents.jsonl"].decode("utf-8").splitlines())
+        ]
+        chunks = [Chunk.from_dict(json.loads(line)) for line in blobs["passages.jsonl"].decode("utf-8").splitlines()]
+        vectors = np.load(io.BytesIO(blobs["vectors.npy"]), allow_pickle=False)
+        sentence_vectors = np.load(io.BytesIO(blobs["sentence_vectors.npy"]), allow_pickle=False)
+        faiss_index = faiss.deserialize_index(np.frombuffer(blobs["faiss.index"], dtype=np.uint8))
+        data = IndexData(
+            documents=documents,
+            chunks=chunks,
+            vectors=vectors,
+            sentence_vectors=sentence_vectors,
+            params=params,
+            skipped=dict(manifest.get("skipped", {})),
+            faiss_index=faiss_index,
+        )
+    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexUnavailable(f"index in {generation} is inconsistent ({exc})") from None
+    if data.faiss_index.ntotal != len(chunks):
+        raise IndexUnavailable(f"index in {generation} has {data.faiss_index.ntotal} vectors for {len(chunks)} passages")
+    for chunk in chunks:
+        doc = data.by_source.get(chunk.source)
+        if doc is None or doc.text[chunk.start : chunk.end] != chunk.text:
+            raise IndexUnavailable(f"passage {chunk.source}:{chunk.start}-{chunk.end} does not match its document")
+    return data

@@ -1,0 +1,50 @@
+"""Word tokens for BM25 and the lexical answer signals: lowercase, stop words out, stemmed.
+
+We own this step (rather than a library's default) because its output is compared between
+questions, passages and sentences, so it must be the same everywhere and tested.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+
+# A short English stop list: function words plus the question words that never help match.
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my myself no nor not of off on once only or other our ours ourselves out over
+    own same she should so some such than that the their theirs them themselves then there these
+    they this those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself yourselves s t don say says said tell give
+    anything something thing things mention mentions mentioned""".split()
+)
+
+_WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+")
+_stemmer = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Lowercased words; apostrophes and hyphens split words.
+
+    >>> words("People’s Republic, capacity-building!")
+    ['people', 's', 'republic', 'capacity', 'building']
+    """
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def tokenize(text: str) -> list[str]:
+    """Stemmed content words, in order, duplicates kept (BM25 counts them).
+
+    >>> tokenize("Which countries sponsored the Resolution?")
+    ['countri', 'sponsor', 'resolut']
+    """
+    return [_stem(w) for w in words(text) if w not in STOP_WORDS]
