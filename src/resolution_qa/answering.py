@@ -24,7 +24,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .tokens import tokenize, words
+from .tokens import STOP_WORDS, stem, tokenize, words
 
 FOLLOW_UP_WORDS = frozenset(
     "it its it's he him his she her they them their theirs this that these those there "
@@ -54,7 +54,7 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}s?\b")
 # The kinds of question whose answer must contain something checkable.
 KIND_PATTERNS = (
     ("define", re.compile(r"^\W*(?:[Aa]nd\s+)?[Ww]hat (?:is|are|does|do) (?:the )?[A-Z][A-Z0-9&]{1,9}s?\b(?:\s+(?:stand for|mean))?\W*$")),
-    ("title", re.compile(r"\b(?:title|titled|entitled|called|named)\b", re.I)),
+    ("title", re.compile(r"\b(?:title|titled|entitled)\b|\bwhat (?:is|was) (?:it|the \w+) (?:called|named)\b", re.I)),
     ("amount", re.compile(r"\bhow much\b|\bwhat (?:is|was) the (?:cost|budget|amount)\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow often\b", re.I)),
     ("when", re.compile(r"^\W*(?:and\s+)?(?:when|what (?:year|date|day|month)|on what date|in (?:which|what) year|since when)\b", re.I)),
@@ -91,16 +91,44 @@ def question_kind(question: str) -> str:
     return "other"
 
 
-def satisfies(kind: str, text: str) -> bool | None:
+def counted_noun(question: str) -> str | None:
+    """The stem of what a "how many" question counts.
+
+    >>> counted_noun("How many countries co-sponsored it?")
+    'countri'
+    """
+    match = re.search(r"\bhow many\s+(?:\w+\s+){0,2}?(\w+)", question, re.I)
+    if not match:
+        return None
+    after = [w for w in words(question[match.start() + 8 :]) if w not in STOP_WORDS]
+    # skip adjectives such as "main" by taking the first plural-looking word, else the first
+    plural = [w for w in after[:3] if w.endswith("s")]
+    return stem((plural or after or [""])[0]) or None
+
+
+def satisfies(kind: str, text: str, question: str = "") -> bool | None:
     """Does ``text`` hold what a question of ``kind`` asks for? None when nothing is required.
+
+    For "how many X", a number must stand right before X (or its stem).
 
     >>> satisfies("when", "adopted on 25 June 2024"), satisfies("count", "several states")
     (True, False)
+    >>> satisfies("count", "for three main reasons", "How many reasons are given?")
+    True
+    >>> satisfies("count", "adopted on 25 June 2024", "How many countries voted?")
+    False
     """
     if kind == "when":
         return bool(_DATE.search(text))
     if kind == "count":
-        return bool(_NUMBER.search(text))
+        noun = counted_noun(question) if question else None
+        if noun is None:
+            return bool(_NUMBER.search(text))
+        tokens = words(text)
+        for i, token in enumerate(tokens):
+            if stem(token) == noun and any(_NUMBER.fullmatch(t) or t.isdigit() for t in tokens[max(0, i - 3) : i]):
+                return True
+        return False
     if kind == "amount":
         return bool(_MONEY.search(text))
     if kind == "title":
@@ -216,7 +244,7 @@ def sentence_score(dense: float, dense_context: float, lexical: float, kind_ok: 
     """Combine a sentence's signals into one ranking score (higher is better).
 
     >>> round(sentence_score(0.6, 0.5, 0.5, None, 1.0), 3)
-    0.6
+    0.686
     """
     w = SENTENCE_WEIGHTS
     kind_value = 0.5 if kind_ok is None else float(kind_ok)
@@ -229,7 +257,53 @@ def sentence_score(dense: float, dense_context: float, lexical: float, kind_ok: 
     )
 
 
-ABSTAIN_FEATURES = ("dense", "passage_dense", "coverage", "unknown", "kind_missing")
+def specificity(word: str) -> float:
+    """How much a word says about a topic: 7 minus its Zipf frequency in general English.
+
+    Common words ("put", "full", "date") score low, topical ones ("sourdough", "GDPR") high;
+    it weights the words of a question the corpus does or doesn't know.
+
+    >>> specificity("the") < specificity("nuclear") < specificity("sourdough")
+    True
+    """
+    from wordfreq import zipf_frequency
+
+    return max(0.5, 7.0 - zipf_frequency(word, "en"))
+
+
+def unknown_share(question: str, known_stems) -> float:
+    """Specificity-weighted share of the question's content words the corpus never uses.
+
+    >>> round(unknown_share("capital of France", {"capit"}), 2)
+    0.51
+    """
+    content = {w for w in words(question) if w not in STOP_WORDS}
+    weights = {w: specificity(w) for w in content}
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return sum(v for w, v in weights.items() if stem(w) not in known_stems) / total
+
+
+_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,}s?)\b")
+
+
+def unknown_names(question: str, known_stems) -> float:
+    """Share of the names in a question (capitalized words, acronyms) the corpus never uses.
+
+    A name the documents never mention ("France", "FIFA", "NATO") is strong evidence that
+    they cannot answer; 0 when the question names nothing.
+
+    >>> unknown_names("Who won the FIFA World Cup?", {"world", "cup"})
+    0.3333333333333333
+    """
+    names = [n.lower() for n in _NAME.findall(question.strip())]
+    if not names:
+        return 0.0
+    return sum(1 for n in names if stem(n) not in known_stems) / len(names)
+
+
+ABSTAIN_FEATURES = ("dense", "passage_dense", "coverage", "unknown", "unknown_names", "kind_missing")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from .answering import (
     lexical_overlap,
     satisfies,
     sentence_score,
+    unknown_names,
+    unknown_share,
 )
 from .config import Settings
 from .documents import Skipped
@@ -274,7 +276,7 @@ class QAEngine:
                         dense_context=float(dc),
                         # words matched only in a "Despite …," clause count half
                         lexical=lexical_main + 0.5 * (lexical_all - lexical_main),
-                        kind_ok=satisfies(query.kind, sentence_text),
+                        kind_ok=satisfies(query.kind, sentence_text, query.text),
                     )
                 )
             out.append((hit, signals))
@@ -296,14 +298,12 @@ class QAEngine:
         _, best_signals = max(best_sentences, key=lambda s: s[0])
         answer_span = best_signals.span
         answer_chunk = data.chunks[best_hit.index]
-        q_tokens = tokenize(query.text)
         features = {
             "dense": max(best_signals.dense, best_signals.dense_context),
             "passage_dense": best_hit.dense,
-            "coverage": lexical_overlap(
-                q_tokens + tokenize(query.context), set(tokenize(answer_chunk.text)), self.retriever.idf
-            ),
-            "unknown": self._unknown_share(q_tokens),
+            "coverage": 1.0 - unknown_share(f"{query.context} {query.text}", set(tokenize(answer_chunk.text))),
+            "unknown": unknown_share(query.text, self.retriever.document_frequency),
+            "unknown_names": unknown_names(query.text, self.retriever.document_frequency),
             "kind_missing": 1.0 if best_signals.kind_ok is False else 0.0,
         }
         probability = self.calibration.probability(features)
@@ -340,12 +340,3 @@ class QAEngine:
             notices=tuple(notices),
         )
         return Analysis(answer, features, probability, candidate)
-
-    def _unknown_share(self, tokens: list[str]) -> float:
-        """Idf-weighted share of the question's words that no passage uses at all."""
-        distinct = set(tokens)
-        total = sum(self.retriever.idf(t) for t in distinct)
-        if not total:
-            return 0.0
-        return sum(self.retriever.idf(t) for t in distinct if t not in self.retriever.document_frequency) / total
-

@@ -28,7 +28,12 @@ _stemmer = Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """Snowball (Porter 2) stem of a lowercase word.
+
+    >>> stem("sponsored")
+    'sponsor'
+    """
     return _stemmer.stemWord(word)
 
 
@@ -47,4 +52,4 @@ def tokenize(text: str) -> list[str]:
     >>> tokenize("Which countries sponsored the Resolution?")
     ['countri', 'sponsor', 'resolut']
     """
-    return [_stem(w) for w in words(text) if w not in STOP_WORDS]
+    return [stem(w) for w in words(text) if w not in STOP_WORDS]
