@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from .documents import Skipped
 from .embedding import Encoder, MiniLMEncoder
 from .indexing import BuildReport, build, chunk_params, source_hashes
 from .retrieval import Hit, Retriever
-from .schema import Answer, Document, Passage, Quote, Span
+from .schema import Answer, Chunk, Document, Passage, Quote, Span
 from .tokens import tokenize
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000
 MAX_K = 20
 CANDIDATE_PASSAGES = 8  # passages whose sentences compete for the answer
-HIGHLIGHT_RATIO = 0.85  # other passages' best sentences highlighted when this close to the answer
+HIGHLIGHT_RATIO = 0.95  # another passage's best sentence is highlighted too when this close to the answer
 
 
 class UnknownSource(ValueError):
@@ -96,12 +97,16 @@ class QAEngine:
         calibration: Calibration | None = None,
         report: BuildReport | None = None,
     ):
-        self.data = data
         self.encoder = encoder
         self.settings = settings
         self.calibration = calibration or default_calibration()
         self.report = report or BuildReport(passages=len(data.chunks))
-        self.retriever = Retriever(data)
+        # (data, retriever) swapped as one value, so a question asked during an upload sees
+        # either the old index or the new one, never half of each
+        self._state = (data, Retriever(data))
+        # The web page asks for the answer and the document map of the same question;
+        # caching the few most recent query vectors saves the second forward pass.
+        self._encode_query = lru_cache(maxsize=128)(lambda texts: self.encoder.encode(list(texts)))
 
     # ----------------------------------------------------------------- building
     @classmethod
@@ -172,10 +177,17 @@ class QAEngine:
     def refresh(self) -> BuildReport:
         """Re-read the data folder and re-embed only what changed (after an upload)."""
         data, report = self._load_or_build(self.settings, self.encoder, force=False)
-        self.data = data
-        self.retriever = Retriever(data)
+        self._state = (data, Retriever(data))
         self.report = report
         return report
+
+    @property
+    def data(self) -> store.IndexData:
+        return self._state[0]
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._state[1]
 
     def warm_up(self) -> None:
         """Load the model now, so the first question is fast and a bad model fails at start."""
@@ -243,18 +255,18 @@ class QAEngine:
         answer = Answer(question=text, answered=False, message=message, quote=None, passages=(), id=id, notices=tuple(notices))
         return Analysis(answer, {}, 0.0)
 
-    def candidates(self, query: Query, source: str | None = None) -> list[tuple[Hit, list[SentenceSignals]]]:
+    def candidates(self, query: Query, source: str | None = None, state=None) -> list[tuple[Hit, list[SentenceSignals]]]:
         """The sentences of the best passages with their signals (before weighting)."""
-        acronyms = self.retriever.acronyms
+        data, retriever = state or self._state
+        acronyms = retriever.acronyms
         question = expand_acronyms(query.text, acronyms)
         texts = [question] + ([expand_acronyms(query.search_text, acronyms)] if query.follow_up else [])
-        vectors = self.encoder.encode(texts)
+        vectors = self._encode_query(tuple(texts))
         q_vec, ctx_vec = vectors[0], vectors[-1]
         q_tokens = tokenize(question)
         ctx_tokens = tokenize(query.context)
-        hits = self.retriever.search(ctx_vec, q_tokens * 2 + ctx_tokens, source=source)
-        data = self.data
-        idf = self.retriever.idf
+        hits = retriever.search(ctx_vec, q_tokens * 2 + ctx_tokens, source=source)
+        idf = retriever.idf
         out = []
         for hit in hits[:CANDIDATE_PASSAGES]:
             chunk = data.chunks[hit.index]
@@ -283,9 +295,10 @@ class QAEngine:
         return out
 
     def _answer(self, query: Query, k: int, source: str | None, id, notices: list[str]) -> Analysis:
-        data = self.data
+        state = self._state
+        data, retriever = state
         scored = []  # (best score, hit, [(score, signals)])
-        for hit, signals in self.candidates(query, source):
+        for hit, signals in self.candidates(query, source, state):
             sentences = [
                 (sentence_score(s.dense, s.dense_context, s.lexical, s.kind_ok, hit.score), s) for s in signals
             ]
@@ -302,8 +315,8 @@ class QAEngine:
             "dense": max(best_signals.dense, best_signals.dense_context),
             "passage_dense": best_hit.dense,
             "coverage": 1.0 - unknown_share(f"{query.context} {query.text}", set(tokenize(answer_chunk.text))),
-            "unknown": unknown_share(query.text, self.retriever.document_frequency),
-            "unknown_names": unknown_names(query.text, self.retriever.document_frequency),
+            "unknown": unknown_share(query.text, retriever.document_frequency),
+            "unknown_names": unknown_names(query.text, retriever.document_frequency),
             "kind_missing": 1.0 if best_signals.kind_ok is False else 0.0,
         }
         probability = self.calibration.probability(features)
@@ -340,3 +353,21 @@ class QAEngine:
             notices=tuple(notices),
         )
         return Analysis(answer, features, probability, candidate)
+
+    def relevance(self, question: str, history=(), source: str | None = None) -> list[tuple[Chunk, float]]:
+        """Every passage (of ``source``, or all) in reading order with its closeness to the question."""
+        query = contextualize(clean_question(question)[:MAX_QUESTION_CHARS], tuple(clean_question(h) for h in history))
+        if not query.text or not self.data.chunks:
+            return []
+        data, retriever = self._state
+        acronyms = retriever.acronyms
+        texts = [expand_acronyms(query.text, acronyms)]
+        if query.follow_up:
+            texts.append(expand_acronyms(query.search_text, acronyms))
+        vector = self._encode_query(tuple(texts))[-1]
+        values = data.vectors @ vector
+        return [
+            (chunk, float(value))
+            for chunk, value in zip(data.chunks, values, strict=True)
+            if source is None or chunk.source == source
+        ]

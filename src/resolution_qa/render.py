@@ -1,0 +1,176 @@
+"""Pure formatters from Answer values to Markdown and HTML for the web chat and exports.
+
+Document text is always escaped: a document containing ``<script>`` or ``<img onerror=…>``
+shows those characters, it never runs them, and Markdown in a document (links, images)
+is shown literally, so a quote can never make the page load anything from outside.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .schema import Answer, Chunk, Document, Passage, Span
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&$])")
+
+
+def md_text(text: str) -> str:
+    """Escape text for Gradio's Markdown so it renders literally.
+
+    >>> md_text("**bold** [x](http://e)")
+    '\\\\*\\\\*bold\\\\*\\\\* \\\\[x\\\\]\\\\(http://e\\\\)'
+    """
+    escaped = html.escape(text, quote=False)
+    return _MD_SPECIAL.sub(r"\\\1", escaped).replace("\\&", "&").replace("\n", " ")
+
+
+def marked_html(text: str, offset: int, spans: tuple[Span, ...] | list[Span], mark_id: str | None = None) -> str:
+    """HTML-escape ``text`` (which starts at absolute ``offset``) and wrap ``spans`` in <mark>.
+
+    >>> marked_html("a <b> c", 10, [(12, 15)])
+    'a <mark>&lt;b&gt;</mark> c'
+    """
+    out, position = [], 0
+    for start, end in sorted(spans):
+        start, end = max(start - offset, position), min(end - offset, len(text))
+        if start >= end:
+            continue
+        out.append(html.escape(text[position:start]))
+        attribute = f' id="{mark_id}"' if mark_id else ""
+        out.append(f"<mark{attribute}>{html.escape(text[start:end])}</mark>")
+        mark_id = None  # only the first mark gets the id used for scrolling
+        position = end
+    out.append(html.escape(text[position:]))
+    return "".join(out)
+
+
+def score_bar(score: float) -> str:
+    """A small relevance bar with its percentage, in HTML."""
+    percent = round(max(0.0, min(score, 1.0)) * 100)
+    return (
+        f'<span class="rqa-bar" title="relevance {percent}%"><span style="width:{percent}%"></span></span>'
+        f' <span class="rqa-pct">{percent}%</span>'
+    )
+
+
+def citation(chunk: Chunk) -> str:
+    return f"{chunk.title}, {chunk.location}"
+
+
+def chat_markdown(answer: Answer) -> str:
+    """The assistant's chat message: the quote with its citation, then the numbered sources."""
+    lines = []
+    if answer.quote is not None and answer.passages:
+        top = answer.passages[0].chunk
+        lines.append(f"> “{md_text(answer.quote.text)}” **\\[1\\]**")
+        lines.append("")
+        lines.append(f"— *{md_text(citation(top))}* · characters {answer.quote.start}–{answer.quote.end}")
+    else:
+        lines.append(f"**{md_text(answer.message)}**")
+    for notice in answer.notices:
+        lines.append("")
+        lines.append(f"*Note: {md_text(notice)}*")
+    if answer.passages:
+        lines.append("")
+        lines.append("**Sources**" if answer.answered else "**Closest passages — these do not answer the question**")
+        for rank, passage in enumerate(answer.passages, start=1):
+            chunk = passage.chunk
+            lines.append(
+                f"{rank}. \\[{rank}\\] {md_text(citation(chunk))} · {md_text(chunk.source)} "
+                f"{chunk.start}–{chunk.end} · relevance {round(passage.score * 100)}%"
+            )
+    return "\n".join(lines)
+
+
+def passages_html(answer: Answer | None) -> str:
+    """The right-hand panel: every passage, answer sentences highlighted, numbered like the chat."""
+    if answer is None or not answer.passages:
+        return '<div class="rqa-empty">Ask a question: the passages that answer it appear here.</div>'
+    parts = []
+    if not answer.answered:
+        parts.append(
+            '<div class="rqa-abstain" role="status"><strong>Not answered.</strong> '
+            f"{html.escape(answer.message)}</div>"
+        )
+    for rank, passage in enumerate(answer.passages, start=1):
+        chunk = passage.chunk
+        css = "rqa-passage" + ("" if answer.answered else " rqa-not-answer")
+        label = "" if answer.answered else ' <span class="rqa-tag">does not answer</span>'
+        parts.append(
+            f'<div class="{css}" data-rank="{rank}">'
+            f'<div class="rqa-cite"><span class="rqa-num">[{rank}]</span> '
+            f"{html.escape(citation(chunk))}{label} {score_bar(passage.score)}</div>"
+            f'<div class="rqa-text">{marked_html(chunk.text, chunk.start, passage.highlights)}</div>'
+            f'<div class="rqa-src">{html.escape(chunk.source)} · characters {chunk.start}–{chunk.end}</div>'
+            "</div>"
+        )
+    return "".join(parts)
+
+
+def context_html(document: Document, passage: Passage) -> str:
+    """The whole document as text, the passage marked (answer sentences marked strongly)."""
+    chunk = passage.chunk
+    text = document.text
+    inner = marked_html(text[chunk.start : chunk.end], chunk.start, passage.highlights)
+    return (
+        f'<div class="rqa-context-head">{html.escape(document.label)} — {html.escape(chunk.location)}</div>'
+        f'<div id="rqa-context" class="rqa-context">{html.escape(text[: chunk.start])}'
+        f'<span id="rqa-target" class="rqa-target">{inner}</span>{html.escape(text[chunk.end :])}</div>'
+    )
+
+
+def map_html(rows: list[tuple[Chunk, float]], answer: Answer | None) -> str:
+    """A strip per document: one bar per passage, in reading order, height = relevance.
+
+    Shows at a glance whether the topic sits in one paragraph or runs through the text.
+    """
+    if not rows:
+        return '<div class="rqa-empty">The document map appears after a question.</div>'
+    cited = {(p.chunk.source, p.chunk.start): rank for rank, p in enumerate(answer.passages, 1)} if answer else {}
+    by_source: dict[str, list[tuple[Chunk, float]]] = {}
+    for chunk, value in rows:
+        by_source.setdefault(chunk.source, []).append((chunk, value))
+    parts = ['<div class="rqa-map">']
+    for source, items in by_source.items():
+        width = max(len(items) * 8, 120)
+        bars = []
+        for i, (chunk, value) in enumerate(items):
+            height = 4 + round(max(value, 0.0) * 56)
+            rank = cited.get((chunk.source, chunk.start))
+            fill = "#d9480f" if rank else "#4c6ef5"
+            label = html.escape(f"{chunk.location}: relevance {round(value * 100)}%" + (f" — cited [{rank}]" if rank else ""))
+            bars.append(
+                f'<rect x="{i * 8}" y="{60 - height}" width="6" height="{height}" fill="{fill}"><title>{label}</title></rect>'
+            )
+        parts.append(
+            f'<div class="rqa-map-doc">{html.escape(items[0][0].title)}</div>'
+            f'<svg role="img" aria-label="relevance of each passage of {html.escape(source)}" '
+            f'width="{width}" height="60" viewBox="0 0 {width} 60">{"".join(bars)}</svg>'
+        )
+    parts.append('<div class="rqa-legend">Each bar is a passage in reading order; taller = closer to the '
+                 'question; orange = cited.</div></div>')
+    return "".join(parts)
+
+
+def export_markdown(turns: list[Answer]) -> str:
+    """The conversation as a Markdown file, every quote with its full citation."""
+    lines = ["# Conversation with resolution-qa", ""]
+    for answer in turns:
+        lines.append(f"## Q: {answer.question}")
+        lines.append("")
+        if answer.quote is not None:
+            top = answer.passages[0].chunk
+            lines.append(f"> {answer.quote.text}")
+            lines.append("")
+            lines.append(f"— {citation(top)} ({answer.quote.source}, characters {answer.quote.start}–{answer.quote.end})")
+        else:
+            lines.append(answer.message)
+        if answer.passages:
+            lines.append("")
+            lines.append("Sources:" if answer.answered else "Closest passages (not an answer):")
+            for rank, passage in enumerate(answer.passages, start=1):
+                chunk = passage.chunk
+                lines.append(f"{rank}. {citation(chunk)} — {chunk.source} {chunk.start}–{chunk.end}: \"{chunk.text}\"")
+        lines.append("")
+    return "\n".join(lines)
