@@ -9,7 +9,7 @@ Signals, for each sentence of the candidate passages:
   a number for "how many"/"how much");
 - ``passage``: the fused (BM25 + dense) rank score of the passage it sits in.
 
-Whether to answer at all is a logistic model over five signals of the best answer,
+Whether to answer at all is a logistic model over seven signals of the best answer,
 fitted by ``python -m resolution_qa calibrate`` on our own labelled questions
 (``eval/calibration.jsonl``) and stored in ``calibration.json`` beside this file.
 """
@@ -303,7 +303,7 @@ def unknown_names(question: str, known_stems) -> float:
     return sum(1 for n in names if stem(n) not in known_stems) / len(names)
 
 
-ABSTAIN_FEATURES = ("dense", "passage_dense", "coverage", "unknown", "unknown_names", "kind_missing")
+ABSTAIN_FEATURES = ("dense", "passage_dense", "coverage", "unknown", "unknown_names", "kind_missing", "kind_match")
 
 
 @dataclass(frozen=True)
@@ -335,8 +335,9 @@ def default_calibration() -> Calibration:
 def fit_calibration(rows: list[dict[str, float]], labels: list[int], l2: float = 0.01, steps: int = 5000) -> Calibration:
     """Fit the logistic model by gradient descent (features are already on 0..1 scales).
 
-    The threshold is then moved to the value that maximizes balanced accuracy on the same
-    rows, so that the two error kinds count equally however unbalanced the set is.
+    Classes are weighted to count equally however unbalanced the set is, so the plain 0.5
+    threshold balances the two errors; no threshold is searched for (a searched one
+    follows the noise of a small set).
     """
     import numpy as np
 
@@ -344,27 +345,15 @@ def fit_calibration(rows: list[dict[str, float]], labels: list[int], l2: float =
         raise ValueError("calibration needs both answerable and unanswerable questions")
     x = np.array([[r[name] for name in ABSTAIN_FEATURES] for r in rows], dtype=np.float64)
     y = np.array(labels, dtype=np.float64)
+    weight = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
     w = np.zeros(x.shape[1])
     b = 0.0
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-        grad = p - y
+        grad = weight * (p - y)
         w -= 0.5 * (x.T @ grad / len(y) + l2 * w)
         b -= 0.5 * grad.mean()
-    p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-    best_threshold, best_accuracy = 0.5, -1.0
-    for threshold in np.unique(np.round(p, 4)):
-        predicted = p >= threshold
-        tpr = predicted[y == 1].mean()
-        tnr = (~predicted[y == 0]).mean()
-        accuracy = (tpr + tnr) / 2
-        if accuracy > best_accuracy + 1e-9:
-            best_threshold, best_accuracy = float(threshold), float(accuracy)
-    # Midway to the next lower probability keeps a margin on the answerable side.
-    lower = p[p < best_threshold]
-    if len(lower):
-        best_threshold = float((best_threshold + lower.max()) / 2)
-    return Calibration(weights=dict(zip(ABSTAIN_FEATURES, map(float, w), strict=True)), bias=float(b), threshold=best_threshold)
+    return Calibration(weights=dict(zip(ABSTAIN_FEATURES, map(float, w), strict=True)), bias=float(b), threshold=0.5)
 
 
 def write_calibration(calibration: Calibration, path: Path, meta: dict) -> None:

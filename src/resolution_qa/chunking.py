@@ -44,7 +44,7 @@ def split_long(text: str, span: Span, max_chars: int) -> list[Span]:
     """Cut a sentence longer than ``max_chars`` at clause breaks ("; ", ", ", then spaces).
 
     >>> split_long("aaa, bbb; ccc", (0, 13), 9)
-    [(0, 8), (10, 13)]
+    [(0, 4), (5, 13)]
     """
     start, end = span
     pieces: list[Span] = []

@@ -103,8 +103,7 @@ def load_html(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
     raw = soup.get_text()
-    paragraphs = [re.sub(r"[ \t\r\f\v]+", " ", block).strip() for block in re.split(r"\n\s*\n", raw)]
-    paragraphs = [" ".join(p.split("\n")).strip() for p in paragraphs]
+    paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", raw)]
     text = "\n\n".join(p for p in paragraphs if p)
     if title and not text.startswith(title):
         text = f"{title}\n\n{text}" if text else title

@@ -144,12 +144,12 @@ class QAEngine:
         settings.index_dir.mkdir(parents=True, exist_ok=True)
         data, reason = cls._try_load(settings, model, params)
         if data is not None and not force and cls._is_current(data, settings):
-            return data, BuildReport(passages=len(data.chunks), unchanged=[d.source for d in data.documents])
+            return data, cls._current_report(data)
         with FileLock(str(settings.index_dir / ".lock"), timeout=settings.lock_timeout):
             # Another process may have built while we waited for the lock.
             data, reason = cls._try_load(settings, model, params)
             if data is not None and not force and cls._is_current(data, settings):
-                return data, BuildReport(passages=len(data.chunks), unchanged=[d.source for d in data.documents])
+                return data, cls._current_report(data)
             if reason and store.read_manifest(settings.index_dir) is not None:
                 log.warning("index unusable, rebuilding from %s: %s", settings.data_dir, reason)
             new, report = build(
@@ -162,6 +162,14 @@ class QAEngine:
             report.rebuilt_reason = reason
             store.save(settings.index_dir, new, model)
             return new, report
+
+    @staticmethod
+    def _current_report(data: store.IndexData) -> BuildReport:
+        return BuildReport(
+            passages=len(data.chunks),
+            unchanged=[d.source for d in data.documents],
+            skipped=[Skipped(path, reason) for path, reason in data.skipped_reasons.items()],
+        )
 
     @staticmethod
     def _try_load(settings: Settings, model: dict, params: dict) -> tuple[store.IndexData | None, str | None]:
@@ -318,6 +326,7 @@ class QAEngine:
             "unknown": unknown_share(query.text, retriever.document_frequency),
             "unknown_names": unknown_names(query.text, retriever.document_frequency),
             "kind_missing": 1.0 if best_signals.kind_ok is False else 0.0,
+            "kind_match": 1.0 if best_signals.kind_ok is True else 0.0,
         }
         probability = self.calibration.probability(features)
         answered = probability >= self.calibration.threshold

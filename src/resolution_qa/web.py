@@ -61,8 +61,8 @@ SCROLL_JS = "() => { const t = document.querySelector('#rqa-target'); if (t) t.s
 def safe_filename(name: str) -> str:
     """A file name that stays inside the data folder: no folders, no dot files, plain characters.
 
-    >>> safe_filename("../../etc/passwd.txt"), safe_filename("Résolution 78/311.PDF")
-    ('passwd.txt', 'R_solution_311.pdf')
+    >>> safe_filename("../../etc/passwd.txt"), safe_filename("Résolution 78-311.PDF")
+    ('passwd.txt', 'R_solution_78-311.pdf')
     """
     base = os.path.basename(name.replace("\\", "/"))
     stem, suffix = os.path.splitext(base)

@@ -1,0 +1,122 @@
+import pytest
+
+from resolution_qa.answering import (
+    ABSTAIN_FEATURES,
+    Calibration,
+    contextualize,
+    counted_noun,
+    default_calibration,
+    expand_acronyms,
+    find_acronyms,
+    fit_calibration,
+    foreground,
+    is_follow_up,
+    question_kind,
+    satisfies,
+    sentence_score,
+    unknown_names,
+    unknown_share,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When was it adopted?", "when"),
+        ("In which year did it start?", "when"),
+        ("How many countries voted?", "count"),
+        ("How much money was pledged?", "amount"),
+        ("Who is Ambassador Fu?", "who"),
+        ("What does PAM stand for?", "define"),
+        ("What is the full title of the resolution?", "title"),
+        ("Which groups are named?", "other"),
+        ("What does the resolution say?", "other"),
+    ],
+)
+def test_question_kinds(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_answer_kind_checks():
+    assert satisfies("when", "adopted on 25 June 2024")
+    assert satisfies("when", "ISSUED ON: 09/07/2024")
+    assert not satisfies("when", "adopted by consensus")
+    assert satisfies("count", "for three main reasons", "How many reasons?")
+    assert not satisfies("count", "adopted on 25 June 2024", "How many countries co-sponsored it?")
+    assert satisfies("amount", "a budget of USD 2 million")
+    assert not satisfies("amount", "adopted in 2024")
+    assert satisfies("title", "a draft resolution entitled “Enhancing cooperation on AI”")
+    assert satisfies("define", "The Centre for Global Studies (CGS) agreed")
+    assert satisfies("other", "anything") is None
+    assert counted_noun("How many main reasons are given?") == "reason"
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "context"),
+    [
+        ("And who endorsed it?", ["Who sponsored the June resolution?"], "Who sponsored the June resolution?"),
+        ("What did it promote?", ["What was the first UNGA resolution on AI?"], "What was the first UNGA resolution on AI?"),
+        ("What did he hope for?", ["Who is Ambassador Fu?", "Where did he work?"], "Who is Ambassador Fu? Where did he work?"),
+        ("Who is Ambassador Fu?", ["What is PAM?"], ""),
+        ("And who endorsed it?", [], ""),
+    ],
+)
+def test_follow_ups_take_the_conversation(question, history, context):
+    assert contextualize(question, history).context == context
+
+
+def test_follow_up_detection():
+    assert is_follow_up("And the other one?")
+    assert is_follow_up("Why?")
+    assert not is_follow_up("Which values must AI be founded on?")
+
+
+def test_acronyms():
+    assert find_acronyms("the Parliamentary Assembly of the Mediterranean (PAM) met") == {
+        "PAM": "Parliamentary Assembly of the Mediterranean"
+    }
+    assert find_acronyms("People (XYZ) mismatch") == {}
+    assert expand_acronyms("Is PAM involved?", {"PAM": "Parliamentary Assembly"}) == "Is PAM involved? (PAM: Parliamentary Assembly)"
+    assert expand_acronyms("Nothing here", {"PAM": "x"}) == "Nothing here"
+
+
+def test_concessive_clause_is_background():
+    assert foreground("Despite being sponsored by A, B endorsed it.") == ("Despite being sponsored by A,", " B endorsed it.")
+    assert foreground("A sponsored it.") == ("", "A sponsored it.")
+
+
+def test_sentence_score_prefers_each_signal():
+    base = sentence_score(0.5, 0.5, 0.5, None, 0.5)
+    assert sentence_score(0.6, 0.5, 0.5, None, 0.5) > base
+    assert sentence_score(0.5, 0.5, 0.6, None, 0.5) > base
+    assert sentence_score(0.5, 0.5, 0.5, True, 0.5) > base > sentence_score(0.5, 0.5, 0.5, False, 0.5)
+
+
+def test_unknown_signals():
+    assert unknown_share("capital of France", {"capit", "franc"}) == 0.0
+    assert unknown_share("sourdough bread", set()) == 1.0
+    # a rare unknown word weighs more than a common unknown word
+    assert unknown_share("sourdough resolution", {"resolut"}) > unknown_share("sourdough resolution", {"sourdough"})
+    assert unknown_names("Who won the FIFA World Cup?", {"world", "cup"}) == pytest.approx(1 / 3)
+    assert unknown_names("what is this?", set()) == 0.0
+
+
+def test_fit_calibration_separates_simple_data():
+    answerable = [dict.fromkeys(ABSTAIN_FEATURES, 0.0) | {"dense": 0.7, "coverage": 0.9} for _ in range(10)]
+    unanswerable = [dict.fromkeys(ABSTAIN_FEATURES, 0.0) | {"dense": 0.1, "unknown": 1.0} for _ in range(10)]
+    calibration = fit_calibration(answerable + unanswerable, [1] * 10 + [0] * 10)
+    assert all(calibration.probability(f) >= calibration.threshold for f in answerable)
+    assert all(calibration.probability(f) < calibration.threshold for f in unanswerable)
+    assert calibration.weights["dense"] > 0 > calibration.weights["unknown"]
+
+
+def test_fit_calibration_needs_both_labels():
+    with pytest.raises(ValueError, match="both"):
+        fit_calibration([dict.fromkeys(ABSTAIN_FEATURES, 0.0)], [1])
+
+
+def test_shipped_calibration_is_sane():
+    calibration = default_calibration()
+    assert set(calibration.weights) == set(ABSTAIN_FEATURES)
+    assert calibration.weights["dense"] > 0 and calibration.weights["unknown"] < 0
+    assert isinstance(calibration, Calibration) and 0 < calibration.threshold < 1

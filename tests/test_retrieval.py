@@ -1,0 +1,59 @@
+import numpy as np
+
+from resolution_qa.retrieval import Retriever, rrf
+from resolution_qa.tokens import tokenize
+
+
+def test_rrf_worked_example():
+    assert rrf([[7, 3], [3, 9]], k=0) == {7: 0.5, 3: 0.75, 9: 0.25}
+
+
+def test_rrf_prefers_agreement():
+    fused = rrf([[1, 2, 3], [2, 1, 3]])
+    assert fused[1] == fused[2] > fused[3]
+    assert rrf([]) == {}
+    assert max(rrf([[5], [5]]).values()) == 1.0
+
+
+def test_bm25_finds_exact_names(engine):
+    retriever = engine.retriever
+    scores = retriever.bm25_scores(tokenize("Marta Ilves"))
+    best = engine.data.chunks[int(np.argmax(scores))]
+    assert "Marta Ilves" in best.text
+
+
+def test_unknown_words_score_zero(engine):
+    assert not engine.retriever.bm25_scores(tokenize("zzzz qqqq")).any()
+    assert not engine.retriever.bm25_scores([]).any()
+
+
+def test_hybrid_search_ranks_the_right_passage_first(engine, fake_encoder):
+    question = "Who should share tidal measurement data?"
+    hits = engine.retriever.search(fake_encoder.encode([question])[0], tokenize(question))
+    top = engine.data.chunks[hits[0].index]
+    assert top.location == "OP 2"
+    assert hits == sorted(hits, key=lambda h: -h.score)
+
+
+def test_source_filter(engine, fake_encoder):
+    question = "lighthouse logbooks"
+    vector = fake_encoder.encode([question])[0]
+    hits = engine.retriever.search(vector, tokenize(question), source="orchard-article.txt")
+    assert hits and {engine.data.chunks[h.index].source for h in hits} == {"orchard-article.txt"}
+    assert engine.retriever.search(vector, tokenize(question), source="missing.txt") == []
+
+
+def test_empty_corpus(tmp_path, fake_encoder):
+    from resolution_qa.store import IndexData
+
+    data = IndexData([], [], np.zeros((0, 256), np.float32), np.zeros((0, 256), np.float32), {})
+    retriever = Retriever(data)
+    assert retriever.search(fake_encoder.encode(["x"])[0], ["x"]) == []
+
+
+def test_acronyms_are_collected(engine, corpus):
+    (corpus / "x.txt").write_text("The Tidal Research Network (TRN) met.", encoding="utf-8")
+    from resolution_qa import QAEngine
+
+    updated = QAEngine.open(engine.settings, encoder=engine.encoder)
+    assert updated.retriever.acronyms["TRN"] == "Tidal Research Network"

@@ -1,0 +1,77 @@
+import json
+
+import numpy as np
+import pytest
+
+from resolution_qa import QAEngine
+from resolution_qa.store import IndexUnavailable, load, read_manifest
+
+MODEL = {"name": "fake-hashing-encoder", "sha256": "0" * 64, "dim": 256}
+
+
+def live(settings):
+    return settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
+
+
+def test_manifest_records_model_params_sources_and_checksums(engine, settings):
+    manifest = read_manifest(settings.index_dir)
+    assert manifest["model"] == MODEL
+    assert manifest["chunking"] == engine.data.params
+    assert set(manifest["sources"]) == {"tidal-resolution.txt", "lighthouse-notes.md", "orchard-article.txt"}
+    assert set(manifest["files"]) == {"faiss.index", "passages.jsonl", "documents.jsonl", "vectors.npy", "sentence_vectors.npy"}
+    assert manifest["faiss_type"] == "IndexFlatIP"
+
+
+def test_round_trip(engine, settings):
+    data = load(settings.index_dir, MODEL, engine.data.params)
+    assert [c.to_dict() for c in data.chunks] == [c.to_dict() for c in engine.data.chunks]
+    assert np.allclose(data.vectors, engine.data.vectors)
+
+
+def test_no_pickle_in_index(engine, settings):
+    for name in ("vectors.npy", "sentence_vectors.npy"):
+        np.load(live(settings) / name, allow_pickle=False)  # raises if it held objects
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda g: (g / "faiss.index").write_bytes((g / "faiss.index").read_bytes()[:100]), "checksum"),
+        (lambda g: (g / "passages.jsonl").unlink(), "missing"),
+        (lambda g: (g / "vectors.npy").write_bytes(b"garbage"), "checksum"),
+        (lambda g: (g / "manifest.json").write_text("{not json"), "manifest"),
+    ],
+)
+def test_damage_is_detected_with_a_reason(engine, settings, damage, reason):
+    damage(live(settings))
+    with pytest.raises(IndexUnavailable, match=reason):
+        load(settings.index_dir, MODEL, engine.data.params)
+
+
+def test_other_model_or_params_is_refused(engine, settings):
+    with pytest.raises(IndexUnavailable, match="another model"):
+        load(settings.index_dir, {**MODEL, "sha256": "1" * 64}, engine.data.params)
+    with pytest.raises(IndexUnavailable, match="chunking"):
+        load(settings.index_dir, MODEL, {**engine.data.params, "max_chars": 123})
+
+
+def test_missing_index_message_says_how_to_build(tmp_path):
+    with pytest.raises(IndexUnavailable, match='run "python -m resolution_qa build"'):
+        load(tmp_path / "index", MODEL, {})
+
+
+@pytest.mark.parametrize("file", ["faiss.index", "passages.jsonl", "manifest.json"])
+def test_damaged_index_is_rebuilt_on_open(engine, settings, fake_encoder, file, caplog):
+    target = live(settings) / file
+    target.write_bytes(target.read_bytes()[: len(target.read_bytes()) // 2])
+    reopened = QAEngine.open(settings, encoder=fake_encoder)
+    assert reopened.report.rebuilt_reason
+    assert len(reopened.data.chunks) == len(engine.data.chunks)
+    answer = reopened.ask("Which network does the resolution establish?")
+    doc = reopened.data.by_source[answer.passages[0].chunk.source]
+    assert doc.text[answer.passages[0].chunk.start : answer.passages[0].chunk.end] == answer.passages[0].chunk.text
+
+
+def test_manifest_is_human_readable(engine, settings):
+    text = (live(settings) / "manifest.json").read_text()
+    assert json.loads(text)["format_version"] >= 1 and "\n" in text
