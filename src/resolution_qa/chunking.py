@@ -13,7 +13,8 @@ from .schema import Chunk, Document, Span
 from .structure import paragraphs
 
 DEFAULT_MAX_CHARS = 500
-CHUNKER_VERSION = 2  # bump when the rules below change, so stored indexes are rebuilt
+_ENUMERATOR = re.compile(r"\(?(?:\d{1,3}|[a-z]{1,4}|[ivxlc]{1,6})[.)]")
+CHUNKER_VERSION = 3  # bump when the rules below change, so stored indexes are rebuilt
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
@@ -24,6 +25,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
 
     >>> sentence_spans("One. Two words here.")
     [(0, 4), (5, 20)]
+    >>> sentence_spans("7. Decides to act. Also this.")
+    [(0, 18), (19, 29)]
     """
     end = len(text) if end is None else end
     spans: list[Span] = []
@@ -37,7 +40,14 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
             spans.append((piece_start + lead, piece_start + lead + len(stripped)))
     if offset != end:  # defensive: a segmenter that rewrote text would break citations
         raise ValueError("sentence segmenter changed the text; offsets would be wrong")
-    return spans
+    # A paragraph number ("7.", "(a)") split off by the segmenter belongs to what follows it.
+    merged: list[Span] = []
+    for span in spans:
+        if merged and _ENUMERATOR.fullmatch(text[merged[-1][0] : merged[-1][1]]):
+            merged[-1] = (merged[-1][0], span[1])
+        else:
+            merged.append(span)
+    return merged
 
 
 def split_long(text: str, span: Span, max_chars: int) -> list[Span]:

@@ -65,9 +65,12 @@ def safe_filename(name: str) -> str:
     ('passwd.txt', 'R_solution_78-311.pdf')
     """
     base = os.path.basename(name.replace("\\", "/"))
-    stem, suffix = os.path.splitext(base)
+    stem, dot, extension = base.rpartition(".")
+    if not dot:
+        stem, extension = base, ""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "document"
-    return f"{stem[:100]}{suffix.lower()}"
+    extension = re.sub(r"[^A-Za-z0-9]+", "", extension).lower()
+    return f"{stem[:100]}.{extension}" if extension else stem[:100]
 
 
 def source_choices(engine) -> list[str]:

@@ -1,0 +1,110 @@
+import json
+
+import pytest
+from conftest import FakeEncoder
+
+from resolution_qa import engine as engine_module
+from resolution_qa.cli import main
+
+
+@pytest.fixture(autouse=True)
+def fake_model(monkeypatch):
+    monkeypatch.setattr(engine_module, "MiniLMEncoder", FakeEncoder)
+
+
+@pytest.fixture
+def folders(settings):
+    return ["--data", str(settings.data_dir), "--index", str(settings.index_dir)]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_build_reports_what_changed(capsys, folders, settings):
+    code, out, _ = run(capsys, "build", *folders)
+    assert code == 0 and "added: tidal-resolution.txt" in out and "passages" in out
+    (settings.data_dir / "extra.md").write_text("# Kelp\n\nKelp grows fast.", encoding="utf-8")
+    code, out, _ = run(capsys, "build", *folders)
+    assert "added: extra.md" in out and "tidal-resolution.txt" not in out.split("documents")[0]
+
+
+def test_ask_json_contract(capsys, folders, settings):
+    code, out, _ = run(capsys, "ask", "Who should share tidal measurement data?", "--json", *folders)
+    assert code == 0
+    data = json.loads(out)
+    top = data["passages"][0]
+    text = (settings.data_dir / top["source"]).read_text(encoding="utf-8")
+    assert text[top["char_start"] : top["char_end"]] == top["text"]
+    assert top["location"] == "OP 2" and data["answer"]["text"] in top["text"]
+
+
+def test_ask_human_output(capsys, folders):
+    code, out, _ = run(capsys, "ask", "Who chairs the cooperative?", *folders)
+    assert code == 0 and "Marta Ilves" in out and "Sources:" in out and "[1]" in out
+
+
+def test_ask_with_history_and_source(capsys, folders):
+    code, out, _ = run(
+        capsys, "ask", "What did it encourage?", "--history", "What does the tidal energy resolution ask of Member States?",
+        "--json", "--k", "2", *folders,
+    )
+    data = json.loads(out)
+    assert code == 0 and len(data["passages"]) == 2 and data["passages"][0]["location"] == "OP 2"
+    code, out, _ = run(capsys, "ask", "archive", "--source", "lighthouse-notes.md", "--json", *folders)
+    assert {p["source"] for p in json.loads(out)["passages"]} == {"lighthouse-notes.md"}
+
+
+def test_batch_keeps_order_and_ids(capsys, folders, tmp_path):
+    batch = tmp_path / "b.jsonl"
+    rows = [
+        {"id": "a", "question": "Who chairs the cooperative?", "history": []},
+        {"id": 7, "question": "When is the archive open?"},
+        {"question": "What did it encourage?", "history": ["What does the resolution ask of Member States?"]},
+    ]
+    batch.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, "ask", "--batch", str(batch), "--json", *folders)
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [a["id"] for a in answers] == ["a", 7, None]
+    assert [a["question"] for a in answers] == [r["question"] for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask"], "QUESTION or --batch"),
+        (["ask", "q", "--k", "0"], "--k must be between 1 and 20"),
+        (["ask", "q", "--source", "missing.txt"], "unknown source"),
+        (["ask", "--batch", "nope.jsonl", "--json"], "cannot read"),
+        (["ask", "--batch", "x.jsonl"], "add --json"),
+        (["frobnicate"], "invalid choice"),
+        (["ask", "q", "--k", "many"], "invalid int"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(capsys, folders, argv, message):
+    code, out, err = run(capsys, *argv, *folders)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_batch_line(capsys, folders, tmp_path):
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"question": "ok"}\nnot json\n', encoding="utf-8")
+    code, _, err = run(capsys, "ask", "--batch", str(batch), "--json", *folders)
+    assert code == 2 and "b.jsonl:2 is not valid JSON" in err
+
+
+def test_eval_reports_every_metric(capsys, folders, tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        json.dumps({"question": "Who chairs the cooperative?", "expect": "answer", "gold": ["Marta Ilves"]}) + "\n"
+        + json.dumps({"question": "How tall is Everest?", "expect": "abstain", "gold": []}) + "\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "eval", str(gold), "--json", *folders)
+    report = json.loads(out)
+    assert code == 0
+    for key in ("hit@1", "hit@3", "mrr", "answer@1", "answered_rate", "abstain_rate", "median_answer_chars", "citation_integrity"):
+        assert key in report
+    assert report["hit@1"] == 1.0 and report["citation_integrity"] == 1.0

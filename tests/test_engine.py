@@ -1,0 +1,107 @@
+import pytest
+
+from resolution_qa import QAEngine, Settings, UnknownSource
+from resolution_qa.engine import MAX_QUESTION_CHARS, clean_question
+
+
+def check_integrity(engine, answer):
+    for passage in answer.passages:
+        doc = engine.data.by_source[passage.chunk.source]
+        assert doc.text[passage.chunk.start : passage.chunk.end] == passage.chunk.text
+        for start, end in passage.highlights:
+            assert passage.chunk.start <= start < end <= passage.chunk.end
+    if answer.quote is not None:
+        doc = engine.data.by_source[answer.quote.source]
+        assert doc.text[answer.quote.start : answer.quote.end] == answer.quote.text
+        assert any(
+            p.chunk.source == answer.quote.source and p.chunk.start <= answer.quote.start and answer.quote.end <= p.chunk.end
+            for p in answer.passages
+        )
+
+
+def test_answer_quotes_the_operative_paragraph(engine):
+    answer = engine.ask("Which network does the assembly decide to establish?")
+    top = answer.passages[0].chunk
+    assert (top.paragraph_kind, top.paragraph_number) == ("operative", 1)
+    assert answer.quote.text.startswith("1. Decides to establish")
+    assert answer.passages[0].highlights == ((answer.quote.start, answer.quote.end),)
+    check_integrity(engine, answer)
+
+
+def test_k_controls_the_number_of_passages(engine):
+    assert len(engine.ask("tidal energy", k=1).passages) == 1
+    assert len(engine.ask("tidal energy", k=5).passages) == 5
+    assert len(engine.ask("tidal energy", k=500).passages) <= 20
+
+
+def test_source_filter_and_unknown_source(engine):
+    answer = engine.ask("When is the archive open?", source="lighthouse-notes.md")
+    assert {p.chunk.source for p in answer.passages} == {"lighthouse-notes.md"}
+    with pytest.raises(UnknownSource, match="choose one of"):
+        engine.ask("anything", source="nope.txt")
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "\u200b"])
+def test_empty_questions_get_a_clear_reply(engine, question):
+    answer = engine.ask(question)
+    assert not answer.answered and answer.passages == ()
+    assert "type a question" in answer.message
+
+
+def test_long_question_is_cut_with_a_notice(engine):
+    answer = engine.ask("tidal energy " * 10_000)
+    assert len(answer.question) <= MAX_QUESTION_CHARS
+    assert answer.notices and "cut" in answer.notices[0]
+    check_integrity(engine, answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What about 🤖🌊 tidal energy?",
+        "ما هو القرار بشأن الطاقة؟",
+        "<script>alert(1)</script> tidal?",
+        "**bold** [link](http://example.com) ![img](http://example.com/x.png)",
+        "Ünïcödé\tquestion\nwith\rcontrols",
+    ],
+)
+def test_odd_questions_get_sensible_answers(engine, question):
+    answer = engine.ask(question)
+    check_integrity(engine, answer)
+    assert answer.message
+
+
+def test_follow_up_uses_history(engine):
+    alone = engine.ask("What did it encourage?")
+    followed = engine.ask("What did it encourage?", history=["What does the tidal energy resolution ask of Member States?"])
+    assert followed.passages[0].chunk.location == "OP 2"
+    assert alone.question == followed.question
+
+
+def test_no_documents(tmp_path, fake_encoder):
+    engine = QAEngine.open(Settings(data_dir=tmp_path / "empty", index_dir=tmp_path / "ix"), encoder=fake_encoder)
+    answer = engine.ask("Anything?")
+    assert not answer.answered and "No documents" in answer.message
+
+
+def test_json_shape(engine):
+    data = engine.ask("Who chairs the cooperative?", id="q1").to_json()
+    assert set(data) == {"id", "question", "answered", "message", "answer", "passages", "notices"}
+    assert data["id"] == "q1"
+    assert set(data["answer"]) == {"text", "source", "char_start", "char_end"}
+    passage = data["passages"][0]
+    assert {"rank", "source", "title", "location", "text", "char_start", "char_end", "score", "highlights"} <= set(passage)
+    assert passage["rank"] == 1 and 0 <= passage["score"] <= 1
+    assert [p["score"] for p in data["passages"]] == sorted((p["score"] for p in data["passages"]), reverse=True)
+
+
+def test_clean_question():
+    assert clean_question("  a\x00b\u200bc \n d ") == "abc d"
+
+
+def test_relevance_map_covers_every_passage(engine):
+    rows = engine.relevance("tidal measurement data")
+    assert len(rows) == len(engine.data.chunks)
+    best = max(rows, key=lambda r: r[1])[0]
+    assert best.location == "OP 2"
+    assert engine.relevance("") == []

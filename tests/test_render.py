@@ -1,0 +1,46 @@
+from resolution_qa.render import chat_markdown, context_html, export_markdown, map_html, marked_html, md_text, passages_html
+from resolution_qa.schema import Answer, Chunk, Document, Passage, Quote
+
+TEXT = 'Intro. <img src=x onerror="alert(1)"> is text. [link](http://evil.example) ![i](http://evil.example/i.png)'
+DOC = Document("evil.txt", "Evil <b>doc</b>", TEXT, "x", "txt")
+CHUNK = Chunk("evil.txt", "Evil <b>doc</b>", 0, len(TEXT), TEXT, "body", 1, None, ((0, 6), (7, len(TEXT))))
+ANSWER = Answer("q?", True, "Found.", Quote(TEXT[7:], "evil.txt", 7, len(TEXT)), (Passage(CHUNK, 0.5, ((7, len(TEXT)),)),))
+
+
+def test_html_from_documents_is_escaped():
+    for html in (passages_html(ANSWER), context_html(DOC, ANSWER.passages[0]), map_html([(CHUNK, 0.3)], ANSWER)):
+        assert "<img" not in html and "<b>doc" not in html
+        assert "&lt;img" in html or "Evil &lt;b&gt;" in html
+
+
+def test_markdown_from_documents_is_literal():
+    md = chat_markdown(ANSWER)
+    assert "](http" not in md and "![" not in md and "<img" not in md
+    assert md_text("[a](b)") == "\\[a\\]\\(b\\)"
+
+
+def test_marks_use_absolute_spans():
+    assert marked_html("a <b> c", 10, [(12, 15)]) == "a <mark>&lt;b&gt;</mark> c"
+    assert marked_html("abc", 0, []) == "abc"
+    assert marked_html("abcdef", 0, [(4, 6), (0, 2)]) == "<mark>ab</mark>cd<mark>ef</mark>"
+
+
+def test_abstention_is_marked():
+    abstained = Answer("q?", False, "The documents don't say.", None, (Passage(CHUNK, 0.1),))
+    assert "does not answer" in passages_html(abstained)
+    assert "do not answer" in chat_markdown(abstained)
+
+
+def test_context_marks_the_passage():
+    html = context_html(DOC, ANSWER.passages[0])
+    assert 'id="rqa-target"' in html and "<mark>" in html
+
+
+def test_export_keeps_quotes_verbatim_with_citations():
+    md = export_markdown([ANSWER])
+    assert "## Q: q?" in md and TEXT[7:] in md and "evil.txt" in md and "¶ 1" in md
+
+
+def test_empty_states():
+    assert "Ask a question" in passages_html(None)
+    assert "appears after a question" in map_html([], None)
