@@ -54,8 +54,19 @@ def score_bar(score: float) -> str:
     )
 
 
+def short_title(title: str, limit: int = 60) -> str:
+    """A document title cut at a word boundary for compact citations.
+
+    >>> short_title("UN General Assembly adopts Resolution on International Cooperation", 40)
+    'UN General Assembly adopts Resolution…'
+    """
+    if len(title) <= limit:
+        return title
+    return title[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 def citation(chunk: Chunk) -> str:
-    return f"{chunk.title}, {chunk.location}"
+    return f"{short_title(chunk.title)}, {chunk.location}"
 
 
 def chat_markdown(answer: Answer) -> str:
@@ -133,7 +144,8 @@ def map_html(rows: list[tuple[Chunk, float]], answer: Answer | None) -> str:
         by_source.setdefault(chunk.source, []).append((chunk, value))
     parts = ['<div class="rqa-map">']
     for source, items in by_source.items():
-        width = max(len(items) * 8, 120)
+        step = 14 if len(items) <= 40 else 4
+        width = max(len(items) * step, 120)
         bars = []
         for i, (chunk, value) in enumerate(items):
             height = 4 + round(max(value, 0.0) * 56)
@@ -141,10 +153,10 @@ def map_html(rows: list[tuple[Chunk, float]], answer: Answer | None) -> str:
             fill = "#d9480f" if rank else "#4c6ef5"
             label = html.escape(f"{chunk.location}: relevance {round(value * 100)}%" + (f" — cited [{rank}]" if rank else ""))
             bars.append(
-                f'<rect x="{i * 8}" y="{60 - height}" width="6" height="{height}" fill="{fill}"><title>{label}</title></rect>'
+                f'<rect x="{i * step}" y="{60 - height}" width="{step - 2}" height="{height}" fill="{fill}"><title>{label}</title></rect>'
             )
         parts.append(
-            f'<div class="rqa-map-doc">{html.escape(items[0][0].title)}</div>'
+            f'<div class="rqa-map-doc">{html.escape(short_title(items[0][0].title))}</div>'
             f'<svg role="img" aria-label="relevance of each passage of {html.escape(source)}" '
             f'width="{width}" height="60" viewBox="0 0 {width} 60">{"".join(bars)}</svg>'
         )

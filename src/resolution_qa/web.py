@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .config import Settings
 from .documents import SUPPORTED_SUFFIXES
-from .render import chat_markdown, context_html, export_markdown, map_html, passages_html
+from .render import chat_markdown, citation, context_html, export_markdown, map_html, passages_html
 from .schema import Answer
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def build_app(engine, settings: Settings | None = None, max_upload_bytes: int | 
         if answer.passages:
             state = {"answers": [*state["answers"], answer]}
         rows = engine.relevance(answer.question, history, _source_value(source_choice)) if answer.passages else []
-        choices = [f"[{i}] {p.chunk.title} — {p.chunk.location}" for i, p in enumerate(answer.passages, 1)]
+        choices = [f"[{i}] {citation(p.chunk)}" for i, p in enumerate(answer.passages, 1)]
         export = export_dir / f"conversation-{time.time_ns()}.md"
         export.write_text(export_markdown(state["answers"]), encoding="utf-8")
         return (

@@ -1,0 +1,188 @@
+"""The web chat in a real browser: Debian's Chromium driven by Playwright.
+
+The app runs as `python app.py` in a subprocess (real model, a copy of the shipped document),
+exactly as a user starts it. Every request the page makes must go to that local server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEED, free_port, in_ci
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+    "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
+]
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
+if not CHROMIUM.exists():
+    if in_ci():
+        raise RuntimeError("CI needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app exited early:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"app did not start in {timeout}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser-app")
+    data = root / "data"
+    data.mkdir()
+    (data / SEED.name).write_bytes(SEED.read_bytes())
+    port = free_port()
+    log = root / "app.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(log, "w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--data", str(data), "--index", str(root / "index")],
+            stdout=handle, stderr=subprocess.STDOUT, cwd=root, env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/", process, log)
+        yield {"url": url, "data": data, "root": root, "log": log}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    requests: list[str] = []
+    dialogs: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(server["url"] + "/")
+    page.wait_for_selector("#rqa-question textarea", timeout=60_000)
+    yield page
+    outside = [u for u in requests if not u.startswith((server["url"], "data:", "blob:", "about:"))]
+    context.close()
+    assert not outside, f"the page requested outside resources: {outside}"
+    assert not dialogs, f"a script ran from document text: {dialogs}"
+
+
+def ask(page, question: str) -> None:
+    before = page.locator("#rqa-chat .message").count()
+    page.fill("#rqa-question textarea", question)
+    page.click("#rqa-ask")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#rqa-chat .message').length >= n + 2", arg=before, timeout=60_000
+    )
+    page.wait_for_timeout(300)
+
+
+def last_reply(page) -> str:
+    return page.locator("#rqa-chat .message").last.inner_text()
+
+
+def test_answer_citation_and_source_in_context(page):
+    ask(page, "Which country sponsored the resolution?")
+    reply = last_reply(page)
+    assert "sponsored by the People’s Republic of China" in reply and "[1]" in reply and "¶ 3" in reply
+    first = page.locator("#rqa-passages .rqa-passage").first
+    assert "¶ 3" in first.locator(".rqa-cite").inner_text()
+    assert "sponsored by the People’s Republic of China" in first.locator("mark").first.inner_text()
+    # the document map shows one bar per passage
+    assert page.locator("#rqa-map svg rect").count() >= 5
+    page.locator("#rqa-source-pick label").first.click()
+    target = page.locator("#rqa-context-view #rqa-target")
+    target.wait_for(timeout=30_000)
+    assert "sponsored by the People’s Republic of China" in target.locator("mark").inner_text()
+    page.wait_for_timeout(500)
+    box, view = target.bounding_box(), page.locator("#rqa-context").bounding_box()
+    assert box["y"] < view["y"] + view["height"] and box["y"] + box["height"] > view["y"]  # scrolled into view
+    page.screenshot(path=str(Path(os.environ.get("RQA_SCREENSHOT", "/tmp/rqa-screenshot.png"))), full_page=True)
+
+
+def test_follow_up_abstention_and_clear(page):
+    ask(page, "Who sponsored the June resolution?")
+    ask(page, "And which country endorsed it despite that?")
+    assert "the United States endorsed the Resolution" in last_reply(page)
+    ask(page, "What is the capital of France?")
+    assert "The documents don't say" in last_reply(page)
+    assert page.locator("#rqa-passages .rqa-abstain").is_visible()
+    assert page.locator("#rqa-passages .rqa-not-answer").count() >= 1
+    assert page.locator("#rqa-passages mark").count() == 0
+    page.click("#rqa-clear")
+    page.wait_for_function("() => document.querySelectorAll('#rqa-chat .message').length === 0", timeout=30_000)
+
+
+def test_export_markdown(page):
+    ask(page, "Who is Ambassador Fu?")
+    with page.expect_download(timeout=30_000) as download_info:
+        page.click("#rqa-export")
+    text = Path(download_info.value.path()).read_text(encoding="utf-8")
+    assert "## Q: Who is Ambassador Fu?" in text and "director-general of the Department of Arms Control" in text
+    assert "unga-ai-capacity-building-resolution.txt" in text
+
+
+def upload(page, path: Path) -> str:
+    page.set_input_files("#rqa-upload input[type=file]", str(path))
+    page.wait_for_function(
+        "() => /indexed|✗/.test(document.querySelector('#rqa-upload-status')?.innerText || '')", timeout=120_000
+    )
+    return page.locator("#rqa-upload-status").inner_text()
+
+
+def test_upload_then_ask_and_hostile_text_stays_text(page, server, tmp_path):
+    page.click("text=Add documents")
+    hostile = tmp_path / "Kelp notes <b>.md"
+    hostile.write_text(
+        "# Kelp farming notes\n\nKelp farms in the Faroe Islands absorb nitrogen from fjord water. "
+        "<script>alert('xss')</script> <img src=x onerror=\"alert('img')\"> "
+        "![tracker](http://198.51.100.7/pixel.png) [click](http://198.51.100.7/)\n",
+        encoding="utf-8",
+    )
+    status = upload(page, hostile)
+    assert "✓ Kelp_notes_b.md indexed." in status
+    assert (server["data"] / "Kelp_notes_b.md").exists()
+    ask(page, "Where do kelp farms absorb nitrogen?")
+    reply = last_reply(page)
+    assert "Faroe Islands" in reply
+    passages = page.locator("#rqa-passages").inner_text()
+    assert "<script>alert('xss')</script>" in passages and "onerror" in passages
+    assert page.locator("#rqa-passages img, #rqa-chat img[src*='198.51']").count() == 0
+
+
+def test_upload_refuses_wrong_type(page, server, tmp_path):
+    page.click("text=Add documents")
+    bad = tmp_path / "payload.exe"
+    bad.write_bytes(b"MZ")
+    page.set_input_files("#rqa-upload input[type=file]", str(bad))
+    page.wait_for_timeout(2000)
+    status = page.locator("#rqa-upload-status").inner_text()
+    # refused in the browser by the file-type filter, or by the server with a message
+    assert not any("payload" in name for name in os.listdir(server["data"]))
+    assert status == "" or "unsupported type" in status
