@@ -1,4 +1,5 @@
 from resolution_qa import QAEngine
+from resolution_qa.indexing import pool_sentences
 from resolution_qa.store import read_manifest
 
 
@@ -39,8 +40,10 @@ def test_changing_and_removing_files(engine, settings, fake_encoder, corpus):
 def test_reused_vectors_match_fresh_ones(engine, settings, fake_encoder, corpus):
     (corpus / "extra.txt").write_text("Extra document about kelp farming.", encoding="utf-8")
     updated = QAEngine.open(settings, encoder=fake_encoder)
-    fresh = fake_encoder.encode([c.text for c in updated.data.chunks])
-    assert abs(updated.data.vectors - fresh).max() < 1e-6
+    texts = [updated.data.by_source[c.source].text[s:e] for c in updated.data.chunks for s, e in c.sentences]
+    fresh = fake_encoder.encode(texts)
+    assert abs(updated.data.sentence_vectors - fresh).max() < 1e-6
+    assert abs(updated.data.vectors - pool_sentences(fresh, updated.data.chunks)).max() < 1e-6
 
 
 def test_force_rebuild_embeds_everything(engine, settings, fake_encoder):

@@ -151,7 +151,7 @@ class QAEngine:
             if data is not None and not force and cls._is_current(data, settings):
                 return data, cls._current_report(data)
             if reason and store.read_manifest(settings.index_dir) is not None:
-                log.warning("index unusable, rebuilding from %s: %s", settings.data_dir, reason)
+                log.warning("rebuilding the index from %s: %s", settings.data_dir, reason)
             new, report = build(
                 settings.data_dir,
                 encoder,

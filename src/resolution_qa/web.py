@@ -249,6 +249,9 @@ def build_app(engine, settings: Settings | None = None, max_upload_bytes: int | 
         )
         uploader.upload(upload, uploader, [upload_status, source_box], api_visibility="private")
         gr.api(api_ask, api_name="ask")
+        # The same answer as plain JSON over HTTP, outside the queue (POST /gradio_api/run/ask_json
+        # with {"data": [question, history, k, source]}): for scripts and the latency benchmark.
+        gr.api(api_ask, api_name="ask_json", queue=False, concurrency_limit=None)
     app.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_SIZE)
     return app
 

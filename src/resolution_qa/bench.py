@@ -1,0 +1,312 @@
+"""``python -m resolution_qa bench``: speed and memory, every figure measured in one run.
+
+Targets are ratios to a floor measured side by side (the raw model forward pass, a process
+that only imports gradio and sentence_transformers, raw ``model.encode`` throughput), so
+they mean the same on a fast or a slow machine. Nothing here is asserted; CI prints it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from .config import Settings
+
+QUESTION = "Which country sponsored the resolution?"
+NOISE = 0.5  # norm of the noise added to real embeddings (which have norm 1) for the scale test
+FALLBACK_QUESTIONS = [
+    QUESTION,
+    "When was the resolution adopted?",
+    "Who is Ambassador Fu?",
+    "Which social groups does the resolution mention?",
+    "What is the capital of France?",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile.
+
+    >>> percentile([5, 1, 3, 2, 4], 50), percentile([5, 1, 3, 2, 4], 95)
+    (3, 5)
+    """
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, int(np.ceil(q / 100 * len(ordered))) - 1))
+    return ordered[index]
+
+
+def _timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def _questions() -> list[str]:
+    dev = Path("eval/dev_qa.jsonl")
+    if dev.is_file():
+        return [json.loads(line)["question"] for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return FALLBACK_QUESTIONS
+
+
+def _run_seconds(argv: list[str], cwd: Path, repeat: int) -> float:
+    """Median wall time of a fresh process (it must exit 0)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, check=True, capture_output=True, timeout=600)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _post_json(url: str, payload: dict, timeout: float = 60) -> dict:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def ask_url(base: str) -> str:
+    """The plain JSON route beside Gradio's queued /ask (see web.build_app)."""
+    return f"{base}/gradio_api/run/ask_json"
+
+
+def _start_app(data: Path, index: Path, cwd: Path) -> tuple[subprocess.Popen, str, float]:
+    """Start ``python app.py``; return the process, its URL and seconds until it answered."""
+    port = _free_port()
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve().parents[2] / "app.py"), "--port", str(port),
+         "--data", str(data), "--index", str(index)],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = start + 300
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("app.py exited during the benchmark")
+        try:
+            _post_json(ask_url(base), {"data": [QUESTION, [], 3, None]}, timeout=5)
+            return process, base, time.perf_counter() - start
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("app.py did not answer within 300 s")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def prose_corpus(target_passages: int) -> list[str]:
+    """Real English prose: the Python docs' topic texts shipped in ``pydoc_data``."""
+    from pydoc_data.topics import topics
+
+    text = "\n\n".join(topics[k] for k in sorted(topics))
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    paragraphs = [p for p in paragraphs if len(p) > 200 and not p.startswith(("*", "|", ">>>"))]
+    return paragraphs[: max(target_passages // 2, 10)]
+
+
+def bench_build(encoder, workdir: Path, passages: int) -> dict:
+    """Build an index over prose and compare with raw ``encode`` of the same passage texts."""
+    from .engine import QAEngine
+
+    data = workdir / "prose"
+    data.mkdir()
+    for i, paragraph in enumerate(prose_corpus(passages)):
+        (data / f"doc{i // 20:03d}.txt").open("a", encoding="utf-8").write(paragraph + "\n\n")
+    start = time.perf_counter()
+    engine = QAEngine.open(Settings(data_dir=data, index_dir=workdir / "prose-index"), encoder=encoder)
+    build_s = time.perf_counter() - start
+    chunks = engine.data.chunks
+    texts = [c.text for c in chunks]
+    sentences = sum(len(c.sentences) for c in chunks)
+    start = time.perf_counter()
+    encoder.encode(texts)
+    raw_s = time.perf_counter() - start
+    return {
+        "passages": len(chunks),
+        "sentences": sentences,
+        "build_s": round(build_s, 2),
+        "build_chunks_per_s": round(len(chunks) / build_s, 1),
+        "raw_encode_chunks_per_s": round(len(chunks) / raw_s, 1),
+        "build_ratio": round((len(chunks) / build_s) / (len(chunks) / raw_s), 3),
+        "vectors": engine.data.vectors,
+    }
+
+
+def bench_scale(base_vectors: np.ndarray, sizes: list[int], queries: int = 200) -> list[dict]:
+    """FAISS at scale on vectors shaped like real ones: real passage embeddings plus noise.
+
+    Each synthetic vector is a real embedding moved by Gaussian noise and renormalized, so the
+    collection keeps the clustered geometry of real text (uniform random vectors would make
+    every approximate index look bad and say nothing). Recall@10 is measured against exact
+    search over the same vectors.
+    """
+    import faiss
+
+    from .store import make_faiss_index
+
+    rng = np.random.default_rng(0)
+    dim = base_vectors.shape[1]
+    results = []
+    for n in sizes:
+        vectors = np.empty((n, dim), dtype=np.float32)
+        for start in range(0, n, 100_000):
+            stop = min(n, start + 100_000)
+            picks = rng.integers(0, len(base_vectors), stop - start)
+            block = base_vectors[picks] + rng.normal(0, NOISE / np.sqrt(dim), (stop - start, dim)).astype(np.float32)
+            vectors[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        query_picks = rng.integers(0, len(base_vectors), queries)
+        q = base_vectors[query_picks] + rng.normal(0, NOISE / np.sqrt(dim), (queries, dim)).astype(np.float32)
+        q = (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+        start = time.perf_counter()
+        index = make_faiss_index(vectors)
+        build_s = time.perf_counter() - start
+        times = []
+        found = []
+        for row in q:
+            t0 = time.perf_counter()
+            _, ids = index.search(row.reshape(1, -1), 10)
+            times.append((time.perf_counter() - t0) * 1000)
+            found.append(ids[0])
+        exact = faiss.IndexFlatIP(dim)
+        exact.add(vectors)
+        _, truth = exact.search(q, 10)
+        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)]))
+        results.append(
+            {
+                "passages": n,
+                "index": type(index).__name__ + (f"(nlist={index.nlist}, nprobe={index.nprobe})" if hasattr(index, "nprobe") else ""),
+                "build_s": round(build_s, 2),
+                "query_p50_ms": round(percentile(times, 50), 3),
+                "query_p95_ms": round(percentile(times, 95), 3),
+                "memory_mb": round(faiss.serialize_index(index).nbytes / 1e6, 1),
+                "recall@10": round(recall, 4),
+            }
+        )
+        del vectors, index, exact
+    return results
+
+
+def run_bench(quick: bool = False, as_json: bool = False, settings: Settings | None = None) -> int:
+    from .engine import QAEngine
+
+    settings = settings or Settings()
+    repeat = 30 if quick else 100
+    cold_repeat = 1 if quick else 3
+    workdir = Path(tempfile.mkdtemp(prefix="rqa-bench-"))
+    try:
+        data = workdir / "data"
+        shutil.copytree(settings.data_dir, data)
+        index = workdir / "index"
+        engine = QAEngine.open(Settings(data_dir=data, index_dir=index))
+        engine.warm_up()
+        model = engine.encoder.load()
+        result: dict = {"quick": quick, "threads": int(__import__("torch").get_num_threads())}
+
+        encode = _timed(lambda: model.encode([QUESTION], normalize_embeddings=True, show_progress_bar=False), repeat)
+        result["encode_p50_ms"] = round(percentile(encode, 50), 2)
+        questions = _questions()
+        query_times = []
+        for i in range(repeat):
+            engine._encode_query.cache_clear()  # measure the full path, not the cache
+            question = questions[i % len(questions)]
+            start = time.perf_counter()
+            engine.ask(question)
+            query_times.append((time.perf_counter() - start) * 1000)
+        result["query_p50_ms"] = round(percentile(query_times, 50), 2)
+        result["query_p95_ms"] = round(percentile(query_times, 95), 2)
+        result["query_ratio"] = round(result["query_p50_ms"] / result["encode_p50_ms"], 3)
+
+        floor = _run_seconds([sys.executable, "-c", "import gradio, sentence_transformers"], workdir, cold_repeat)
+        result["import_floor_s"] = round(floor, 2)
+        cold_ask = _run_seconds(
+            [sys.executable, "-m", "resolution_qa", "ask", QUESTION, "--json", "--data", str(data), "--index", str(index)],
+            workdir, cold_repeat,
+        )
+        result["cold_ask_s"] = round(cold_ask, 2)
+        result["cold_ask_ratio"] = round(cold_ask / floor, 3)
+
+        app_times, http, rss = [], [], float("nan")
+        for attempt in range(cold_repeat):
+            process, base, seconds = _start_app(data, index, workdir)
+            app_times.append(seconds)
+            try:
+                if attempt == 0:
+                    for i in range(repeat):
+                        payload = {"data": [questions[i % len(questions)], [], 3, None]}
+                        start = time.perf_counter()
+                        _post_json(ask_url(base), payload)
+                        http.append((time.perf_counter() - start) * 1000)
+                    rss = _rss_mb(process.pid)
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+        result["cold_app_s"] = round(statistics.median(app_times), 2)
+        result["cold_app_ratio"] = round(result["cold_app_s"] / floor, 3)
+        result["http_p50_ms"] = round(percentile(http, 50), 2)
+        result["http_p95_ms"] = round(percentile(http, 95), 2)
+        result["rss_mb"] = round(rss, 1)
+
+        build = bench_build(engine.encoder, workdir, passages=300 if quick else 3000)
+        vectors = build.pop("vectors")
+        result["build"] = build
+        result["build_chunks_per_s"] = build["build_chunks_per_s"]
+        result["build_ratio"] = build["build_ratio"]
+        result["scale"] = bench_scale(vectors, [100_000] if quick else [100_000, 1_000_000])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_table(result))
+    return 0
+
+
+TARGETS = {
+    "query_ratio": ("≤", 1.3),
+    "http_p50_ms": ("≤", 50),
+    "cold_ask_ratio": ("≤", 1.3),
+    "cold_app_ratio": ("≤", 1.5),
+    "build_ratio": ("≥", 0.9),
+    "rss_mb": ("≤", 900),
+}
+
+
+def format_table(result: dict) -> str:
+    lines = [f"{'figure':<22}{'value':>12}   target"]
+    for key in ("encode_p50_ms", "query_p50_ms", "query_p95_ms", "query_ratio", "http_p50_ms", "http_p95_ms",
+                "import_floor_s", "cold_ask_s", "cold_ask_ratio", "cold_app_s", "cold_app_ratio",
+                "build_chunks_per_s", "build_ratio", "rss_mb"):
+        sign, bound = TARGETS.get(key, ("", ""))
+        lines.append(f"{key:<22}{result[key]:>12}   {sign} {bound}".rstrip())
+    lines.append("")
+    lines.append(f"{'scale':<10}{'index':<36}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}{'MB':>9}{'recall@10':>11}")
+    for row in result["scale"]:
+        lines.append(f"{row['passages']:<10}{row['index']:<36}{row['build_s']:>9}{row['query_p50_ms']:>9}"
+                     f"{row['query_p95_ms']:>9}{row['memory_mb']:>9}{row['recall@10']:>11}")
+    return "\n".join(lines)
