@@ -284,11 +284,13 @@ class QAEngine:
             dense = sentence_vectors @ q_vec
             dense_ctx = sentence_vectors @ ctx_vec if query.follow_up else dense
             signals = []
-            for (start, end), d, dc in zip(chunk.sentences, dense, dense_ctx, strict=True):
+            first = int(data.sentence_offsets[hit.index])
+            for j, ((start, end), d, dc) in enumerate(zip(chunk.sentences, dense, dense_ctx, strict=True)):
                 sentence_text = doc.text[start:end]
                 background, main = foreground(sentence_text)
-                lexical_main = lexical_overlap(q_tokens, set(tokenize(main)), idf)
-                lexical_all = lexical_overlap(q_tokens, set(tokenize(sentence_text)), idf)
+                all_tokens = retriever.sentence_tokens[first + j]
+                lexical_all = lexical_overlap(q_tokens, all_tokens, idf)
+                lexical_main = lexical_overlap(q_tokens, set(tokenize(main)), idf) if background else lexical_all
                 signals.append(
                     SentenceSignals(
                         span=(start, end),

@@ -64,6 +64,12 @@ class Retriever:
         else:
             self.vocab = {}
         self.document_frequency = self._document_frequency()
+        self._idf_cache: dict[str, float] = {}
+        # Each sentence's word set, computed once: every question compares against them.
+        self.sentence_tokens: list[frozenset[str]] = []
+        for chunk in data.chunks:
+            text = data.by_source[chunk.source].text
+            self.sentence_tokens.extend(frozenset(tokenize(text[s:e])) for s, e in chunk.sentences)
         self.acronyms: dict[str, str] = {}
         for document in data.documents:
             for acronym, name in find_acronyms(document.text).items():
@@ -82,9 +88,12 @@ class Retriever:
 
     def idf(self, token: str) -> float:
         """BM25's idf; a word the corpus never uses gets the highest value."""
-        n = max(len(self.data.chunks), 1)
-        df = self.document_frequency.get(token, 0)
-        return float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
+        value = self._idf_cache.get(token)
+        if value is None:
+            n = max(len(self.data.chunks), 1)
+            df = self.document_frequency.get(token, 0)
+            value = self._idf_cache[token] = float(np.log((n - df + 0.5) / (df + 0.5) + 1.0))
+        return value
 
     def bm25_scores(self, query_tokens: list[str]) -> np.ndarray:
         known = [t for t in query_tokens if t in self.vocab and t]
