@@ -3,87 +3,41 @@ session-wide guard that fails any test that opens a connection off this machine.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+import netguard
 import resolution_qa  # noqa: F401  (sets the offline environment variables first)
+from fakes import FakeEncoder
 from resolution_qa import QAEngine, Settings
-from resolution_qa.tokens import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "unga-ai-capacity-building-resolution.txt"
 
 
 # ---------------------------------------------------------------- offline guard
-_LOOPBACK_PREFIXES = ("127.", "::1", "0:0:0:0:0:0:0:1", "localhost", "::ffff:127.")
-NETWORK_ATTEMPTS: list[str] = []
-
-
-def _is_local(address) -> bool:
-    if isinstance(address, tuple) and address:
-        host = str(address[0])
-        return host.startswith(_LOOPBACK_PREFIXES) or host in ("", "0.0.0.0", "::")
-    return True  # AF_UNIX paths and the like
-
-
-def _audit(event: str, args) -> None:
-    if event in ("socket.connect", "socket.sendto") and len(args) >= 2:
-        sock, address = args[0], args[1]
-        family = getattr(sock, "family", None)
-        if family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
-            NETWORK_ATTEMPTS.append(f"{event} {address!r}")
-            raise ConnectionRefusedError(f"test guard: connection to non-loopback address {address!r} blocked")
-    elif event == "socket.getaddrinfo" and args:
-        host = args[0]
-        if isinstance(host, bytes):
-            host = host.decode(errors="replace")
-        if host and not str(host).startswith(_LOOPBACK_PREFIXES) and host not in ("0.0.0.0", "::"):
-            NETWORK_ATTEMPTS.append(f"getaddrinfo {host!r}")
-            raise OSError(f"test guard: name lookup of {host!r} blocked")
-
-
-sys.addaudithook(_audit)
+netguard.install()
 
 
 @pytest.fixture(autouse=True)
 def no_network_attempts():
     """Every test fails if anything tried to reach a non-loopback address during it."""
-    before = len(NETWORK_ATTEMPTS)
+    before = len(netguard.ATTEMPTS)
     yield
-    attempts = NETWORK_ATTEMPTS[before:]
+    attempts = netguard.ATTEMPTS[before:]
     assert not attempts, f"network access off this machine: {attempts}"
 
 
+def guarded_app_command(*args: str) -> list[str]:
+    """``python app.py ARGS`` run under the network guard (see netguard.py)."""
+    return [sys.executable, str(Path(__file__).parent / "netguard.py"), str(ROOT / "app.py"), *args]
+
+
 # ---------------------------------------------------------------- fake model
-class FakeEncoder:
-    """Bag of stemmed words hashed into 256 dimensions: deterministic, instant, lexical."""
-
-    name = "fake-hashing-encoder"
-    sha256 = "0" * 64
-    dim = 256
-
-    def __init__(self):
-        self.calls = 0
-        self.texts_encoded = 0
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        self.calls += 1
-        self.texts_encoded += len(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for token in tokenize(text) or ["empty"]:
-                bucket = int(hashlib.md5(token.encode()).hexdigest()[:8], 16) % self.dim
-                out[row, bucket] += 1.0
-            out[row] /= np.linalg.norm(out[row])
-        return out
-
-
 @pytest.fixture
 def fake_encoder():
     return FakeEncoder()

@@ -55,8 +55,16 @@ def test_answer_kind_checks():
     ("question", "history", "context"),
     [
         ("And who endorsed it?", ["Who sponsored the June resolution?"], "Who sponsored the June resolution?"),
-        ("What did it promote?", ["What was the first UNGA resolution on AI?"], "What was the first UNGA resolution on AI?"),
-        ("What did he hope for?", ["Who is Ambassador Fu?", "Where did he work?"], "Who is Ambassador Fu? Where did he work?"),
+        (
+            "What did it promote?",
+            ["What was the first UNGA resolution on AI?"],
+            "What was the first UNGA resolution on AI?",
+        ),
+        (
+            "What did he hope for?",
+            ["Who is Ambassador Fu?", "Where did he work?"],
+            "Who is Ambassador Fu? Where did he work?",
+        ),
         ("Who is Ambassador Fu?", ["What is PAM?"], ""),
         ("And who endorsed it?", [], ""),
     ],
@@ -76,12 +84,18 @@ def test_acronyms():
         "PAM": "Parliamentary Assembly of the Mediterranean"
     }
     assert find_acronyms("People (XYZ) mismatch") == {}
-    assert expand_acronyms("Is PAM involved?", {"PAM": "Parliamentary Assembly"}) == "Is PAM involved? (PAM: Parliamentary Assembly)"
+    assert (
+        expand_acronyms("Is PAM involved?", {"PAM": "Parliamentary Assembly"})
+        == "Is PAM involved? (PAM: Parliamentary Assembly)"
+    )
     assert expand_acronyms("Nothing here", {"PAM": "x"}) == "Nothing here"
 
 
 def test_concessive_clause_is_background():
-    assert foreground("Despite being sponsored by A, B endorsed it.") == ("Despite being sponsored by A,", " B endorsed it.")
+    assert foreground("Despite being sponsored by A, B endorsed it.") == (
+        "Despite being sponsored by A,",
+        " B endorsed it.",
+    )
     assert foreground("A sponsored it.") == ("", "A sponsored it.")
 
 

@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED, free_port, in_ci
+
+from conftest import SEED, free_port, guarded_app_command, in_ci
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
 ]
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -51,11 +57,15 @@ def server(tmp_path_factory):
     (data / SEED.name).write_bytes(SEED.read_bytes())
     port = free_port()
     log = root / "app.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    guard_log = root / "netguard.log"  # the app runs under the network guard too
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "RQA_NETGUARD_LOG": str(guard_log)}
     with open(log, "w") as handle:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--data", str(data), "--index", str(root / "index")],
-            stdout=handle, stderr=subprocess.STDOUT, cwd=root, env=env,
+            guarded_app_command("--port", str(port), "--data", str(data), "--index", str(root / "index")),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=root,
+            env=env,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -64,6 +74,7 @@ def server(tmp_path_factory):
     finally:
         process.terminate()
         process.wait(timeout=30)
+    assert not guard_log.exists(), f"the app tried to reach the network: {guard_log.read_text()}"
 
 
 @pytest.fixture(scope="module")

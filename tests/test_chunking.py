@@ -1,6 +1,6 @@
 import pytest
-from conftest import RESOLUTION_TEXT, SEED
 
+from conftest import RESOLUTION_TEXT, SEED
 from resolution_qa.chunking import chunk_document, sentence_spans, split_long
 from resolution_qa.schema import Document
 
@@ -9,7 +9,9 @@ def doc(text, source="a.txt"):
     return Document(source=source, title="T", text=text, sha256="x", kind="txt")
 
 
-@pytest.mark.parametrize("text", [RESOLUTION_TEXT, SEED.read_text(encoding="utf-8"), "One line", "Emoji 🤖 here. Ünïcödé too!"])
+@pytest.mark.parametrize(
+    "text", [RESOLUTION_TEXT, SEED.read_text(encoding="utf-8"), "One line", "Emoji 🤖 here. Ünïcödé too!"]
+)
 def test_offsets_round_trip(text):
     document = doc(text)
     chunks = chunk_document(document)

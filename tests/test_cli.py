@@ -1,8 +1,8 @@
 import json
 
 import pytest
-from conftest import FakeEncoder
 
+from conftest import FakeEncoder
 from resolution_qa import engine as engine_module
 from resolution_qa.cli import main
 
@@ -48,8 +48,15 @@ def test_ask_human_output(capsys, folders):
 
 def test_ask_with_history_and_source(capsys, folders):
     code, out, _ = run(
-        capsys, "ask", "What did it encourage?", "--history", "What does the tidal energy resolution ask of Member States?",
-        "--json", "--k", "2", *folders,
+        capsys,
+        "ask",
+        "What did it encourage?",
+        "--history",
+        "What does the tidal energy resolution ask of Member States?",
+        "--json",
+        "--k",
+        "2",
+        *folders,
     )
     data = json.loads(out)
     assert code == 0 and len(data["passages"]) == 2 and data["passages"][0]["location"] == "OP 2"
@@ -98,13 +105,24 @@ def test_bad_batch_line(capsys, folders, tmp_path):
 def test_eval_reports_every_metric(capsys, folders, tmp_path):
     gold = tmp_path / "gold.jsonl"
     gold.write_text(
-        json.dumps({"question": "Who chairs the cooperative?", "expect": "answer", "gold": ["Marta Ilves"]}) + "\n"
-        + json.dumps({"question": "How tall is Everest?", "expect": "abstain", "gold": []}) + "\n",
+        json.dumps({"question": "Who chairs the cooperative?", "expect": "answer", "gold": ["Marta Ilves"]})
+        + "\n"
+        + json.dumps({"question": "How tall is Everest?", "expect": "abstain", "gold": []})
+        + "\n",
         encoding="utf-8",
     )
     code, out, _ = run(capsys, "eval", str(gold), "--json", *folders)
     report = json.loads(out)
     assert code == 0
-    for key in ("hit@1", "hit@3", "mrr", "answer@1", "answered_rate", "abstain_rate", "median_answer_chars", "citation_integrity"):
+    for key in (
+        "hit@1",
+        "hit@3",
+        "mrr",
+        "answer@1",
+        "answered_rate",
+        "abstain_rate",
+        "median_answer_chars",
+        "citation_integrity",
+    ):
         assert key in report
     assert report["hit@1"] == 1.0 and report["citation_integrity"] == 1.0

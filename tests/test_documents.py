@@ -1,9 +1,9 @@
 import os
 
 import pytest
+
 from conftest import RESOLUTION_TEXT
 from pdf_fixture import make_pdf, split_resolution
-
 from resolution_qa.chunking import chunk_document
 from resolution_qa.documents import UnreadableDocument, load_document, load_folder
 

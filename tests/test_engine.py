@@ -14,7 +14,9 @@ def check_integrity(engine, answer):
         doc = engine.data.by_source[answer.quote.source]
         assert doc.text[answer.quote.start : answer.quote.end] == answer.quote.text
         assert any(
-            p.chunk.source == answer.quote.source and p.chunk.start <= answer.quote.start and answer.quote.end <= p.chunk.end
+            p.chunk.source == answer.quote.source
+            and p.chunk.start <= answer.quote.start
+            and answer.quote.end <= p.chunk.end
             for p in answer.passages
         )
 
@@ -73,7 +75,9 @@ def test_odd_questions_get_sensible_answers(engine, question):
 
 def test_follow_up_uses_history(engine):
     alone = engine.ask("What did it encourage?")
-    followed = engine.ask("What did it encourage?", history=["What does the tidal energy resolution ask of Member States?"])
+    followed = engine.ask(
+        "What did it encourage?", history=["What does the tidal energy resolution ask of Member States?"]
+    )
     assert followed.passages[0].chunk.location == "OP 2"
     assert alone.question == followed.question
 
@@ -90,7 +94,9 @@ def test_json_shape(engine):
     assert data["id"] == "q1"
     assert set(data["answer"]) == {"text", "source", "char_start", "char_end"}
     passage = data["passages"][0]
-    assert {"rank", "source", "title", "location", "text", "char_start", "char_end", "score", "highlights"} <= set(passage)
+    assert {"rank", "source", "title", "location", "text", "char_start", "char_end", "score", "highlights"} <= set(
+        passage
+    )
     assert passage["rank"] == 1 and 0 <= passage["score"] <= 1
     assert [p["score"] for p in data["passages"]] == sorted((p["score"] for p in data["passages"]), reverse=True)
 

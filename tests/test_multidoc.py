@@ -3,9 +3,9 @@
 import logging
 
 import pytest
+
 from conftest import RESOLUTION_TEXT
 from pdf_fixture import make_pdf, split_resolution
-
 from resolution_qa import QAEngine, Settings
 
 
@@ -54,6 +54,8 @@ def test_third_file_is_embedded_alone_and_corrupt_pdf_named(two_formats, fake_en
     assert engine.report.embedded == len(kelp)
     distinct = {two_formats.data_dir.joinpath("kelp.md").read_text()[s:e] for c in kelp for s, e in c.sentences}
     assert fake_encoder.texts_encoded - before == len(distinct)
-    assert any("scan.pdf" in record.getMessage() and "not a readable PDF" in record.getMessage() for record in caplog.records)
+    assert any(
+        "scan.pdf" in record.getMessage() and "not a readable PDF" in record.getMessage() for record in caplog.records
+    )
     assert [s.path for s in engine.skipped] == ["scan.pdf"]
     check_both(engine)

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, SEED
 
+from conftest import ROOT, SEED
 from resolution_qa.evaluate import evaluate
 
 pytestmark = pytest.mark.model
@@ -73,9 +73,22 @@ def test_cli_end_to_end(tmp_path):
     data.mkdir()
     (data / SEED.name).write_bytes(SEED.read_bytes())
     result = subprocess.run(
-        [sys.executable, "-m", "resolution_qa", "ask", "Which country sponsored the resolution?", "--json",
-         "--data", str(data), "--index", str(tmp_path / "index")],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "resolution_qa",
+            "ask",
+            "Which country sponsored the resolution?",
+            "--json",
+            "--data",
+            str(data),
+            "--index",
+            str(tmp_path / "index"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)

@@ -1,10 +1,20 @@
-from resolution_qa.render import chat_markdown, context_html, export_markdown, map_html, marked_html, md_text, passages_html
+from resolution_qa.render import (
+    chat_markdown,
+    context_html,
+    export_markdown,
+    map_html,
+    marked_html,
+    md_text,
+    passages_html,
+)
 from resolution_qa.schema import Answer, Chunk, Document, Passage, Quote
 
 TEXT = 'Intro. <img src=x onerror="alert(1)"> is text. [link](http://evil.example) ![i](http://evil.example/i.png)'
 DOC = Document("evil.txt", "Evil <b>doc</b>", TEXT, "x", "txt")
 CHUNK = Chunk("evil.txt", "Evil <b>doc</b>", 0, len(TEXT), TEXT, "body", 1, None, ((0, 6), (7, len(TEXT))))
-ANSWER = Answer("q?", True, "Found.", Quote(TEXT[7:], "evil.txt", 7, len(TEXT)), (Passage(CHUNK, 0.5, ((7, len(TEXT)),)),))
+ANSWER = Answer(
+    "q?", True, "Found.", Quote(TEXT[7:], "evil.txt", 7, len(TEXT)), (Passage(CHUNK, 0.5, ((7, len(TEXT)),)),)
+)
 
 
 def test_html_from_documents_is_escaped():

@@ -18,7 +18,13 @@ def test_manifest_records_model_params_sources_and_checksums(engine, settings):
     assert manifest["model"] == MODEL
     assert manifest["chunking"] == engine.data.params
     assert set(manifest["sources"]) == {"tidal-resolution.txt", "lighthouse-notes.md", "orchard-article.txt"}
-    assert set(manifest["files"]) == {"faiss.index", "passages.jsonl", "documents.jsonl", "vectors.npy", "sentence_vectors.npy"}
+    assert set(manifest["files"]) == {
+        "faiss.index",
+        "passages.jsonl",
+        "documents.jsonl",
+        "vectors.npy",
+        "sentence_vectors.npy",
+    }
     assert manifest["faiss_type"] == "IndexFlatIP"
 
 

@@ -1,5 +1,4 @@
 from conftest import RESOLUTION_TEXT
-
 from resolution_qa.structure import detect_symbol, detect_title, paragraphs
 
 
@@ -10,8 +9,14 @@ def kinds(text):
 def test_resolution_paragraph_roles_and_numbers():
     found = [(k, n) for k, n, _ in kinds(RESOLUTION_TEXT) if k != "body"]
     assert found == [
-        ("preambular", 1), ("preambular", 2), ("preambular", 3),
-        ("operative", 1), ("operative", 2), ("operative", 3), ("operative", 4), ("operative", 5),
+        ("preambular", 1),
+        ("preambular", 2),
+        ("preambular", 3),
+        ("operative", 1),
+        ("operative", 2),
+        ("operative", 3),
+        ("operative", 4),
+        ("operative", 5),
     ]
 
 
@@ -27,7 +32,11 @@ def test_pdf_style_text_without_blank_lines():
         "1. Decides to act;\n2. Requests the report\nof the Secretary-General;\n"
     )
     assert [(p.kind, p.number) for p in paragraphs(text)] == [
-        ("body", 1), ("preambular", 1), ("preambular", 2), ("operative", 1), ("operative", 2)
+        ("body", 1),
+        ("preambular", 1),
+        ("preambular", 2),
+        ("operative", 1),
+        ("operative", 2),
     ]
 
 

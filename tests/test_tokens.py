@@ -2,7 +2,16 @@ from resolution_qa.tokens import STOP_WORDS, stem, tokenize, words
 
 
 def test_words_split_apostrophes_and_hyphens():
-    assert words("People’s capacity-building, A/RES/78/311") == ["people", "s", "capacity", "building", "a", "res", "78", "311"]
+    assert words("People’s capacity-building, A/RES/78/311") == [
+        "people",
+        "s",
+        "capacity",
+        "building",
+        "a",
+        "res",
+        "78",
+        "311",
+    ]
 
 
 def test_tokenize_drops_stop_words_and_stems():

@@ -1,6 +1,6 @@
 import pytest
-from conftest import free_port
 
+from conftest import free_port
 from resolution_qa.web import build_app, is_loopback, launch, main, parse_auth, safe_filename
 
 
@@ -20,7 +20,9 @@ def test_ask_endpoint_returns_the_cli_json(served):
     client = Client(url, verbose=False)
     result = client.predict("Who should share tidal measurement data?", [], 3, None, api_name="/ask")
     assert result == engine.ask("Who should share tidal measurement data?").to_json()
-    follow = client.predict("What did it encourage?", ["What does the resolution ask of Member States?"], 2, None, api_name="/ask")
+    follow = client.predict(
+        "What did it encourage?", ["What does the resolution ask of Member States?"], 2, None, api_name="/ask"
+    )
     assert len(follow["passages"]) == 2
     bad = client.predict("x", [], 3, "missing.txt", api_name="/ask")
     assert bad["answered"] is False and "unknown source" in bad["message"]

@@ -1,8 +1,8 @@
 """resolution-qa: offline, verbatim question answering over policy documents.
 
-    from resolution_qa import QAEngine
-    engine = QAEngine.open()
-    print(engine.ask("Which country sponsored the resolution?").to_json())
+from resolution_qa import QAEngine
+engine = QAEngine.open()
+print(engine.ask("Which country sponsored the resolution?").to_json())
 """
 
 import os

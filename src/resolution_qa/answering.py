@@ -27,8 +27,28 @@ from pathlib import Path
 from .tokens import STOP_WORDS, stem, tokenize, words
 
 FOLLOW_UP_WORDS = frozenset(
-    "it its it's he him his she her they them their theirs this that these those there "
-    "former latter same".split()
+    [
+        "it",
+        "its",
+        "it's",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "former",
+        "latter",
+        "same",
+    ]
 )
 FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "then ", "so ", "but ")
 
@@ -53,11 +73,22 @@ _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}s?\b")
 
 # The kinds of question whose answer must contain something checkable.
 KIND_PATTERNS = (
-    ("define", re.compile(r"^\W*(?:[Aa]nd\s+)?[Ww]hat (?:is|are|does|do) (?:the )?[A-Z][A-Z0-9&]{1,9}s?\b(?:\s+(?:stand for|mean))?\W*$")),
+    (
+        "define",
+        re.compile(
+            r"^\W*(?:[Aa]nd\s+)?[Ww]hat (?:is|are|does|do) (?:the )?[A-Z][A-Z0-9&]{1,9}s?\b(?:\s+(?:stand for|mean))?\W*$"
+        ),
+    ),
     ("title", re.compile(r"\b(?:title|titled|entitled)\b|\bwhat (?:is|was) (?:it|the \w+) (?:called|named)\b", re.I)),
     ("amount", re.compile(r"\bhow much\b|\bwhat (?:is|was) the (?:cost|budget|amount)\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow often\b", re.I)),
-    ("when", re.compile(r"^\W*(?:and\s+)?(?:when|what (?:year|date|day|month)|on what date|in (?:which|what) year|since when)\b", re.I)),
+    (
+        "when",
+        re.compile(
+            r"^\W*(?:and\s+)?(?:when|what (?:year|date|day|month)|on what date|in (?:which|what) year|since when)\b",
+            re.I,
+        ),
+    ),
     ("who", re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)),
 )
 
@@ -172,7 +203,9 @@ def contextualize(question: str, history: tuple[str, ...] | list[str] = ()) -> Q
     return Query(text=question, context=" ".join(context), kind=question_kind(question))
 
 
-ACRONYM_DEFINITION = re.compile(r"\b((?:[A-Z][\w’'-]*[ ,]+(?:(?:of|for|the|and|on|in|de|du|des)[ ]+)*){1,9})\(([A-Z][A-Z0-9&]{1,9})\)")
+ACRONYM_DEFINITION = re.compile(
+    r"\b((?:[A-Z][\w’'-]*[ ,]+(?:(?:of|for|the|and|on|in|de|du|des)[ ]+)*){1,9})\(([A-Z][A-Z0-9&]{1,9})\)"
+)
 
 
 def find_acronyms(text: str) -> dict[str, str]:
@@ -190,7 +223,7 @@ def find_acronyms(text: str) -> dict[str, str]:
             if "".join(letters[start:]) == acronym.replace("&", ""):
                 words_ = [w for w in name.split()]
                 caps = [i for i, w in enumerate(words_) if w[0].isupper()]
-                found.setdefault(acronym, " ".join(words_[caps[start]:]))
+                found.setdefault(acronym, " ".join(words_[caps[start] :]))
                 break
     return found
 
@@ -319,7 +352,12 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
 
     def to_json(self) -> dict:
-        return {"features": list(ABSTAIN_FEATURES), "weights": self.weights, "bias": self.bias, "threshold": self.threshold}
+        return {
+            "features": list(ABSTAIN_FEATURES),
+            "weights": self.weights,
+            "bias": self.bias,
+            "threshold": self.threshold,
+        }
 
 
 CALIBRATION_FILE = "calibration.json"
@@ -332,7 +370,9 @@ def default_calibration() -> Calibration:
     return Calibration(weights=raw["weights"], bias=raw["bias"], threshold=raw["threshold"])
 
 
-def fit_calibration(rows: list[dict[str, float]], labels: list[int], l2: float = 0.01, steps: int = 5000) -> Calibration:
+def fit_calibration(
+    rows: list[dict[str, float]], labels: list[int], l2: float = 0.01, steps: int = 5000
+) -> Calibration:
     """Fit the logistic model by gradient descent (features are already on 0..1 scales).
 
     Classes are weighted to count equally however unbalanced the set is, so the plain 0.5

@@ -86,9 +86,19 @@ def _start_app(data: Path, index: Path, cwd: Path) -> tuple[subprocess.Popen, st
     port = _free_port()
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve().parents[2] / "app.py"), "--port", str(port),
-         "--data", str(data), "--index", str(index)],
-        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            str(Path(__file__).resolve().parents[2] / "app.py"),
+            "--port",
+            str(port),
+            "--data",
+            str(data),
+            "--index",
+            str(index),
+        ],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = start + 300
@@ -191,7 +201,8 @@ def bench_scale(base_vectors: np.ndarray, sizes: list[int], queries: int = 200) 
         results.append(
             {
                 "passages": n,
-                "index": type(index).__name__ + (f"(nlist={index.nlist}, nprobe={index.nprobe})" if hasattr(index, "nprobe") else ""),
+                "index": type(index).__name__
+                + (f"(nlist={index.nlist}, nprobe={index.nprobe})" if hasattr(index, "nprobe") else ""),
                 "build_s": round(build_s, 2),
                 "query_p50_ms": round(percentile(times, 50), 3),
                 "query_p95_ms": round(percentile(times, 95), 3),
@@ -245,8 +256,20 @@ def run_bench(quick: bool = False, as_json: bool = False, settings: Settings | N
         floor = _run_seconds([sys.executable, "-c", "import gradio, sentence_transformers"], workdir, cold_repeat)
         result["import_floor_s"] = round(floor, 2)
         cold_ask = _run_seconds(
-            [sys.executable, "-m", "resolution_qa", "ask", QUESTION, "--json", "--data", str(data), "--index", str(index)],
-            workdir, cold_repeat,
+            [
+                sys.executable,
+                "-m",
+                "resolution_qa",
+                "ask",
+                QUESTION,
+                "--json",
+                "--data",
+                str(data),
+                "--index",
+                str(index),
+            ],
+            workdir,
+            cold_repeat,
         )
         result["cold_ask_s"] = round(cold_ask, 2)
         result["cold_ask_ratio"] = round(cold_ask / floor, 3)
@@ -299,14 +322,29 @@ TARGETS = {
 
 def format_table(result: dict) -> str:
     lines = [f"{'figure':<22}{'value':>12}   target"]
-    for key in ("encode_p50_ms", "query_p50_ms", "query_p95_ms", "query_ratio", "http_p50_ms", "http_p95_ms",
-                "import_floor_s", "cold_ask_s", "cold_ask_ratio", "cold_app_s", "cold_app_ratio",
-                "build_chunks_per_s", "build_ratio", "rss_mb"):
+    for key in (
+        "encode_p50_ms",
+        "query_p50_ms",
+        "query_p95_ms",
+        "query_ratio",
+        "http_p50_ms",
+        "http_p95_ms",
+        "import_floor_s",
+        "cold_ask_s",
+        "cold_ask_ratio",
+        "cold_app_s",
+        "cold_app_ratio",
+        "build_chunks_per_s",
+        "build_ratio",
+        "rss_mb",
+    ):
         sign, bound = TARGETS.get(key, ("", ""))
         lines.append(f"{key:<22}{result[key]:>12}   {sign} {bound}".rstrip())
     lines.append("")
     lines.append(f"{'scale':<10}{'index':<36}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}{'MB':>9}{'recall@10':>11}")
     for row in result["scale"]:
-        lines.append(f"{row['passages']:<10}{row['index']:<36}{row['build_s']:>9}{row['query_p50_ms']:>9}"
-                     f"{row['query_p95_ms']:>9}{row['memory_mb']:>9}{row['recall@10']:>11}")
+        lines.append(
+            f"{row['passages']:<10}{row['index']:<36}{row['build_s']:>9}{row['query_p50_ms']:>9}"
+            f"{row['query_p95_ms']:>9}{row['memory_mb']:>9}{row['recall@10']:>11}"
+        )
     return "\n".join(lines)

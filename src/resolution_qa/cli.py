@@ -1,11 +1,11 @@
 """Command line: a thin shell over QAEngine. Reads arguments, calls the library, prints.
 
-    python -m resolution_qa build [--data DIR] [--index DIR]
-    python -m resolution_qa ask QUESTION [--history Q ...] [--k N] [--json] [--source NAME]
-    python -m resolution_qa ask --batch FILE.jsonl --json [--k N]
-    python -m resolution_qa eval FILE.jsonl [--json] [--k N]
-    python -m resolution_qa calibrate FILE.jsonl
-    python -m resolution_qa bench [--quick] [--json]
+python -m resolution_qa build [--data DIR] [--index DIR]
+python -m resolution_qa ask QUESTION [--history Q ...] [--k N] [--json] [--source NAME]
+python -m resolution_qa ask --batch FILE.jsonl --json [--k N]
+python -m resolution_qa eval FILE.jsonl [--json] [--k N]
+python -m resolution_qa calibrate FILE.jsonl
+python -m resolution_qa bench [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -118,7 +118,9 @@ def cmd_ask(args) -> int:
             print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_text(answer))
             return 0
         for row in rows:
-            answer = engine.ask(row["question"], history=row.get("history") or (), k=args.k, source=args.source, id=row.get("id"))
+            answer = engine.ask(
+                row["question"], history=row.get("history") or (), k=args.k, source=args.source, id=row.get("id")
+            )
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
     except UnknownSource as exc:
         raise UsageError(str(exc)) from None
@@ -152,7 +154,9 @@ def cmd_bench(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m resolution_qa", description="Offline Q&A with verbatim quotes over UN resolutions.")
+    parser = _Parser(
+        prog="python -m resolution_qa", description="Offline Q&A with verbatim quotes over UN resolutions."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -202,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args = build_parser().parse_args(argv)
-        logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
+        )
         return args.func(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

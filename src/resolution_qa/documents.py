@@ -50,9 +50,7 @@ def decode_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UnreadableDocument(
-            f"{name} is not valid UTF-8 (byte {exc.start}) — re-save it as UTF-8"
-        ) from None
+        raise UnreadableDocument(f"{name} is not valid UTF-8 (byte {exc.start}) — re-save it as UTF-8") from None
 
 
 def load_text(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
@@ -85,8 +83,30 @@ def load_pdf(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
 
 
 _BLOCK_TAGS = (
-    "p", "div", "section", "article", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-    "table", "tr", "br", "blockquote", "pre", "header", "footer", "main", "aside", "dd", "dt",
+    "p",
+    "div",
+    "section",
+    "article",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "tr",
+    "br",
+    "blockquote",
+    "pre",
+    "header",
+    "footer",
+    "main",
+    "aside",
+    "dd",
+    "dt",
 )
 _HIDDEN_TAGS = ("script", "style", "noscript", "template", "head", "svg", "iframe", "object")
 
@@ -124,9 +144,7 @@ def load_document(path: Path, source: str, max_bytes: int = DEFAULT_MAX_FILE_BYT
     suffix = path.suffix.lower()
     loader = LOADERS.get(suffix)
     if loader is None:
-        raise UnreadableDocument(
-            f"{source} has an unsupported type — use one of {', '.join(SUPPORTED_SUFFIXES)}"
-        )
+        raise UnreadableDocument(f"{source} has an unsupported type — use one of {', '.join(SUPPORTED_SUFFIXES)}")
     size = path.stat().st_size
     if size > max_bytes:
         raise UnreadableDocument(
@@ -178,9 +196,7 @@ def list_sources(data_dir: Path) -> tuple[list[tuple[Path, str]], list[Skipped]]
     return found, skipped
 
 
-def load_folder(
-    data_dir: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES
-) -> tuple[list[Document], list[Skipped]]:
+def load_folder(data_dir: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[list[Document], list[Skipped]]:
     """Load every supported file; a bad file is skipped and named, duplicates kept once."""
     files, skipped = list_sources(data_dir)
     documents: list[Document] = []

@@ -1,17 +1,16 @@
 """QAEngine: the one object every front end calls (CLI, web app, eval, bench).
 
-    engine = QAEngine.open(data_dir, index_dir)   # builds the index if missing or stale
-    answer = engine.ask("Who sponsored it?", history=(), k=3)
+engine = QAEngine.open(data_dir, index_dir)   # builds the index if missing or stale
+answer = engine.ask("Who sponsored it?", history=(), k=3)
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
+from functools import lru_cache
 
 from . import store
 from .answering import (
@@ -260,10 +259,14 @@ class QAEngine:
         return self._answer(query, k, source, id, notices)
 
     def _empty(self, text: str, id, notices: list[str], message: str) -> Analysis:
-        answer = Answer(question=text, answered=False, message=message, quote=None, passages=(), id=id, notices=tuple(notices))
+        answer = Answer(
+            question=text, answered=False, message=message, quote=None, passages=(), id=id, notices=tuple(notices)
+        )
         return Analysis(answer, {}, 0.0)
 
-    def candidates(self, query: Query, source: str | None = None, state=None) -> list[tuple[Hit, list[SentenceSignals]]]:
+    def candidates(
+        self, query: Query, source: str | None = None, state=None
+    ) -> list[tuple[Hit, list[SentenceSignals]]]:
         """The sentences of the best passages with their signals (before weighting)."""
         data, retriever = state or self._state
         acronyms = retriever.acronyms
@@ -342,7 +345,9 @@ class QAEngine:
                     highlights = (answer_span,)
                 elif local_score >= HIGHLIGHT_RATIO * best_score:
                     highlights = (span,)
-            passages.append(Passage(chunk=data.chunks[hit.index], score=min(max(score, 0.0), 1.0), highlights=highlights))
+            passages.append(
+                Passage(chunk=data.chunks[hit.index], score=min(max(score, 0.0), 1.0), highlights=highlights)
+            )
         doc = data.by_source[answer_chunk.source]
         candidate = Quote(doc.text[answer_span[0] : answer_span[1]], doc.source, *answer_span)
         if answered:

@@ -55,14 +55,27 @@ def evaluate(engine, rows: list[dict], k: int = 3) -> dict:
             answered += answer.answered
             if not good_quote or rank != 1 or not answer.answered:
                 misses.append(
-                    {"id": row.get("id"), "question": row["question"], "rank": rank, "answered": answer.answered,
-                     "quote": answer.quote.text if answer.quote else None, "p": round(analysis.probability, 3)}
+                    {
+                        "id": row.get("id"),
+                        "question": row["question"],
+                        "rank": rank,
+                        "answered": answer.answered,
+                        "quote": answer.quote.text if answer.quote else None,
+                        "p": round(analysis.probability, 3),
+                    }
                 )
         else:
             abstained += not answer.answered
             if answer.answered:
-                misses.append({"id": row.get("id"), "question": row["question"], "answered": True,
-                               "quote": answer.quote.text if answer.quote else None, "p": round(analysis.probability, 3)})
+                misses.append(
+                    {
+                        "id": row.get("id"),
+                        "question": row["question"],
+                        "answered": True,
+                        "quote": answer.quote.text if answer.quote else None,
+                        "p": round(analysis.probability, 3),
+                    }
+                )
     n_answer = max(len(answerable), 1)
     return {
         "questions": len(rows),
@@ -80,15 +93,26 @@ def evaluate(engine, rows: list[dict], k: int = 3) -> dict:
 
 
 def format_report(report: dict) -> str:
-    keys = ("questions", "hit@1", "hit@3", "mrr", "answer@1", "answered_rate", "abstain_rate",
-            "median_answer_chars", "citation_integrity")
+    keys = (
+        "questions",
+        "hit@1",
+        "hit@3",
+        "mrr",
+        "answer@1",
+        "answered_rate",
+        "abstain_rate",
+        "median_answer_chars",
+        "citation_integrity",
+    )
     lines = [f"{key:>20}  {report[key]}" for key in keys]
     if report["misses"]:
         lines.append("")
         lines.append("misses:")
         for miss in report["misses"]:
-            lines.append(f"  {miss.get('id')}: {miss['question']} -> rank {miss.get('rank')}, "
-                         f"answered {miss['answered']}, p={miss['p']}: {miss.get('quote')!r}")
+            lines.append(
+                f"  {miss.get('id')}: {miss['question']} -> rank {miss.get('rank')}, "
+                f"answered {miss['answered']}, p={miss['p']}: {miss.get('quote')!r}"
+            )
     return "\n".join(lines)
 
 
@@ -113,8 +137,12 @@ def calibrate(engine, rows: list[dict], name: str, output: str | None = None) ->
     calibration = fit_calibration(features, labels)
     predicted = [calibration.probability(f) >= calibration.threshold for f in features]
     accuracy = sum(p == bool(y) for p, y in zip(predicted, labels, strict=True)) / len(labels)
-    meta = {"trained_on": name, "questions": len(labels), "training_accuracy": round(accuracy, 4),
-            "model_sha256": engine.encoder.sha256}
+    meta = {
+        "trained_on": name,
+        "questions": len(labels),
+        "training_accuracy": round(accuracy, 4),
+        "model_sha256": engine.encoder.sha256,
+    }
     path = Path(output) if output else Path(str(resources.files(__package__).joinpath("calibration.json")))
     write_calibration(calibration, path, meta)
     return {**calibration.to_json(), **meta, "written_to": str(path)}

@@ -101,8 +101,7 @@ def passages_html(answer: Answer | None) -> str:
     parts = []
     if not answer.answered:
         parts.append(
-            '<div class="rqa-abstain" role="status"><strong>Not answered.</strong> '
-            f"{html.escape(answer.message)}</div>"
+            f'<div class="rqa-abstain" role="status"><strong>Not answered.</strong> {html.escape(answer.message)}</div>'
         )
     for rank, passage in enumerate(answer.passages, start=1):
         chunk = passage.chunk
@@ -151,7 +150,9 @@ def map_html(rows: list[tuple[Chunk, float]], answer: Answer | None) -> str:
             height = 4 + round(max(value, 0.0) * 56)
             rank = cited.get((chunk.source, chunk.start))
             fill = "#d9480f" if rank else "#4c6ef5"
-            label = html.escape(f"{chunk.location}: relevance {round(value * 100)}%" + (f" — cited [{rank}]" if rank else ""))
+            label = html.escape(
+                f"{chunk.location}: relevance {round(value * 100)}%" + (f" — cited [{rank}]" if rank else "")
+            )
             bars.append(
                 f'<rect x="{i * step}" y="{60 - height}" width="{step - 2}" height="{height}" fill="{fill}"><title>{label}</title></rect>'
             )
@@ -160,8 +161,10 @@ def map_html(rows: list[tuple[Chunk, float]], answer: Answer | None) -> str:
             f'<svg role="img" aria-label="relevance of each passage of {html.escape(source)}" '
             f'width="{width}" height="60" viewBox="0 0 {width} 60">{"".join(bars)}</svg>'
         )
-    parts.append('<div class="rqa-legend">Each bar is a passage in reading order; taller = closer to the '
-                 'question; orange = cited.</div></div>')
+    parts.append(
+        '<div class="rqa-legend">Each bar is a passage in reading order; taller = closer to the '
+        "question; orange = cited.</div></div>"
+    )
     return "".join(parts)
 
 
@@ -175,7 +178,9 @@ def export_markdown(turns: list[Answer]) -> str:
             top = answer.passages[0].chunk
             lines.append(f"> {answer.quote.text}")
             lines.append("")
-            lines.append(f"— {citation(top)} ({answer.quote.source}, characters {answer.quote.start}–{answer.quote.end})")
+            lines.append(
+                f"— {citation(top)} ({answer.quote.source}, characters {answer.quote.start}–{answer.quote.end})"
+            )
         else:
             lines.append(answer.message)
         if answer.passages:
@@ -183,6 +188,6 @@ def export_markdown(turns: list[Answer]) -> str:
             lines.append("Sources:" if answer.answered else "Closest passages (not an answer):")
             for rank, passage in enumerate(answer.passages, start=1):
                 chunk = passage.chunk
-                lines.append(f"{rank}. {citation(chunk)} — {chunk.source} {chunk.start}–{chunk.end}: \"{chunk.text}\"")
+                lines.append(f'{rank}. {citation(chunk)} — {chunk.source} {chunk.start}–{chunk.end}: "{chunk.text}"')
         lines.append("")
     return "\n".join(lines)

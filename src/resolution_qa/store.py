@@ -209,14 +209,12 @@ def load(index_dir: Path, model: dict[str, Any], params: dict[str, Any]) -> Inde
     index_dir = Path(index_dir)
     generation = _generation(index_dir)
     if generation is None:
-        raise IndexUnavailable(f"no index in {index_dir}/ — run \"python -m resolution_qa build\"")
+        raise IndexUnavailable(f'no index in {index_dir}/ — run "python -m resolution_qa build"')
     manifest = read_manifest(index_dir)
     if manifest is None:
         raise IndexUnavailable(f"{generation}/manifest.json is missing or unreadable")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexUnavailable(
-            f"index format {manifest.get('format_version')} is not the current {FORMAT_VERSION}"
-        )
+        raise IndexUnavailable(f"index format {manifest.get('format_version')} is not the current {FORMAT_VERSION}")
     if manifest.get("model") != model:
         raise IndexUnavailable(f"index was built with another model ({manifest.get('model')})")
     if manifest.get("chunking") != params:
@@ -262,7 +260,9 @@ def load(index_dir: Path, model: dict[str, Any], params: dict[str, Any]) -> Inde
     except (ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexUnavailable(f"index in {generation} is inconsistent ({exc})") from None
     if data.faiss_index.ntotal != len(chunks):
-        raise IndexUnavailable(f"index in {generation} has {data.faiss_index.ntotal} vectors for {len(chunks)} passages")
+        raise IndexUnavailable(
+            f"index in {generation} has {data.faiss_index.ntotal} vectors for {len(chunks)} passages"
+        )
     for chunk in chunks:
         doc = data.by_source.get(chunk.source)
         if doc is None or doc.text[chunk.start : chunk.end] != chunk.text:

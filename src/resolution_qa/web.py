@@ -145,7 +145,7 @@ def build_app(engine, settings: Settings | None = None, max_upload_bytes: int | 
             gr.update(value=None, interactive=False),
         )
 
-    def upload(files, progress=gr.Progress()):
+    def upload(files, progress=gr.Progress()):  # noqa: B008  (Gradio injects progress this way)
         """Save uploaded files under the data folder and index them in place."""
         if not files:
             return "No file chosen.", gr.update()
@@ -182,7 +182,9 @@ def build_app(engine, settings: Settings | None = None, max_upload_bytes: int | 
                     (data_dir / name).unlink(missing_ok=True)
                 else:
                     messages.append(f"✓ {name} indexed.")
-            messages.append(f"{len(engine.documents)} documents, {report.passages} passages ({report.embedded} newly embedded).")
+            messages.append(
+                f"{len(engine.documents)} documents, {report.passages} passages ({report.embedded} newly embedded)."
+            )
             progress(1.0, desc="Done")
         return "\n\n".join(messages), gr.update(choices=source_choices(engine), value=ALL_DOCUMENTS)
 
@@ -208,8 +210,12 @@ def build_app(engine, settings: Settings | None = None, max_upload_bytes: int | 
                 chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, elem_id="rqa-chat")
                 with gr.Row():
                     question = gr.Textbox(
-                        label="Question", placeholder="e.g. Which country sponsored the resolution?",
-                        scale=5, max_length=100_000, elem_id="rqa-question", autofocus=True,
+                        label="Question",
+                        placeholder="e.g. Which country sponsored the resolution?",
+                        scale=5,
+                        max_length=100_000,
+                        elem_id="rqa-question",
+                        autofocus=True,
                     )
                     ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="rqa-ask")
                 with gr.Row():
@@ -224,7 +230,9 @@ def build_app(engine, settings: Settings | None = None, max_upload_bytes: int | 
                 with gr.Accordion("Add documents", open=not documents):
                     uploader = gr.File(
                         label=f"Upload .txt, .md, .pdf or .html (up to {max_upload_bytes / 1e6:.0f} MB each)",
-                        file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), elem_id="rqa-upload",
+                        file_count="multiple",
+                        file_types=list(SUPPORTED_SUFFIXES),
+                        elem_id="rqa-upload",
                     )
                     upload_status = gr.Markdown(elem_id="rqa-upload-status")
             with gr.Column(scale=2):
@@ -244,7 +252,9 @@ def build_app(engine, settings: Settings | None = None, max_upload_bytes: int | 
             None, None, None, js=SCROLL_JS
         )
         clear_button.click(
-            clear, None, [chatbot, state, passages_view, map_view, source_pick, context_view, export_button],
+            clear,
+            None,
+            [chatbot, state, passages_view, map_view, source_pick, context_view, export_button],
             api_visibility="private",
         )
         uploader.upload(upload, uploader, [upload_status, source_box], api_visibility="private")
@@ -260,9 +270,7 @@ def theme():
     """Gradio's default look with system fonts only: the page loads no web fonts."""
     import gradio as gr
 
-    return gr.themes.Default(
-        font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
-    )
+    return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
@@ -301,15 +309,24 @@ def launch(app, host: str, port: int, auth=None, max_file_bytes: int = 20 * 1024
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python app.py", description="Serve the resolution-qa web chat.")
-    parser.add_argument("--host", default=os.environ.get("RESOLUTION_QA_HOST", "127.0.0.1"),
-                        help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("RESOLUTION_QA_HOST", "127.0.0.1"),
+        help="address to bind (default 127.0.0.1: this machine only)",
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("RESOLUTION_QA_PORT", "7860")))
     parser.add_argument("--data", help="documents folder (default: data)")
     parser.add_argument("--index", help="index folder (default: index)")
-    parser.add_argument("--auth", default=os.environ.get("RESOLUTION_QA_AUTH"),
-                        help="USER:PASSWORD required to open the page (or $RESOLUTION_QA_AUTH)")
-    parser.add_argument("--insecure-public", action="store_true",
-                        help="allow a non-loopback --host without --auth (anyone on the network can use it)")
+    parser.add_argument(
+        "--auth",
+        default=os.environ.get("RESOLUTION_QA_AUTH"),
+        help="USER:PASSWORD required to open the page (or $RESOLUTION_QA_AUTH)",
+    )
+    parser.add_argument(
+        "--insecure-public",
+        action="store_true",
+        help="allow a non-loopback --host without --auth (anyone on the network can use it)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("resolution_qa").setLevel(logging.INFO)
@@ -340,12 +357,19 @@ def main(argv: list[str] | None = None) -> int:
     for line in engine.report.lines():
         log.info("%s", line)
     if not engine.documents:
-        log.warning("no documents in %s — add .txt, .md, .pdf or .html files there, or upload them in the page",
-                    settings.data_dir)
-    exposure = "this machine only" if is_loopback(args.host) else (
-        "the network, password-protected" if auth else "THE WHOLE NETWORK, WITHOUT A PASSWORD")
-    print(f"Serving {len(engine.documents)} document(s) on http://{args.host}:{args.port} — reachable from {exposure}.",
-          flush=True)
+        log.warning(
+            "no documents in %s — add .txt, .md, .pdf or .html files there, or upload them in the page",
+            settings.data_dir,
+        )
+    exposure = (
+        "this machine only"
+        if is_loopback(args.host)
+        else ("the network, password-protected" if auth else "THE WHOLE NETWORK, WITHOUT A PASSWORD")
+    )
+    print(
+        f"Serving {len(engine.documents)} document(s) on http://{args.host}:{args.port} — reachable from {exposure}.",
+        flush=True,
+    )
     app = build_app(engine, settings)
     launch(app, args.host, args.port, auth=auth, max_file_bytes=settings.max_file_bytes)
     return 0

@@ -1,0 +1,32 @@
+"""Test doubles shared by conftest.py and the helper processes the tests start."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from resolution_qa.tokens import tokenize
+
+
+class FakeEncoder:
+    """Bag of stemmed words hashed into 256 dimensions: deterministic, instant, lexical."""
+
+    name = "fake-hashing-encoder"
+    sha256 = "0" * 64
+    dim = 256
+
+    def __init__(self):
+        self.calls = 0
+        self.texts_encoded = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts_encoded += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in tokenize(text) or ["empty"]:
+                bucket = int(hashlib.md5(token.encode()).hexdigest()[:8], 16) % self.dim
+                out[row, bucket] += 1.0
+            out[row] /= np.linalg.norm(out[row])
+        return out
