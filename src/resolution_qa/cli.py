@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from .config import Settings
+from .render import terminal_text
 
 EXIT_USAGE = 2
 
@@ -43,29 +44,6 @@ def _open_engine(args):
     from .engine import QAEngine
 
     return QAEngine.open(_settings(args))
-
-
-def render_text(answer) -> str:
-    """Readable output for a terminal: the quote, its citation, then the sources."""
-    lines = []
-    if answer.quote is not None:
-        top = answer.passages[0].chunk
-        lines.append(f"“{answer.quote.text}”")
-        lines.append(f"  — {top.title}, {top.location} [{answer.quote.source} {answer.quote.start}:{answer.quote.end}]")
-    else:
-        lines.append(answer.message)
-    lines.extend(f"note: {n}" for n in answer.notices)
-    if answer.passages:
-        lines.append("")
-        lines.append("Sources:" if answer.answered else "Closest passages (they do not answer the question):")
-    for rank, passage in enumerate(answer.passages, start=1):
-        chunk = passage.chunk
-        lines.append(
-            f"[{rank}] {chunk.title}, {chunk.location} — {chunk.source} {chunk.start}:{chunk.end} "
-            f"(score {passage.score:.2f})"
-        )
-        lines.append("    " + chunk.text.replace("\n", " "))
-    return "\n".join(lines)
 
 
 def cmd_build(args) -> int:
@@ -115,7 +93,7 @@ def cmd_ask(args) -> int:
     try:
         if rows is None:
             answer = engine.ask(args.question, history=args.history or (), k=args.k, source=args.source)
-            print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_text(answer))
+            print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else terminal_text(answer))
             return 0
         for row in rows:
             answer = engine.ask(

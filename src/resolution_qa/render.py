@@ -69,6 +69,29 @@ def citation(chunk: Chunk) -> str:
     return f"{short_title(chunk.title)}, {chunk.location}"
 
 
+def terminal_text(answer: Answer) -> str:
+    """Readable output for a terminal: the quote, its citation, then the sources."""
+    lines = []
+    if answer.quote is not None:
+        top = answer.passages[0].chunk
+        lines.append(f"“{answer.quote.text}”")
+        lines.append(f"  — {top.title}, {top.location} [{answer.quote.source} {answer.quote.start}:{answer.quote.end}]")
+    else:
+        lines.append(answer.message)
+    lines.extend(f"note: {n}" for n in answer.notices)
+    if answer.passages:
+        lines.append("")
+        lines.append("Sources:" if answer.answered else "Closest passages (they do not answer the question):")
+    for rank, passage in enumerate(answer.passages, start=1):
+        chunk = passage.chunk
+        lines.append(
+            f"[{rank}] {chunk.title}, {chunk.location} — {chunk.source} {chunk.start}:{chunk.end} "
+            f"(score {passage.score:.2f})"
+        )
+        lines.append("    " + chunk.text.replace("\n", " "))
+    return "\n".join(lines)
+
+
 def chat_markdown(answer: Answer) -> str:
     """The assistant's chat message: the quote with its citation, then the numbered sources."""
     lines = []
