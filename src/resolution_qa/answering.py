@@ -254,16 +254,22 @@ def foreground(text: str) -> tuple[str, str]:
 
 
 def lexical_overlap(query_tokens: list[str], text_tokens: set[str], idf) -> float:
-    """Idf-weighted share of the query's distinct words found in ``text_tokens`` (0..1).
+    """Idf-weighted share of the query's words found in ``text_tokens`` (0..1).
+
+    A word the question repeats (or that an acronym's expansion repeats) counts as often.
 
     >>> lexical_overlap(["pam", "view"], {"pam", "cgs"}, idf=lambda t: 1.0)
     0.5
+    >>> round(lexical_overlap(["pam", "pam", "view"], {"pam"}, idf=lambda t: 1.0), 3)
+    0.667
     """
-    distinct = set(query_tokens)
-    total = sum(idf(t) for t in distinct)
+    counts: dict[str, int] = {}
+    for token in query_tokens:
+        counts[token] = counts.get(token, 0) + 1
+    total = sum(idf(t) * n for t, n in counts.items())
     if total == 0:
         return 0.0
-    return sum(idf(t) for t in distinct if t in text_tokens) / total
+    return sum(idf(t) * n for t, n in counts.items() if t in text_tokens) / total
 
 
 # Weights of the sentence score, from a grid search over our own questions
