@@ -30,7 +30,7 @@ from .schema import Chunk, Document
 
 FORMAT_VERSION = 3
 FILES = ("faiss.index", "passages.jsonl", "documents.jsonl", "vectors.npy", "sentence_vectors.npy")
-EXACT_SEARCH_LIMIT = 200_000  # below this many passages, exact search is fast enough
+EXACT_SEARCH_LIMIT = 50_000  # exact search up to here takes under ~6 ms a query on 2 cores
 
 
 class IndexUnavailable(RuntimeError):
@@ -74,10 +74,11 @@ def make_faiss_index(vectors: np.ndarray, exact_limit: int = EXACT_SEARCH_LIMIT)
     if n <= exact_limit:
         index = faiss.IndexFlatIP(dim)
     else:
-        nlist = int(4 * np.sqrt(n))
+        nlist = int(2 * np.sqrt(n))  # ~sqrt(n) cells: k-means training stays in seconds even at 1M
         quantizer = faiss.IndexFlatIP(dim)
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        sample = vectors[np.random.default_rng(0).choice(n, size=min(n, nlist * 40), replace=False)]
+        index.cp.niter = 10  # k-means converges well enough for routing; the default 25 triples build time
+        sample = vectors[np.random.default_rng(0).choice(n, size=min(n, nlist * 39), replace=False)]
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
         index.nprobe = max(16, nlist // 32)
     if n:
