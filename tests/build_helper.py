@@ -27,6 +27,8 @@ class SlowEncoder(FakeEncoder):
             with Path(marker).open("a") as handle:
                 handle.write(f"start {time.time()}\n")
             time.sleep(1.5)
+            with Path(marker).open("a") as handle:
+                handle.write(f"end {time.time()}\n")
         return super().encode(texts)
 
 

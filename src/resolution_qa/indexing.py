@@ -94,7 +94,9 @@ def embed_chunks(chunks: list[Chunk], documents: dict[str, Document], encoder: E
     is embedded once.
     """
     sentence_texts = [documents[c.source].text[s:e] for c in chunks for s, e in c.sentences]
-    unique = list(dict.fromkeys(sentence_texts))
+    # sorted by length so that each batch pads little (the progress bar needs batches; sorting
+    # only inside each one padded 25% more tokens on the benchmark corpus)
+    unique = sorted(dict.fromkeys(sentence_texts), key=len)
     if not unique:
         return np.zeros((0, encoder.dim), np.float32), np.zeros((0, encoder.dim), np.float32)
     from tqdm import tqdm
