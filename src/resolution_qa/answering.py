@@ -71,6 +71,72 @@ _MONEY = re.compile(
 _TITLE = re.compile(r"\b(?:entitled|titled)\b|“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}s?\b")
 
+_PLACE = re.compile(r"\b(?:in|at|from|near|based in|located in|headquartered in)\s+(?:the\s+)?[A-Z][a-z]+")
+_NOT_NAMES = frozenset(
+    [
+        "The",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "It",
+        "Its",
+        "In",
+        "On",
+        "At",
+        "As",
+        "By",
+        "For",
+        "From",
+        "With",
+        "Despite",
+        "Although",
+        "While",
+        "Firstly",
+        "Secondly",
+        "Thirdly",
+        "Lastly",
+        "Finally",
+        "Moreover",
+        "However",
+        "Resolution",
+        "Resolutions",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "A",
+        "An",
+        "And",
+        "Of",
+    ]
+)
+
+
+def new_names(text: str, question: str = "") -> list[str]:
+    """Capitalized names and acronyms in ``text`` that the question does not already use.
+
+    >>> new_names("Ambassador Fu stated it.", "Who spoke?")
+    ['Ambassador', 'Fu']
+    >>> new_names("The Resolution adopted on 25 June delves further.", "Who adopted it?")
+    []
+    """
+    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
+    return [
+        word
+        for word in re.findall(r"\b[A-Z][A-Za-z’'-]*\b", text)
+        if word not in _NOT_NAMES and word.lower() not in asked
+    ]
+
+
 # The kinds of question whose answer must contain something checkable.
 KIND_PATTERNS = (
     (
@@ -85,11 +151,13 @@ KIND_PATTERNS = (
     (
         "when",
         re.compile(
-            r"^\W*(?:and\s+)?(?:when|what (?:year|date|day|month)|on what date|in (?:which|what) year|since when)\b",
+            r"^\W*(?:and\s+)?(?:when|what (?:year|date|day|month)|on what date|in (?:which|what) year|since when)\b"
+            r"|\b(?:which|what)\b[^?]*\b(?:date|year)\b",
             re.I,
         ),
     ),
     ("who", re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)),
+    ("where", re.compile(r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b", re.I)),
 )
 
 
@@ -99,7 +167,7 @@ class Query:
 
     text: str
     context: str  # text plus the earlier questions it depends on ("" when self-contained)
-    kind: str  # "define", "title", "amount", "count", "when", "who" or "other"
+    kind: str  # "define", "title", "amount", "count", "when", "who", "where" or "other"
 
     @property
     def follow_up(self) -> bool:
@@ -164,6 +232,10 @@ def satisfies(kind: str, text: str, question: str = "") -> bool | None:
         return bool(_MONEY.search(text))
     if kind == "title":
         return bool(_TITLE.search(text))
+    if kind == "who":
+        return bool(new_names(text, question))
+    if kind == "where":
+        return bool(_PLACE.search(text))
     if kind == "define":
         return bool(re.search(r"\([A-Z][A-Z0-9&]{1,9}s?\)", text))
     return None
@@ -228,13 +300,36 @@ def find_acronyms(text: str) -> dict[str, str]:
     return found
 
 
+# Abbreviations common in UN texts; a document's own definitions take precedence.
+COMMON_ABBREVIATIONS = {
+    "UN": "United Nations",
+    "US": "United States",
+    "USA": "United States",
+    "UK": "United Kingdom",
+    "EU": "European Union",
+    "UNGA": "General Assembly",
+    "UNSC": "Security Council",
+    "SG": "Secretary-General",
+    "AI": "artificial intelligence",
+    "SDGs": "Sustainable Development Goals",
+    "PRC": "China",
+}
+
+
 def expand_acronyms(question: str, acronyms: dict[str, str]) -> str:
-    """Append the long forms of the acronyms a question uses, for searching.
+    """Append the long forms of the acronyms a question uses (and the acronyms of long forms
+    it spells out), for searching.
 
     >>> expand_acronyms("What is CGS?", {"CGS": "Centre for Global Studies"})
     'What is CGS? (CGS: Centre for Global Studies)'
+    >>> expand_acronyms("What did the United States do?", {"US": "United States"})
+    'What did the United States do? (US: United States)'
     """
     extra = [f"{a}: {acronyms[a]}" for a in dict.fromkeys(_ACRONYM.findall(question)) if a in acronyms]
+    lowered = question.lower()
+    for acronym, name in acronyms.items():
+        if name.lower() in lowered and acronym not in question and f"{acronym}: {name}" not in extra:
+            extra.append(f"{acronym}: {name}")
     return f"{question} ({'; '.join(extra)})" if extra else question
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answering import find_acronyms
+from .answering import COMMON_ABBREVIATIONS, find_acronyms
 from .store import IndexData
 from .tokens import tokenize
 
@@ -70,10 +70,11 @@ class Retriever:
         for chunk in data.chunks:
             text = data.by_source[chunk.source].text
             self.sentence_tokens.extend(frozenset(tokenize(text[s:e])) for s, e in chunk.sentences)
-        self.acronyms: dict[str, str] = {}
+        defined: dict[str, str] = {}
         for document in data.documents:
             for acronym, name in find_acronyms(document.text).items():
-                self.acronyms.setdefault(acronym, name)
+                defined.setdefault(acronym, name)
+        self.acronyms = {**COMMON_ABBREVIATIONS, **defined}  # the documents' own definitions win
         self._source_rows: dict[str, np.ndarray] = {}
         for row, chunk in enumerate(data.chunks):
             self._source_rows.setdefault(chunk.source, []).append(row)

@@ -19,7 +19,6 @@ STOP_WORDS = frozenset(
         "above",
         "after",
         "again",
-        "against",
         "all",
         "also",
         "am",
