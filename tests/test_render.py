@@ -54,3 +54,19 @@ def test_export_keeps_quotes_verbatim_with_citations():
 def test_empty_states():
     assert "Ask a question" in passages_html(None)
     assert "appears after a question" in map_html([], None)
+
+
+def test_map_shows_cited_documents_and_caps_bars():
+    from resolution_qa.render import MAP_BARS
+
+    def chunk(source, i):
+        return Chunk(source, source, i * 10, i * 10 + 5, "x" * 5, "body", i + 1, None, ((i * 10, i * 10 + 5),))
+
+    long_doc = [(chunk("long.txt", i), i / 1000) for i in range(1000)]
+    other = [(chunk("other.txt", i), 0.5) for i in range(3)]
+    cited = chunk("long.txt", 3)
+    answer = Answer("q", True, "m", None, (Passage(cited, 0.9),))
+    html = map_html(long_doc + other, answer)
+    assert "other.txt" not in html  # not cited: no strip
+    assert MAP_BARS // 2 < html.count("<rect") <= MAP_BARS
+    assert "cited [1]" in html  # the cited passage survives the thinning

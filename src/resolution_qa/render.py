@@ -153,19 +153,34 @@ def context_html(document: Document, passage: Passage) -> str:
     )
 
 
+MAP_DOCUMENTS = 5  # strips shown: the documents the answer cites, best first
+MAP_BARS = 150  # bars per strip; longer documents show the best passage of each stretch
+
+
 def map_html(rows: list[tuple[Chunk, float]], answer: Answer | None) -> str:
-    """A strip per document: one bar per passage, in reading order, height = relevance.
+    """A strip per cited document: one bar per passage, in reading order, height = relevance.
 
     Shows at a glance whether the topic sits in one paragraph or runs through the text.
     """
     if not rows:
         return '<div class="rqa-empty">The document map appears after a question.</div>'
     cited = {(p.chunk.source, p.chunk.start): rank for rank, p in enumerate(answer.passages, 1)} if answer else {}
-    by_source: dict[str, list[tuple[Chunk, float]]] = {}
+    wanted = list(dict.fromkeys(p.chunk.source for p in answer.passages))[:MAP_DOCUMENTS] if answer else []
+    by_source: dict[str, list[tuple[Chunk, float]]] = {source: [] for source in wanted}
     for chunk, value in rows:
-        by_source.setdefault(chunk.source, []).append((chunk, value))
+        if not wanted or chunk.source in by_source:
+            by_source.setdefault(chunk.source, []).append((chunk, value))
+    for source, items in by_source.items():
+        if len(items) > MAP_BARS:  # keep each stretch's most relevant passage (cited ones win)
+            size = -(-len(items) // MAP_BARS)
+            by_source[source] = [
+                max(items[i : i + size], key=lambda item: ((item[0].source, item[0].start) in cited, item[1]))
+                for i in range(0, len(items), size)
+            ]
     parts = ['<div class="rqa-map">']
     for source, items in by_source.items():
+        if not items:
+            continue
         step = 14 if len(items) <= 40 else 4
         width = max(len(items) * step, 120)
         bars = []
