@@ -75,7 +75,7 @@ def terminal_text(answer: Answer) -> str:
     if answer.quote is not None:
         top = answer.passages[0].chunk
         lines.append(f"“{answer.quote.text}”")
-        lines.append(f"  — {top.title}, {top.location} [{answer.quote.source} {answer.quote.start}:{answer.quote.end}]")
+        lines.append(f"  — {citation(top)} [{answer.quote.source} {answer.quote.start}:{answer.quote.end}]")
     else:
         lines.append(answer.message)
     lines.extend(f"note: {n}" for n in answer.notices)
@@ -85,8 +85,7 @@ def terminal_text(answer: Answer) -> str:
     for rank, passage in enumerate(answer.passages, start=1):
         chunk = passage.chunk
         lines.append(
-            f"[{rank}] {chunk.title}, {chunk.location} — {chunk.source} {chunk.start}:{chunk.end} "
-            f"(score {passage.score:.2f})"
+            f"[{rank}] {citation(chunk)} — {chunk.source} {chunk.start}:{chunk.end} (score {passage.score:.2f})"
         )
         lines.append("    " + chunk.text.replace("\n", " "))
     return "\n".join(lines)
