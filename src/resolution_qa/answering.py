@@ -161,6 +161,12 @@ KIND_PATTERNS = (
 )
 
 
+# Kinds whose check, when it passes, is evidence that the documents answer: a date, number,
+# amount, title or acronym definition found. "Some name" for a who-question or "in <Place>" for a
+# where-question is too weak to count for; those checks only count against when they fail.
+EVIDENCE_KINDS = frozenset({"when", "count", "amount", "title", "define"})
+
+
 @dataclass(frozen=True)
 class Query:
     """The question as asked and, for a follow-up, the conversation it leans on."""

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from . import store
 from .answering import (
+    EVIDENCE_KINDS,
     Calibration,
     Query,
     contextualize,
@@ -331,9 +332,7 @@ class QAEngine:
             "unknown": unknown_share(query.text, retriever.document_frequency),
             "unknown_names": unknown_names(query.text, retriever.document_frequency),
             "kind_missing": 1.0 if best_signals.kind_ok is False else 0.0,
-            # a date, number, amount, title or acronym found is evidence; "some name" for a
-            # who-question or "in <Place>" for a where-question is too weak to count for
-            "kind_match": 1.0 if best_signals.kind_ok is True and query.kind not in ("who", "where") else 0.0,
+            "kind_match": 1.0 if best_signals.kind_ok is True and query.kind in EVIDENCE_KINDS else 0.0,
         }
         probability = self.calibration.probability(features)
         answered = probability >= self.calibration.threshold
