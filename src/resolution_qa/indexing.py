@@ -49,11 +49,14 @@ def chunk_params(max_chars: int) -> dict:
     return {"max_chars": max_chars, "chunker_version": CHUNKER_VERSION}
 
 
-def source_hashes(data_dir: Path) -> dict[str, str]:
-    """sha256 of every candidate file, without parsing: cheap enough for every start-up."""
+def source_hashes(data_dir: Path, only: set[str] | None = None) -> dict[str, str]:
+    """sha256 of every candidate file (or of those named in ``only``), without parsing:
+    cheap enough for every start-up."""
     files, _ = list_sources(data_dir)
     hashes = {}
     for path, rel in files:
+        if only is not None and rel not in only:
+            continue
         try:
             hashes[rel] = sha256_bytes(path.read_bytes())
         except OSError:
@@ -121,8 +124,9 @@ def build(
 ) -> tuple[IndexData, BuildReport]:
     """Load ``data_dir`` and index it, reusing ``previous``'s vectors for unchanged documents."""
     kwargs = {} if max_file_bytes is None else {"max_bytes": max_file_bytes}
-    hashes = source_hashes(data_dir)
     documents, skipped = load_folder(data_dir, **kwargs)
+    # loaded documents carry their own sha256; only the skipped files still need hashing
+    hashes = source_hashes(data_dir, only={s.path for s in skipped})
     report = BuildReport(skipped=skipped)
     params = chunk_params(max_chars)
     reusable: dict[str, tuple[list[Chunk], np.ndarray, np.ndarray]] = {}
