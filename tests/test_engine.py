@@ -1,7 +1,7 @@
 import pytest
 
 from resolution_qa import QAEngine, Settings, UnknownSource
-from resolution_qa.engine import MAX_QUESTION_CHARS, clean_question
+from resolution_qa.query import MAX_QUESTION_CHARS, clean_question
 
 
 def check_integrity(engine, answer):

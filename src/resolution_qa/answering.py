@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -137,62 +138,97 @@ def new_names(text: str, question: str = "") -> list[str]:
     ]
 
 
-# The kinds of question whose answer must contain something checkable.
-KIND_PATTERNS = (
-    (
+def _counts(text: str, question: str) -> bool:
+    """For "how many X", a number must stand right before X (or its stem)."""
+    noun = counted_noun(question) if question else None
+    if noun is None:
+        return bool(_NUMBER.search(text))
+    tokens = words(text)
+    for i, token in enumerate(tokens):
+        if stem(token) == noun and any(_NUMBER.fullmatch(t) or t.isdigit() for t in tokens[max(0, i - 3) : i]):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class AnswerKind:
+    """What a kind of question asks for, and how to tell that a passage holds it.
+
+    ``check(text, question)`` says whether ``text`` holds the answer's form (a date for
+    "when"); ``evidence``: when the check passes, that counts towards answering at all (a
+    date found is evidence; "some capitalized name" for a who-question is too weak and only
+    counts against when it fails).
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    check: Callable[[str, str], bool]
+    evidence: bool
+
+
+# In order: the first kind whose pattern matches the question wins.
+KINDS: tuple[AnswerKind, ...] = (
+    AnswerKind(
         "define",
         re.compile(
             r"^\W*(?:[Aa]nd\s+)?[Ww]hat (?:is|are|does|do) (?:the )?[A-Z][A-Z0-9&]{1,9}s?\b(?:\s+(?:stand for|mean))?\W*$"
         ),
+        lambda text, question: bool(re.search(r"\([A-Z][A-Z0-9&]{1,9}s?\)", text)),
+        True,
     ),
-    ("title", re.compile(r"\b(?:title|titled|entitled)\b|\bwhat (?:is|was) (?:it|the \w+) (?:called|named)\b", re.I)),
-    ("amount", re.compile(r"\bhow much\b|\bwhat (?:is|was) the (?:cost|budget|amount)\b", re.I)),
-    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow often\b", re.I)),
-    (
+    AnswerKind(
+        "title",
+        re.compile(r"\b(?:title|titled|entitled)\b|\bwhat (?:is|was) (?:it|the \w+) (?:called|named)\b", re.I),
+        lambda text, question: bool(_TITLE.search(text)),
+        True,
+    ),
+    AnswerKind(
+        "amount",
+        re.compile(r"\bhow much\b|\bwhat (?:is|was) the (?:cost|budget|amount)\b", re.I),
+        lambda text, question: bool(_MONEY.search(text)),
+        True,
+    ),
+    AnswerKind("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow often\b", re.I), _counts, True),
+    AnswerKind(
         "when",
         re.compile(
             r"^\W*(?:and\s+)?(?:when|what (?:year|date|day|month)|on what date|in (?:which|what) year|since when)\b"
             r"|\b(?:which|what)\b[^?]*\b(?:date|year)\b",
             re.I,
         ),
+        lambda text, question: bool(_DATE.search(text)),
+        True,
     ),
-    ("who", re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I)),
-    ("where", re.compile(r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b", re.I)),
+    AnswerKind(
+        "who",
+        re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I),
+        lambda text, question: bool(new_names(text, question)),
+        False,
+    ),
+    AnswerKind(
+        "where",
+        re.compile(r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b", re.I),
+        lambda text, question: bool(_PLACE.search(text)),
+        False,
+    ),
 )
+_BY_NAME = {kind.name: kind for kind in KINDS}
+KindName = str  # one of the KINDS' names, or "other"
 
 
-# Kinds whose check, when it passes, is evidence that the documents answer: a date, number,
-# amount, title or acronym definition found. "Some name" for a who-question or "in <Place>" for a
-# where-question is too weak to count for; those checks only count against when they fail.
-EVIDENCE_KINDS = frozenset({"when", "count", "amount", "title", "define"})
-
-
-@dataclass(frozen=True)
-class Query:
-    """The question as asked and, for a follow-up, the conversation it leans on."""
-
-    text: str
-    context: str  # text plus the earlier questions it depends on ("" when self-contained)
-    kind: str  # "define", "title", "amount", "count", "when", "who", "where" or "other"
-
-    @property
-    def follow_up(self) -> bool:
-        return bool(self.context)
-
-    @property
-    def search_text(self) -> str:
-        return f"{self.context} {self.text}".strip()
-
-
-def question_kind(question: str) -> str:
-    """What the question asks for.
+def question_kind(question: str) -> KindName:
+    """What the question asks for: the first matching kind of ``KINDS``, else "other".
 
     >>> question_kind("When was it adopted?"), question_kind("How many states voted?")
     ('when', 'count')
+    >>> question_kind("What does PAM stand for?"), question_kind("What is the resolution titled?")
+    ('define', 'title')
+    >>> question_kind("How much will it cost?"), question_kind("Who spoke?"), question_kind("Where is it based?")
+    ('amount', 'who', 'where')
     """
-    for kind, pattern in KIND_PATTERNS:
-        if pattern.search(question):
-            return kind
+    for kind in KINDS:
+        if kind.pattern.search(question):
+            return kind.name
     return "other"
 
 
@@ -211,10 +247,8 @@ def counted_noun(question: str) -> str | None:
     return stem((plural or after or [""])[0]) or None
 
 
-def satisfies(kind: str, text: str, question: str = "") -> bool | None:
+def satisfies(kind: KindName, text: str, question: str = "") -> bool | None:
     """Does ``text`` hold what a question of ``kind`` asks for? None when nothing is required.
-
-    For "how many X", a number must stand right before X (or its stem).
 
     >>> satisfies("when", "adopted on 25 June 2024"), satisfies("count", "several states")
     (True, False)
@@ -222,29 +256,21 @@ def satisfies(kind: str, text: str, question: str = "") -> bool | None:
     True
     >>> satisfies("count", "adopted on 25 June 2024", "How many countries voted?")
     False
+    >>> satisfies("define", "the Centre for Global Studies (CGS)"), satisfies("title", "entitled “Seizing the day”")
+    (True, True)
+    >>> satisfies("amount", "a budget of $2 million"), satisfies("who", "Ambassador Fu spoke", "Who spoke?")
+    (True, True)
+    >>> satisfies("where", "based in Geneva"), satisfies("other", "anything") is None
+    (True, True)
     """
-    if kind == "when":
-        return bool(_DATE.search(text))
-    if kind == "count":
-        noun = counted_noun(question) if question else None
-        if noun is None:
-            return bool(_NUMBER.search(text))
-        tokens = words(text)
-        for i, token in enumerate(tokens):
-            if stem(token) == noun and any(_NUMBER.fullmatch(t) or t.isdigit() for t in tokens[max(0, i - 3) : i]):
-                return True
-        return False
-    if kind == "amount":
-        return bool(_MONEY.search(text))
-    if kind == "title":
-        return bool(_TITLE.search(text))
-    if kind == "who":
-        return bool(new_names(text, question))
-    if kind == "where":
-        return bool(_PLACE.search(text))
-    if kind == "define":
-        return bool(re.search(r"\([A-Z][A-Z0-9&]{1,9}s?\)", text))
-    return None
+    kind_ = _BY_NAME.get(kind)
+    return None if kind_ is None else kind_.check(text, question)
+
+
+def is_evidence(kind: KindName) -> bool:
+    """Whether a passing check for ``kind`` counts towards answering."""
+    kind_ = _BY_NAME.get(kind)
+    return bool(kind_ and kind_.evidence)
 
 
 def is_follow_up(question: str) -> bool:
@@ -261,14 +287,14 @@ def is_follow_up(question: str) -> bool:
     return len(tokenize(question)) < 2
 
 
-def contextualize(question: str, history: tuple[str, ...] | list[str] = ()) -> Query:
-    """Attach the earlier questions a follow-up depends on.
+def contextualize(question: str, history: tuple[str, ...] | list[str] = ()) -> str:
+    """The earlier questions a follow-up depends on ("" for a self-contained question).
 
     Walks back through ``history`` (oldest first) until a self-contained question.
 
-    >>> contextualize("And who endorsed it?", ["Who sponsored the June resolution?"]).context
+    >>> contextualize("And who endorsed it?", ["Who sponsored the June resolution?"])
     'Who sponsored the June resolution?'
-    >>> contextualize("Who is Ambassador Fu?", ["What is PAM?"]).context
+    >>> contextualize("Who is Ambassador Fu?", ["What is PAM?"])
     ''
     """
     question = question.strip()
@@ -278,7 +304,7 @@ def contextualize(question: str, history: tuple[str, ...] | list[str] = ()) -> Q
             context.insert(0, earlier)
             if not is_follow_up(earlier):
                 break
-    return Query(text=question, context=" ".join(context), kind=question_kind(question))
+    return " ".join(context)
 
 
 ACRONYM_DEFINITION = re.compile(
@@ -446,6 +472,28 @@ def unknown_names(question: str, known_stems) -> float:
 ABSTAIN_FEATURES = ("dense", "passage_dense", "coverage", "unknown", "unknown_names", "kind_missing", "kind_match")
 
 
+def abstention_features(query, best, retriever) -> dict[str, float]:
+    """The signals of the best answer that decide whether to answer at all (names above).
+
+    ``query`` is a query.Query, ``best`` an answers.RankedPassage, ``retriever`` the Retriever.
+    """
+    unit = best.best
+    chunk_stems = set(tokenize(best.chunk.text))
+    return {
+        "dense": max(unit.dense, unit.dense_context),
+        "passage_dense": best.hit.dense,
+        "coverage": 1.0 - unknown_share(f"{query.context} {query.text}", chunk_stems),
+        "unknown": unknown_share(query.text, retriever.document_frequency),
+        "unknown_names": unknown_names(query.text, retriever.document_frequency),
+        "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
+        "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
+    }
+
+
+class CalibrationError(ValueError):
+    """The abstention model on disk does not fit this code or this embedding model."""
+
+
 @dataclass(frozen=True)
 class Calibration:
     """A fitted logistic model: p(answerable) = sigmoid(bias + sum(weights * features))."""
@@ -466,15 +514,36 @@ class Calibration:
             "threshold": self.threshold,
         }
 
+    @classmethod
+    def from_json(cls, raw: dict, name: str, model_sha256: str | None = None) -> Calibration:
+        """Load a calibration, checked like an index: same features, same model, or a clear error."""
+        fix = 'run "python -m resolution_qa calibrate eval/calibration.jsonl" to refit it'
+        if list(raw.get("features", [])) != list(ABSTAIN_FEATURES):
+            raise CalibrationError(
+                f"{name} was fitted on features {raw.get('features')}, this version uses {list(ABSTAIN_FEATURES)} — {fix}"
+            )
+        if model_sha256 and raw.get("model_sha256") not in (None, model_sha256):
+            raise CalibrationError(
+                f"{name} was fitted with another embedding model ({raw.get('model_sha256')}) — {fix}"
+            )
+        weights = raw.get("weights", {})
+        if set(weights) != set(ABSTAIN_FEATURES) or not isinstance(raw.get("bias"), int | float):
+            raise CalibrationError(f"{name} lacks weights or bias — {fix}")
+        return cls(
+            weights={k: float(v) for k, v in weights.items()},
+            bias=float(raw["bias"]),
+            threshold=float(raw.get("threshold", 0.5)),
+        )
+
 
 CALIBRATION_FILE = "calibration.json"
 
 
-@lru_cache(maxsize=1)
-def default_calibration() -> Calibration:
+@lru_cache(maxsize=4)
+def default_calibration(model_sha256: str | None = None) -> Calibration:
     """The calibration shipped with the package (written by the ``calibrate`` command)."""
     raw = json.loads(resources.files(__package__).joinpath(CALIBRATION_FILE).read_text(encoding="utf-8"))
-    return Calibration(weights=raw["weights"], bias=raw["bias"], threshold=raw["threshold"])
+    return Calibration.from_json(raw, CALIBRATION_FILE, model_sha256)
 
 
 def fit_calibration(

@@ -9,12 +9,11 @@ import re
 
 import sentencex
 
-from .schema import Chunk, Document, Span
-from .structure import paragraphs
+from .schema import ANSWERING_KINDS, Chunk, Document, Paragraph, Span
 
-DEFAULT_MAX_CHARS = 500
+DEFAULT_MAX_CHARS = 1500
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,3}|[a-z]{1,4}|[ivxlc]{1,6})[.)]")
-CHUNKER_VERSION = 4  # bump when chunking or passage vectors change, so stored indexes are rebuilt
+CHUNKER_VERSION = 6  # bump when chunking or passage vectors change, so stored indexes are rebuilt
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
@@ -80,41 +79,97 @@ def split_long(text: str, span: Span, max_chars: int) -> list[Span]:
     return pieces
 
 
-def chunk_document(document: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
-    """Pack each paragraph's sentences into passages of at most ``max_chars`` characters.
+_CLAUSE_BREAK = re.compile(r"(?<=;)\s+|\n+")
+MIN_UNIT_CHARS = 25  # a shorter piece ("and", "(a)") joins the piece after it
+MAX_UNIT_CHARS = 600  # a clause longer than this is cut at ":" or "," (never mid-word)
 
-    A passage never crosses a paragraph boundary; a sentence is never cut unless it alone is
-    longer than ``max_chars`` (then at a clause break).
+
+def answer_units(text: str, start: int, end: int) -> list[Span]:
+    """The quotable pieces of ``text[start:end]``: sentences, cut at semicolons and at line
+    breaks (list items), so that an answer can be the one clause of a long operative
+    paragraph that answers. Spans are exact and trimmed; nothing is cut mid-word.
+
+    >>> t = "4. Calls upon States to act; to share their tidal data;\\n(a) training on corrosion control;"
+    >>> [t[a:b] for a, b in answer_units(t, 0, len(t))]
+    ['4. Calls upon States to act;', 'to share their tidal data;', '(a) training on corrosion control;']
+    """
+    pieces: list[Span] = []
+    for sentence in sentence_spans(text, start, end):
+        cursor = sentence[0]
+        for match in _CLAUSE_BREAK.finditer(text, sentence[0], sentence[1]):
+            if match.start() > cursor:
+                pieces.append((cursor, match.start()))
+            cursor = match.end()
+        if cursor < sentence[1]:
+            pieces.append((cursor, sentence[1]))
+    merged: list[Span] = []
+    for piece in pieces:
+        if merged and (
+            merged[-1][1] - merged[-1][0] < MIN_UNIT_CHARS or _ENUMERATOR.fullmatch(text[slice(*merged[-1])])
+        ):
+            merged[-1] = (merged[-1][0], piece[1])
+        else:
+            merged.append(piece)
+    if len(merged) > 1 and merged[-1][1] - merged[-1][0] < MIN_UNIT_CHARS:
+        last = merged.pop()
+        merged[-1] = (merged[-1][0], last[1])
+    units: list[Span] = []
+    for span in merged:
+        units.extend(split_long(text, span, MAX_UNIT_CHARS))
+    return units
+
+
+def chunk_document(document: Document, max_chars: int = DEFAULT_MAX_CHARS) -> list[Chunk]:
+    """One passage per answering paragraph (its whole text), with its answer units.
+
+    Headings, header blocks, enacting formulas and footnotes are not passages. Only plain
+    body text longer than ``max_chars`` (a PDF page without blank lines) is packed into
+    several passages of whole sentences; resolution paragraphs are never cut.
     """
     if max_chars < 50:
         raise ValueError(f"max_chars must be at least 50, got {max_chars}")
     text = document.text
     chunks: list[Chunk] = []
-    for para in paragraphs(text):
-        spans: list[Span] = []
-        for span in sentence_spans(text, para.start, para.end):
-            spans.extend(split_long(text, span, max_chars))
+    for para in document.paragraphs:
+        if para.kind not in ANSWERING_KINDS or para.end <= para.start:
+            continue
+        if para.kind == "record":  # the whole line is the unit; the answer quotes its value
+            chunks.append(_make_chunk(document, para, (para.start, para.end), [(para.start, para.end)]))
+            continue
+        units = answer_units(text, para.start, para.end)
+        if not units:
+            continue
+        if para.kind != "body" or para.end - para.start <= max_chars:
+            chunks.append(_make_chunk(document, para, (para.start, para.end), units))
+            continue
         group: list[Span] = []
-        for span in spans:
+        for span in units:
             if group and span[1] - group[0][0] > max_chars:
-                chunks.append(_make_chunk(document, para.kind, para.number, group))
+                chunks.append(_make_chunk(document, para, (group[0][0], group[-1][1]), group))
                 group = []
             group.append(span)
         if group:
-            chunks.append(_make_chunk(document, para.kind, para.number, group))
+            chunks.append(_make_chunk(document, para, (group[0][0], group[-1][1]), group))
     return chunks
 
 
-def _make_chunk(document: Document, kind: str, number: int, spans: list[Span]) -> Chunk:
-    start, end = spans[0][0], spans[-1][1]
+def _make_chunk(document: Document, para: Paragraph, span: Span, units: list[Span]) -> Chunk:
+    start, end = span
+    symbol = para.symbol or document.symbol
+    title = para.symbol if para.kind == "record" and para.symbol else document.label
     return Chunk(
         source=document.source,
-        title=document.label,
+        title=title,
         start=start,
         end=end,
         text=document.text[start:end],
-        paragraph_kind=kind,
-        paragraph_number=number,
+        paragraph_kind=para.kind,
+        paragraph_number=para.number,
         page=document.page_at(start),
-        sentences=tuple(spans),
+        sentences=tuple(units),
+        symbol=symbol,
+        sub=para.sub,
+        part=para.part,
+        name=para.name,
+        subs=tuple(s for s in para.subs if start <= s[0] and s[1] <= end),
     )

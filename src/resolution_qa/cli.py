@@ -106,12 +106,47 @@ def cmd_ask(args) -> int:
     return 0
 
 
+def _eval_settings(args) -> Settings:
+    """With ``--only``, a private copy of the chosen documents and its own cached index, so that
+    a question set is scored on the documents it is about and the main index is untouched."""
+    import fnmatch
+    import hashlib
+    import shutil
+    import tempfile
+
+    settings = _settings(args)
+    if not args.only:
+        return settings
+    from .documents import list_sources
+
+    files, _ = list_sources(settings.data_dir)
+    chosen = [(path, rel) for path, rel in files if any(fnmatch.fnmatch(rel, pattern) for pattern in args.only)]
+    if not chosen:
+        raise UsageError(f"--only {' '.join(args.only)} matches no document in {settings.data_dir}")
+    key = hashlib.sha256("\n".join(f"{rel}:{path.stat().st_size}:{path.stat().st_mtime_ns}" for path, rel in chosen).encode())
+    root = Path(tempfile.gettempdir()) / f"rqa-eval-{key.hexdigest()[:16]}"
+    data = root / "data"
+    if not data.is_dir():
+        staging = Path(tempfile.mkdtemp(prefix="rqa-eval-"))
+        for path, rel in chosen:
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, staging / rel)
+        root.mkdir(exist_ok=True)
+        staging.rename(data) if not data.exists() else shutil.rmtree(staging)
+    return Settings(data_dir=data, index_dir=root / "index")
+
+
 def cmd_eval(args) -> int:
+    from .engine import QAEngine
     from .evaluate import evaluate, format_report
 
     rows = _read_jsonl(Path(args.file))
-    engine = _open_engine(args)
-    report = evaluate(engine, rows, k=args.k)
+    if args.set:
+        rows = [r for r in rows if r.get("set") == args.set]
+        if not rows:
+            raise UsageError(f'no question in {args.file} has "set": "{args.set}"')
+    engine = QAEngine.open(_eval_settings(args))
+    report = evaluate(engine, rows, k=args.k, baseline=args.baseline)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0
 
@@ -162,6 +197,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--k", type=int, default=3)
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--baseline", action="store_true", help="also score plain hybrid search over whole paragraphs, same run"
+    )
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="GLOB",
+        help="score on these documents of the data folder only (e.g. '*.txt'); indexed apart, cached",
+    )
+    p.add_argument("--set", help='only the questions whose "set" field is this (e.g. article)')
     folders(p)
     p.set_defaults(func=cmd_eval)
 

@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .schema import Document
-from .structure import detect_symbol, detect_title
+from .schema import Document, Paragraph
+from .structure import detect_symbol, detect_title, paragraphs
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".xml", ".txt", ".md", ".pdf", ".html", ".htm", ".jsonl")
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
@@ -53,11 +53,46 @@ def decode_text(data: bytes, name: str) -> str:
         raise UnreadableDocument(f"{name} is not valid UTF-8 (byte {exc.start}) — re-save it as UTF-8") from None
 
 
-def load_text(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
-    return decode_text(data, name), ()
+@dataclass(frozen=True)
+class Loaded:
+    """What a loader extracts: the text citations refer to, and what the markup says."""
+
+    text: str
+    page_starts: tuple[int, ...] = ()
+    paragraphs: tuple[Paragraph, ...] = ()  # empty: found from the text (structure.py)
+    symbol: str | None = None
+    title: str | None = None
+    date: str | None = None
+    kind: str | None = None
 
 
-def load_pdf(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
+def load_text(data: bytes, name: str) -> Loaded:
+    return Loaded(decode_text(data, name))
+
+
+def load_xml(data: bytes, name: str) -> Loaded:
+    """A UN resolution in Akoma Ntoso XML (see akn.py)."""
+    from .akn import AknError, parse_akn
+
+    try:
+        parsed = parse_akn(data)
+    except AknError as exc:
+        raise UnreadableDocument(f"{name} {exc} — only UN resolutions in Akoma Ntoso XML are supported") from None
+    return Loaded(parsed.text, (), tuple(parsed.paragraphs), parsed.symbol, parsed.title, parsed.date, kind="xml")
+
+
+def load_records(data: bytes, name: str) -> Loaded:
+    """UN catalogue records, one JSON object per line (see records.py)."""
+    from .records import RecordError, parse_records
+
+    try:
+        parsed = parse_records(decode_text(data, name), name)
+    except RecordError as exc:
+        raise UnreadableDocument(f"{name}: {exc} — .jsonl files must hold UN catalogue records") from None
+    return Loaded(parsed.text, (), tuple(parsed.paragraphs), None, "UN catalogue records", None, kind="records")
+
+
+def load_pdf(data: bytes, name: str) -> Loaded:
     """Extract a PDF's text page by page; returns the text and each page's start offset."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -79,7 +114,7 @@ def load_pdf(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
         starts.append(offset)
         text_parts.append(page_text)
         offset += len(page_text) + 1  # pages joined by one newline: a paragraph may continue
-    return "\n".join(text_parts), tuple(starts)
+    return Loaded("\n".join(text_parts), tuple(starts))
 
 
 _BLOCK_TAGS = (
@@ -111,7 +146,7 @@ _BLOCK_TAGS = (
 _HIDDEN_TAGS = ("script", "style", "noscript", "template", "head", "svg", "iframe", "object")
 
 
-def load_html(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
+def load_html(data: bytes, name: str) -> Loaded:
     """Visible text of an HTML page, one block element per paragraph."""
     from bs4 import BeautifulSoup
 
@@ -127,10 +162,18 @@ def load_html(data: bytes, name: str) -> tuple[str, tuple[int, ...]]:
     text = "\n\n".join(p for p in paragraphs if p)
     if title and not text.startswith(title):
         text = f"{title}\n\n{text}" if text else title
-    return text, ()
+    return Loaded(text)
 
 
-LOADERS = {".txt": load_text, ".md": load_text, ".pdf": load_pdf, ".html": load_html, ".htm": load_html}
+LOADERS = {
+    ".txt": load_text,
+    ".md": load_text,
+    ".pdf": load_pdf,
+    ".html": load_html,
+    ".htm": load_html,
+    ".xml": load_xml,
+    ".jsonl": load_records,
+}
 
 
 def load_document(path: Path, source: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Document:
@@ -155,18 +198,21 @@ def load_document(path: Path, source: str, max_bytes: int = DEFAULT_MAX_FILE_BYT
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableDocument(f"{source} cannot be read ({exc.strerror}) — check its permissions") from None
-    text, page_starts = loader(data, source)
+    loaded = loader(data, source)
+    text = loaded.text
     if not text.strip():
         raise UnreadableDocument(f"{source} has no text — for a scanned PDF, run OCR on it first")
-    kind = "html" if suffix == ".htm" else suffix[1:]
+    kind = loaded.kind or ("html" if suffix == ".htm" else suffix[1:])
     return Document(
         source=source,
-        title=detect_title(text, fallback=path.stem),
+        title=loaded.title or detect_title(text, fallback=path.stem),
         text=text,
         sha256=sha256_bytes(data),
-        kind=kind,
-        symbol=detect_symbol(text),
-        page_starts=page_starts,
+        kind=kind,  # type: ignore[arg-type]
+        symbol=loaded.symbol if loaded.kind else detect_symbol(text),
+        page_starts=loaded.page_starts,
+        date=loaded.date,
+        paragraphs=loaded.paragraphs or tuple(paragraphs(text)),
     )
 
 

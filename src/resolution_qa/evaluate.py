@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 
 from .answering import fit_calibration, write_calibration
+from .schema import Passage
+from .tokens import tokenize
 
 
 def _hit_rank(passages, gold: list[str]) -> int | None:
@@ -21,7 +23,63 @@ def _hit_rank(passages, gold: list[str]) -> int | None:
     return None
 
 
-def evaluate(engine, rows: list[dict], k: int = 3) -> dict:
+def _cited(passages, row: dict) -> bool | None:
+    """Does the rank-1 passage cite the expected paragraph? None when the gold names none."""
+    kind, number = row.get("kind"), row.get("number")
+    if kind not in ("operative", "preambular") or number is None:
+        return None
+    if not passages:
+        return False
+    chunk = passages[0].chunk
+    return chunk.paragraph_kind == kind and chunk.paragraph_number == int(number)
+
+
+def baseline_passages(engine, question: str, k: int = 3) -> list[Passage]:
+    """The recipe a user could pick instead: BM25 and the same dense model over whole
+    paragraphs, reciprocal-rank fusion, the paragraph itself as the answer (it never abstains)."""
+    from .retrieval import _top, rrf
+
+    data, retriever = engine.index.state
+    if not data.chunks:
+        return []
+    vector = engine.encode((question,))[0]
+    limit = min(50, len(data.chunks))
+    dense = _top(data.vectors @ vector, limit)
+    scores = retriever.bm25_scores(tokenize(question))
+    lexical = [i for i in _top(scores, limit) if scores[i] > 0]
+    fused = rrf([dense, lexical])
+    ordered = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+    return [Passage(data.chunks[i], fused[i]) for i in ordered]
+
+
+def _score_baseline(engine, rows: list[dict], k: int) -> dict:
+    answerable = [r for r in rows if r.get("expect", "answer") == "answer"]
+    hit1 = hit3 = cite_checked = cite_right = 0
+    lengths = []
+    for row in answerable:
+        passages = baseline_passages(engine, row["question"], k)
+        rank = _hit_rank(passages, row.get("gold") or [])
+        hit1 += rank == 1
+        hit3 += rank is not None and rank <= 3
+        if passages:
+            lengths.append(len(passages[0].chunk.text))
+        cited = _cited(passages, row)
+        if cited is not None:
+            cite_checked += 1
+            cite_right += cited
+    n = max(len(answerable), 1)
+    return {
+        "hit@1": round(hit1 / n, 4),
+        "hit@3": round(hit3 / n, 4),
+        "answer@1": round(hit1 / n, 4),  # the paragraph is its answer
+        "cite@1": round(cite_right / cite_checked, 4) if cite_checked else None,
+        "answered_rate": 1.0,
+        "abstain_rate": 0.0 if len(rows) > len(answerable) else None,
+        "median_answer_chars": statistics.median(lengths) if lengths else 0,
+    }
+
+
+def evaluate(engine, rows: list[dict], k: int = 3, baseline: bool = False) -> dict:
     """Metrics over ``rows``; every question goes through ``engine.analyze`` (the ``ask`` path).
 
     Returns hit@1, hit@3 and MRR over the returned passages, answer@1 (a gold string inside
@@ -31,6 +89,7 @@ def evaluate(engine, rows: list[dict], k: int = 3) -> dict:
     answerable = [r for r in rows if r.get("expect", "answer") == "answer"]
     unanswerable = [r for r in rows if r.get("expect") == "abstain"]
     hit1 = hit3 = answer1 = answered = abstained = 0
+    cite_checked = cite_right = quotes_exact = 0
     reciprocal = 0.0
     lengths: list[int] = []
     passages_checked = passages_exact = 0
@@ -44,6 +103,8 @@ def evaluate(engine, rows: list[dict], k: int = 3) -> dict:
             passages_exact += doc.text[passage.chunk.start : passage.chunk.end] == passage.chunk.text
         if answer.quote is not None:
             lengths.append(len(answer.quote.text))
+            quote_doc = engine.data.by_source[answer.quote.source]
+            quotes_exact += quote_doc.text[answer.quote.start : answer.quote.end] == answer.quote.text
         if row.get("expect", "answer") == "answer":
             gold = row.get("gold") or []
             rank = _hit_rank(answer.passages, gold)
@@ -53,6 +114,10 @@ def evaluate(engine, rows: list[dict], k: int = 3) -> dict:
             good_quote = answer.quote is not None and any(g in answer.quote.text for g in gold)
             answer1 += good_quote
             answered += answer.answered
+            cited = _cited(answer.passages, row)
+            if cited is not None:
+                cite_checked += 1
+                cite_right += cited
             if not good_quote or rank != 1 or not answer.answered:
                 misses.append(
                     {
@@ -84,12 +149,20 @@ def evaluate(engine, rows: list[dict], k: int = 3) -> dict:
         "hit@3": round(hit3 / n_answer, 4),
         "mrr": round(reciprocal / n_answer, 4),
         "answer@1": round(answer1 / n_answer, 4),
+        "cite@1": round(cite_right / cite_checked, 4) if cite_checked else None,
         "answered_rate": round(answered / n_answer, 4),
         "abstain_rate": round(abstained / max(len(unanswerable), 1), 4) if unanswerable else None,
         "median_answer_chars": statistics.median(lengths) if lengths else 0,
         "citation_integrity": round(passages_exact / passages_checked, 4) if passages_checked else 1.0,
+        "quote_integrity": round(quotes_exact / max(len(lengths), 1), 4),
+        "baseline": _score_baseline(engine, rows, k) if baseline else None,
         "misses": misses,
     }
+
+
+def _versus(report: dict, key: str) -> str:
+    baseline = report.get("baseline") or {}
+    return f"   (baseline: {baseline[key]})" if key in baseline else ""
 
 
 def format_report(report: dict) -> str:
@@ -99,12 +172,14 @@ def format_report(report: dict) -> str:
         "hit@3",
         "mrr",
         "answer@1",
+        "cite@1",
         "answered_rate",
         "abstain_rate",
         "median_answer_chars",
         "citation_integrity",
+        "quote_integrity",
     )
-    lines = [f"{key:>20}  {report[key]}" for key in keys]
+    lines = [f"{key:>20}  {report[key]}" + _versus(report, key) for key in keys]
     if report["misses"]:
         lines.append("")
         lines.append("misses:")

@@ -64,55 +64,30 @@ def source_hashes(data_dir: Path, only: set[str] | None = None) -> dict[str, str
     return hashes
 
 
-def pool_sentences(sentence_vectors: np.ndarray, chunks: list[Chunk]) -> np.ndarray:
-    """Passage vectors: the length-weighted mean of their sentences' vectors, normalized.
-
-    >>> pooled = pool_sentences(np.array([[1.0, 0.0], [0.0, 1.0]]), [_chunk(((0, 3), (4, 7)))])
-    >>> [round(float(x), 3) for x in pooled[0]]
-    [0.707, 0.707]
-    """
-    out = np.zeros((len(chunks), sentence_vectors.shape[1]), dtype=np.float32)
-    row = 0
-    for i, chunk in enumerate(chunks):
-        count = len(chunk.sentences)
-        weights = np.array([end - start for start, end in chunk.sentences], dtype=np.float32)
-        mean = (sentence_vectors[row : row + count] * weights[:, None]).sum(axis=0)
-        out[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-        row += count
-    return out
-
-
-def _chunk(sentences) -> Chunk:  # for the doctest above
-    return Chunk("d", "t", sentences[0][0], sentences[-1][1], "", "body", 1, None, tuple(sentences))
-
-
 def embed_chunks(chunks: list[Chunk], documents: dict[str, Document], encoder: Encoder, batch: int = 256):
-    """Sentence vectors, and passage vectors pooled from them, with a progress bar after a second.
+    """Passage vectors and answer-unit vectors, with a progress bar after a second.
 
-    Only sentences go through the model: each on its own, because a sentence's own vector
-    ranks answer sentences best (answer@1 0.92 on the dev set, against 0.85 for sentence
-    vectors pooled inside their passage), and the passage vector is their length-weighted
-    mean, which retrieves exactly as well as embedding the passage again (same hit@1, hit@3
-    and answer@1 on both question sets) at half the build time. Each distinct sentence
-    is embedded once.
+    Each paragraph is embedded whole (the model reads its first 256 word pieces, which hold
+    most paragraphs entirely) and so is each answer unit (sentence, clause or list item);
+    a paragraph's units are what the answer is chosen from, and their best match lets a long
+    paragraph be found by a clause past the model's window. Each distinct text is embedded
+    once, all texts sorted by length so that batches pad little.
     """
-    sentence_texts = [documents[c.source].text[s:e] for c in chunks for s, e in c.sentences]
-    # sorted by length so that each batch pads little (the progress bar needs batches; sorting
-    # only inside each one padded 25% more tokens on the benchmark corpus)
-    unique = sorted(dict.fromkeys(sentence_texts), key=len)
+    unit_texts = [documents[c.source].text[s:e] for c in chunks for s, e in c.sentences]
+    passage_texts = [c.text for c in chunks]
+    unique = sorted(dict.fromkeys(unit_texts + passage_texts), key=len)
     if not unique:
         return np.zeros((0, encoder.dim), np.float32), np.zeros((0, encoder.dim), np.float32)
     from tqdm import tqdm
 
     parts = []
-    with tqdm(total=len(unique), desc="embedding", unit="sentence", delay=1.0, file=sys.stderr, disable=None) as bar:
+    with tqdm(total=len(unique), desc="embedding", unit="text", delay=1.0, file=sys.stderr, disable=None) as bar:
         for i in range(0, len(unique), batch):
             parts.append(encoder.encode(unique[i : i + batch]))
             bar.update(min(batch, len(unique) - i))
     vectors = np.concatenate(parts).astype(np.float32)
     row = {text: i for i, text in enumerate(unique)}
-    sentence_vectors = vectors[[row[t] for t in sentence_texts]]
-    return pool_sentences(sentence_vectors, chunks), sentence_vectors
+    return vectors[[row[t] for t in passage_texts]], vectors[[row[t] for t in unit_texts]]
 
 
 def build(

@@ -66,7 +66,9 @@ def short_title(title: str, limit: int = 60) -> str:
 
 
 def citation(chunk: Chunk) -> str:
-    return f"{short_title(chunk.title)}, {chunk.location}"
+    """ "A/RES/78/311, OP 7"; a record field reads "A/RES/78/311 — UN record, adoption date"."""
+    separator = " — " if chunk.paragraph_kind == "record" else ", "
+    return f"{short_title(chunk.title)}{separator}{chunk.location}"
 
 
 def terminal_text(answer: Answer) -> str:

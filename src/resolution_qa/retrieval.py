@@ -102,55 +102,90 @@ class Retriever:
             return np.zeros(len(self.data.chunks), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
 
-    def search(
-        self,
-        query_vector: np.ndarray,
-        query_tokens: list[str],
-        source: str | None = None,
-        limit: int | None = None,
-    ) -> list[Hit]:
-        """Fused candidates, best first.
-
-        Args:
-            query_vector: normalized query embedding (1-D).
-            query_tokens: ``tokenize(question)``; repeat a token to weight it.
-            source: restrict to one document (its path relative to the data folder).
-            limit: how many candidates each side contributes (default: ``self.candidates``).
-        """
+    def _faiss_ranking(self, query: np.ndarray, limit: int, rows: np.ndarray | None) -> list[int]:
+        """Passages closest to ``query`` by the FAISS index (restricted to ``rows``)."""
         import faiss
 
-        n = len(self.data.chunks)
-        if n == 0:
-            return []
-        limit = min(limit or self.candidates, n)
-        query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
-        rows = None
         params = None
-        if source is not None:
-            rows = self._source_rows.get(source)
-            if rows is None:
-                return []
-            limit = min(limit, len(rows))
+        if rows is not None:
             selector = faiss.IDSelectorBatch(rows)
             if isinstance(self.data.faiss_index, faiss.IndexIVF):
                 params = faiss.SearchParametersIVF(sel=selector, nprobe=self.data.faiss_index.nprobe)
             else:
                 params = faiss.SearchParameters(sel=selector)
-        _, ids = self.data.faiss_index.search(query, limit, params=params)
-        dense_ranking = [int(i) for i in ids[0] if i >= 0]
-        bm25 = self.bm25_scores(query_tokens)
-        if rows is not None:
-            masked = np.full(n, -np.inf, dtype=np.float32)
-            masked[rows] = bm25[rows]
-            bm25_view = masked
-        else:
-            bm25_view = bm25
-        top = np.argpartition(-bm25_view, limit - 1)[:limit]
-        bm25_ranking = [int(i) for i in top[np.argsort(-bm25_view[top], kind="stable")] if bm25_view[i] > 0]
-        fused = rrf([dense_ranking, bm25_ranking])
-        ordered = sorted(fused, key=lambda i: (-fused[i], i))
-        dense = self.data.vectors[ordered] @ query[0] if ordered else np.zeros(0)
-        return [
-            Hit(index=i, score=fused[i], dense=float(d), bm25=float(bm25[i]))
-            for i, d in zip(ordered, dense, strict=True)
+        _, ids = self.data.faiss_index.search(query.reshape(1, -1), limit, params=params)
+        return [int(i) for i in ids[0] if i >= 0]
+
+    def rows_of(
+        self, sources: frozenset[str] | None = None, symbols: frozenset[str] | None = None
+    ) -> np.ndarray | None:
+        """Rows of the passages in the named documents (by source path or by symbol), or None for all."""
+        if not sources and not symbols:
+            return None
+        keep = [
+            row
+            for row, chunk in enumerate(self.data.chunks)
+            if (sources and chunk.source in sources) or (symbols and chunk.symbol in symbols)
         ]
+        return np.array(keep, dtype=np.int64)
+
+    def search(
+        self,
+        query_vector: np.ndarray,
+        query_tokens: list[str],
+        source: str | None = None,
+        rows: np.ndarray | None = None,
+    ) -> list[Hit]:
+        """Fused candidates, best first: BM25 and dense over whole paragraphs, and the dense
+        match of each paragraph's best answer unit, fused by reciprocal rank.
+
+        Args:
+            query_vector: normalized query embedding (1-D).
+            query_tokens: ``tokenize(question)``; repeat a token to weight it.
+            source: restrict to one document (its path relative to the data folder).
+            rows: restrict to these passage rows (a document scope); combines with ``source``.
+        """
+        n = len(self.data.chunks)
+        if n == 0:
+            return []
+        if source is not None:
+            own = self._source_rows.get(source)
+            if own is None:
+                return []
+            rows = own if rows is None else np.intersect1d(rows, own)
+        if rows is not None and len(rows) == 0:
+            return []
+        limit = min(self.candidates, n if rows is None else len(rows))
+        query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)[0]
+        allowed = np.zeros(n, dtype=bool)
+        if rows is None:
+            allowed[:] = True
+        else:
+            allowed[rows] = True
+        unit_dense = self.data.sentence_vectors @ query
+        best_unit = np.maximum.reduceat(unit_dense, self.data.sentence_offsets[:-1])
+        bm25 = self.bm25_scores(query_tokens)
+        rankings = [
+            self._faiss_ranking(query, limit, rows),
+            _top(np.where(allowed, best_unit, -np.inf), limit),
+            [i for i in _top(np.where(allowed, bm25, -np.inf), limit) if bm25[i] > 0],
+        ]
+        fused = rrf(rankings)
+        ordered = sorted(fused, key=lambda i: (-fused[i], i))
+        dense = dict(zip(ordered, (self.data.vectors[ordered] @ query).tolist(), strict=True)) if ordered else {}
+        return [
+            Hit(index=i, score=fused[i], dense=float(max(dense[i], best_unit[i])), bm25=float(bm25[i])) for i in ordered
+        ]
+
+
+def _top(scores: np.ndarray, limit: int) -> list[int]:
+    """Indices of the ``limit`` highest finite scores, best first (ties by index).
+
+    >>> _top(np.array([0.1, 0.9, -np.inf, 0.5]), 2)
+    [1, 3]
+    """
+    limit = min(limit, int(np.isfinite(scores).sum()))
+    if limit <= 0:
+        return []
+    top = np.argpartition(-scores, limit - 1)[:limit]
+    return [int(i) for i in top[np.argsort(-scores[top], kind="stable")]]

@@ -7,9 +7,15 @@ Every span is a pair of absolute character offsets into ``Document.text``:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 Span = tuple[int, int]
+
+# What a paragraph is in its document. Only the ANSWERING kinds are indexed: headings, the
+# header block, enacting formulas and footnotes are shown in context but never quoted.
+ParagraphKind = Literal["preambular", "operative", "annex", "body", "record", "heading", "boilerplate", "note"]
+ANSWERING_KINDS = frozenset({"preambular", "operative", "annex", "body", "record"})
+DocumentFormat = Literal["txt", "md", "pdf", "html", "xml", "records"]
 
 
 @dataclass(frozen=True)
@@ -25,9 +31,16 @@ class Document:
     title: str
     text: str
     sha256: str
-    kind: str  # "txt", "md", "pdf" or "html"
+    kind: DocumentFormat
     symbol: str | None = None
     page_starts: tuple[int, ...] = ()  # offset where each PDF page begins (page 1 first)
+    date: str | None = None  # adoption date (ISO) when the markup gives one
+    paragraphs: tuple[Paragraph, ...] = ()  # structure from markup; empty: found from the text
+
+    @property
+    def official(self) -> bool:
+        """The UN's own text or record (not an article about it): wins when sources disagree."""
+        return self.kind in ("xml", "records") or bool(self.symbol)
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based PDF page holding ``offset``, or None for documents without pages.
@@ -53,36 +66,104 @@ class Document:
 class Paragraph:
     """A paragraph of a document with its structural role.
 
-    ``kind`` is "preambular", "operative" or "body"; ``number`` is the PP/OP number for
-    resolution paragraphs and the running paragraph count (¶) for body text.
+    ``number`` is the PP/OP number for resolution paragraphs and the running count (¶) for
+    body text. ``sub`` is a subparagraph's own label ("(a)") when the paragraph is one;
+    ``subs`` are the spans of the lettered items inside it. ``part`` names the part of a
+    multi-part resolution ("A") or "Annex"; ``name`` is a record field ("adoption_date");
+    ``symbol`` is the resolution a record paragraph describes.
     """
 
     start: int
     end: int
-    kind: str
+    kind: ParagraphKind
     number: int
+    sub: str | None = None
+    part: str | None = None
+    name: str | None = None
+    symbol: str | None = None
+    subs: tuple[tuple[int, int, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        row = {"start": self.start, "end": self.end, "kind": self.kind, "number": self.number}
+        for key in ("sub", "part", "name", "symbol"):
+            if getattr(self, key) is not None:
+                row[key] = getattr(self, key)
+        if self.subs:
+            row["subs"] = [list(s) for s in self.subs]
+        return row
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Paragraph:
+        return cls(
+            start=int(row["start"]),
+            end=int(row["end"]),
+            kind=row["kind"],
+            number=int(row["number"]),
+            sub=row.get("sub"),
+            part=row.get("part"),
+            name=row.get("name"),
+            symbol=row.get("symbol"),
+            subs=tuple((int(a), int(b), str(c)) for a, b, c in row.get("subs", ())),
+        )
+
+
+def paragraph_label(
+    kind: str, number: int, sub: str | None = None, part: str | None = None, name: str | None = None
+) -> str:
+    """How readers cite a paragraph.
+
+    >>> paragraph_label("operative", 4, "(b)"), paragraph_label("preambular", 6), paragraph_label("body", 2)
+    ('OP 4 (b)', 'PP 6', '¶ 2')
+    >>> paragraph_label("operative", 3, part="B"), paragraph_label("record", 2, name="adoption_date")
+    ('B, OP 3', 'UN record, adoption date')
+    """
+    if kind == "record":
+        return f"UN record, {(name or 'field').replace('_', ' ')}"
+    prefix = {"operative": "OP ", "preambular": "PP ", "annex": "para. "}.get(kind, "¶ ")
+    label = f"{prefix}{number}" + (f" {sub}" if sub else "")
+    if part:
+        label = f"{part}, {label}"
+    return label
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage: whole sentences of one paragraph, with exact offsets."""
+    """A passage: one whole paragraph (the retrieval unit), with exact offsets, and the
+    spans inside it that can be quoted as an answer (sentences, clauses, list items)."""
 
     source: str
-    title: str
+    title: str  # the document's label in citations (symbol or title)
     start: int
     end: int
     text: str
     paragraph_kind: str
     paragraph_number: int
     page: int | None
-    sentences: tuple[Span, ...]  # absolute spans of the sentences inside [start, end)
+    sentences: tuple[Span, ...]  # absolute spans of the answer units inside [start, end)
+    symbol: str | None = None  # the resolution the passage belongs to (records: the one described)
+    sub: str | None = None
+    part: str | None = None
+    name: str | None = None
+    subs: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def location(self) -> str:
         """Human citation label such as "OP 7", "PP 3", "p. 2, OP 9" or "¶ 4"."""
-        prefix = {"operative": "OP ", "preambular": "PP "}.get(self.paragraph_kind, "¶ ")
-        label = f"{prefix}{self.paragraph_number}"
+        label = paragraph_label(self.paragraph_kind, self.paragraph_number, self.sub, self.part, self.name)
         return f"p. {self.page}, {label}" if self.page is not None else label
+
+    def location_of(self, span: Span) -> str:
+        """The citation of a quote inside this passage: "OP 4 (b)" when it lies in item (b).
+
+        >>> c = Chunk("d", "t", 0, 30, "", "operative", 4, None, (), subs=((10, 20, "(b)"),))
+        >>> c.location_of((12, 18)), c.location_of((0, 25))
+        ('OP 4 (b)', 'OP 4')
+        """
+        for start, end, label in self.subs:
+            if start <= span[0] and span[1] <= end:
+                text = paragraph_label(self.paragraph_kind, self.paragraph_number, label, self.part, self.name)
+                return f"p. {self.page}, {text}" if self.page is not None else text
+        return self.location
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +176,11 @@ class Chunk:
             "paragraph_number": self.paragraph_number,
             "page": self.page,
             "sentences": [list(s) for s in self.sentences],
+            "symbol": self.symbol,
+            "sub": self.sub,
+            "part": self.part,
+            "name": self.name,
+            "subs": [list(s) for s in self.subs],
         }
 
     @classmethod
@@ -109,6 +195,11 @@ class Chunk:
             paragraph_number=int(data["paragraph_number"]),
             page=data["page"],
             sentences=tuple((int(a), int(b)) for a, b in data["sentences"]),
+            symbol=data.get("symbol"),
+            sub=data.get("sub"),
+            part=data.get("part"),
+            name=data.get("name"),
+            subs=tuple((int(a), int(b), str(c)) for a, b, c in data.get("subs", ())),
         )
 
 

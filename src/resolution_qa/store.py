@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from .documents import sha256_bytes
-from .schema import Chunk, Document
+from .schema import Chunk, Document, Paragraph
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 FILES = ("faiss.index", "passages.jsonl", "documents.jsonl", "vectors.npy", "sentence_vectors.npy")
 EXACT_SEARCH_LIMIT = 50_000  # exact search up to here takes under ~6 ms a query on 2 cores
 
@@ -162,6 +162,8 @@ def save(index_dir: Path, data: IndexData, model: dict[str, Any]) -> Path:
                         "kind": d.kind,
                         "sha256": d.sha256,
                         "page_starts": list(d.page_starts),
+                        "date": d.date,
+                        "paragraphs": [p.to_dict() for p in d.paragraphs],
                         "text": d.text,
                     }
                     for d in data.documents
@@ -241,6 +243,8 @@ def load(index_dir: Path, model: dict[str, Any], params: dict[str, Any]) -> Inde
                 kind=row["kind"],
                 symbol=row["symbol"],
                 page_starts=tuple(row["page_starts"]),
+                date=row.get("date"),
+                paragraphs=tuple(Paragraph.from_dict(p) for p in row.get("paragraphs", ())),
             )
             for row in map(json.loads, blobs["documents.jsonl"].decode("utf-8").splitlines())
         ]

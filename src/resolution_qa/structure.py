@@ -22,6 +22,10 @@ _PREAMBLE_WORDS = (
 _PREAMBULAR = re.compile(rf"[ \t]*(?:{_PREAMBLE_WORDS})\b")
 _SUB_ITEM = re.compile(r"[ \t]*(?:\([a-z]{1,4}\)|[a-z])")
 _SYMBOL = re.compile(r"\b(?:[AS]/RES/\d{1,3}/\d{1,4}|A/\d{1,3}/L\.\d{1,4}(?:/Rev\.\d)?)\b")
+_MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
+_CLOSING = re.compile(
+    r"(?:\d{1,3}(?:st|nd|rd|th) plenary meeting|\d{1,2} [A-Z][a-z]+ \d{4})(?:\s+\d{1,2} [A-Z][a-z]+ \d{4})?"
+)
 _RESOLUTION_TITLE = re.compile(r"^[ \t]*\d{1,3}/\d{1,4}\.[ \t]+(\S.{3,})$", re.MULTILINE)
 
 
@@ -52,7 +56,10 @@ def paragraphs(text: str) -> list[Paragraph]:
     lettered sub-item "(a) …" stays inside its operative paragraph.
 
     >>> [(p.kind, p.number) for p in paragraphs("Title\\n\\nRecalling x,\\n1. Decides y;\\n2. Requests z.")]
-    [('body', 1), ('preambular', 1), ('operative', 1), ('operative', 2)]
+    [('boilerplate', 1), ('preambular', 1), ('operative', 1), ('operative', 2)]
+
+    Before the first preambular or operative paragraph of a resolution, blocks are its header
+    and enacting formula ("boilerplate"); "# Title" lines are headings. Neither is indexed.
     """
     resolution = _is_resolution(text)
     blocks: list[list[int]] = []  # [start, end] of each block, in order
@@ -79,6 +86,7 @@ def paragraphs(text: str) -> list[Paragraph]:
     result: list[Paragraph] = []
     preambular_count = 0
     seen_operative = False
+    seen_resolution_paragraph = False
     for index, (start, end) in enumerate(blocks, start=1):
         while start < end and text[start].isspace():
             start += 1
@@ -86,6 +94,8 @@ def paragraphs(text: str) -> list[Paragraph]:
             end -= 1
         body = text[start:end]
         kind, number = "body", index
+        if _MARKDOWN_HEADING.match(body) and "\n" not in body:
+            kind = "heading"
         if resolution:
             op = _OPERATIVE.match(body)
             if op:
@@ -93,7 +103,12 @@ def paragraphs(text: str) -> list[Paragraph]:
             elif not seen_operative and _PREAMBULAR.match(body):
                 preambular_count += 1
                 kind, number = "preambular", preambular_count
-        result.append(Paragraph(start, end, kind, number))
+            elif _RESOLUTION_TITLE.match(body):
+                kind = "heading"
+            elif not seen_resolution_paragraph or _CLOSING.fullmatch(body):
+                kind = "boilerplate"  # the header block, the enacting formula, the closing meeting line
+            seen_resolution_paragraph = seen_resolution_paragraph or kind in ("operative", "preambular")
+        result.append(Paragraph(start, end, kind, number))  # type: ignore[arg-type]
     return result
 
 

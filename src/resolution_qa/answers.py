@@ -1,0 +1,321 @@
+"""From ranked paragraphs to an ``Answer``: the best unit, paragraph lookups, record values,
+and sources that disagree.
+
+The engine gathers the inputs (the query, its vectors, the fused hits); everything here
+reads them and the index data, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .answering import foreground, lexical_overlap, satisfies, sentence_score
+from .places import countries_in, country_of
+from .query import ParagraphRef, Query
+from .records import LIST_FIELDS
+from .retrieval import Hit, Retriever
+from .schema import Answer, Chunk, Passage, Quote, Span
+from .store import IndexData
+from .tokens import tokenize
+
+HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when this close to the answer
+DISAGREE_RATIO = 0.6  # a differing date or number from another document is shown when this close
+OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
+WHOLE_PARAGRAPH_CHARS = 700  # "What does OP 7 say?" quotes the paragraph whole up to this length
+
+_DATE_VALUE = re.compile(
+    r"\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b"
+    r"|\b(?:January|February|March|April|May|June|July|August|September|October|November|December) \d{1,2},? \d{4}\b"
+)
+_NUMBER_VALUE = re.compile(r"\b\d[\d,.]*\b")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One quotable span of a candidate paragraph and its unweighted signals (answering.py)."""
+
+    span: Span
+    dense: float
+    dense_context: float
+    lexical: float
+    kind_ok: bool | None
+    score: float
+
+
+@dataclass(frozen=True)
+class RankedPassage:
+    hit: Hit
+    chunk: Chunk
+    units: tuple[Unit, ...]
+
+    @property
+    def best(self) -> Unit:
+        return max(self.units, key=lambda u: u.score)
+
+    @property
+    def score(self) -> float:
+        return self.best.score
+
+
+def rank_units(
+    data: IndexData, retriever: Retriever, query: Query, vectors: np.ndarray, hits: list[Hit], limit: int
+) -> list[RankedPassage]:
+    """Score every unit of the first ``limit`` hits; passages ordered by their best unit."""
+    q_vec, ctx_vec = vectors[0], vectors[-1]
+    q_tokens = tokenize(query.text)
+    out = []
+    for hit in hits[:limit]:
+        chunk = data.chunks[hit.index]
+        text = data.by_source[chunk.source].text
+        first = int(data.sentence_offsets[hit.index])
+        rows = slice(first, int(data.sentence_offsets[hit.index + 1]))
+        unit_vectors = data.sentence_vectors[rows]
+        dense = unit_vectors @ q_vec
+        dense_ctx = unit_vectors @ ctx_vec if query.follow_up else dense
+        units = []
+        for j, ((start, end), d, dc) in enumerate(zip(chunk.sentences, dense, dense_ctx, strict=True)):
+            unit_text = text[start:end]
+            background, main = foreground(unit_text)
+            all_tokens = retriever.sentence_tokens[first + j]
+            # words in the whole paragraph count too: a clause is answered in its paragraph's context
+            lexical_all = lexical_overlap(q_tokens, all_tokens, retriever.idf)
+            lexical_main = lexical_overlap(q_tokens, set(tokenize(main)), retriever.idf) if background else lexical_all
+            lexical = lexical_main + 0.5 * (lexical_all - lexical_main)  # "Despite …," clauses count half
+            kind_ok = satisfies(query.kind, unit_text, query.text)
+            score = sentence_score(float(d), float(dc), lexical, kind_ok, hit.score)
+            units.append(Unit((start, end), float(d), float(dc), lexical, kind_ok, score))
+        out.append(RankedPassage(hit, chunk, tuple(units)))
+    out.sort(key=lambda r: (-r.score, r.hit.index))
+    return out
+
+
+# ------------------------------------------------------------------ paragraph lookups
+def lookup(data: IndexData, ref: ParagraphRef, rows: np.ndarray | None, source: str | None) -> list[int]:
+    """Rows of the paragraphs ``ref`` names, one per resolution in scope."""
+    allowed = None if rows is None else set(rows.tolist())
+    by_doc: dict[tuple[str, str | None], list[int]] = {}
+    for row, chunk in enumerate(data.chunks):
+        if chunk.paragraph_kind != ref.kind or (allowed is not None and row not in allowed):
+            continue
+        if source is not None and chunk.source != source:
+            continue
+        by_doc.setdefault((chunk.source, chunk.part), []).append(row)
+    found = []
+    for rows_ in by_doc.values():
+        if ref.last:
+            top = max(data.chunks[r].paragraph_number for r in rows_)
+            found.extend(r for r in rows_ if data.chunks[r].paragraph_number == top)
+        else:
+            found.extend(r for r in rows_ if data.chunks[r].paragraph_number == ref.number)
+    if ref.sub:
+        with_sub = [r for r in found if any(label == ref.sub for *_, label in data.chunks[r].subs)]
+        found = with_sub or found
+    return found
+
+
+def missing_reference_message(data: IndexData, ref: ParagraphRef, rows: np.ndarray | None) -> str:
+    allowed = None if rows is None else set(rows.tolist())
+    counts: dict[str, int] = {}
+    for row, chunk in enumerate(data.chunks):
+        if chunk.paragraph_kind == ref.kind and (allowed is None or row in allowed):
+            counts[chunk.title] = max(counts.get(chunk.title, 0), chunk.paragraph_number)
+    label = "OP" if ref.kind == "operative" else "PP"
+    if not counts:
+        return f"No indexed document has {ref.kind} paragraphs ({label}); ask about its content instead."
+    have = "; ".join(f"{title} has {label} 1–{n}" for title, n in sorted(counts.items()))
+    return f"There is no {label} {ref.number}{' ' + ref.sub if ref.sub else ''}: {have}."
+
+
+def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage], k: int, id) -> Answer:
+    """The paragraph a question points at: whole when nothing else is asked, else its best unit.
+
+    With several resolutions in scope, each one's paragraph is a passage; for a bare lookup
+    the most recently adopted resolution comes first.
+    """
+    ref = query.reference
+    if query.bare_reference:
+        ranked = sorted(ranked, key=lambda r: data.by_source[r.chunk.source].date or "", reverse=True)
+    best = ranked[0]
+    chunk = best.chunk
+    span: Span = best.best.span
+    if ref is not None and ref.sub:
+        sub = next(((s, e) for s, e, label in chunk.subs if label == ref.sub), None)
+        if sub is not None:
+            inside = [u for u in best.units if sub[0] <= u.span[0] and u.span[1] <= sub[1]]
+            span = sub if query.bare_reference or not inside else max(inside, key=lambda u: u.score).span
+    elif query.bare_reference:
+        span = (chunk.start, chunk.end) if chunk.end - chunk.start <= WHOLE_PARAGRAPH_CHARS else chunk.sentences[0]
+    doc = data.by_source[chunk.source]
+    quote = Quote(doc.text[span[0] : span[1]], doc.source, *span)
+    passages = tuple(Passage(r.chunk, 1.0, (span,) if r is best else ()) for r in ranked[:k])
+    others = [f"{r.chunk.title}, {r.chunk.location}" for r in ranked[1:]]
+    message = f"{chunk.title}, {chunk.location_of(span)}."
+    if others:
+        message += " Also: " + "; ".join(others) + " (see the passages)."
+    return Answer(query.text, True, message, quote, passages, id=id, notices=query.notices)
+
+
+# ------------------------------------------------------------------ composing the answer
+def compose(
+    data: IndexData, query: Query, ranked: list[RankedPassage], k: int, id, answered: bool, probability: float
+) -> tuple[Answer, Quote]:
+    """The Answer for ranked passages: the best unit quoted (narrowed to the named country in
+    a record list), the official source preferred when sources disagree, disagreements shown."""
+    notices = list(query.notices)
+    ranked = _prefer_official(data, query, ranked)
+    best = ranked[0]
+    span = _quotable(data, best.chunk, best.best.span)
+    narrowed = _record_item(data, query, ranked)
+    if narrowed is not None:
+        best, span, note = narrowed
+        answered = True  # the record lists who sponsored or voted: found or not, that answers
+        ranked = [best] + [r for r in ranked if r is not best]
+        if note:
+            notices.append(note)
+    doc = data.by_source[best.chunk.source]
+    candidate = Quote(doc.text[span[0] : span[1]], doc.source, *span)
+    extra: list[RankedPassage] = []
+    if answered:
+        differing = _disagreement(data, query, ranked, best, candidate.text)
+        if differing is not None:
+            other, other_span, message = differing
+            notices.append(message)
+            extra = [other]
+    top = ranked[:k]
+    for other in extra:
+        if other not in top:
+            top = top[: max(k - 1, 1)] + [other]
+    passages = []
+    for r in top:
+        highlights: tuple[Span, ...] = ()
+        if answered:
+            if r is best:
+                highlights = (span,)
+            elif r.score >= HIGHLIGHT_RATIO * best.score or r in extra:
+                highlights = (r.best.span,)
+        passages.append(Passage(r.chunk, min(max(r.score, 0.0), 1.0), highlights))
+    if answered:
+        message = f"Found in {best.chunk.title}, {best.chunk.location_of(span)}."
+        quote = candidate
+    else:
+        quote = None
+        if probability >= 0.35:
+            message = (
+                "The documents may not answer this directly. The closest passage, "
+                f"{best.chunk.title}, {best.chunk.location}, is listed below: check whether it answers."
+            )
+        else:
+            message = (
+                "The documents don't say. Nothing in them answers this question; the closest "
+                "passages are listed below, but they do not answer it."
+            )
+    answer = Answer(query.text, answered, message, quote, tuple(passages), id=id, notices=tuple(notices))
+    return answer, candidate
+
+
+def _quotable(data: IndexData, chunk: Chunk, span: Span) -> Span:
+    """A record line is quoted by its value ("1 July 2024"), not its label."""
+    if chunk.paragraph_kind != "record":
+        return span
+    line = data.by_source[chunk.source].text[chunk.start : chunk.end]
+    cut = line.find(": ")
+    return (chunk.start + cut + 2, chunk.end) if cut >= 0 else span
+
+
+def _official(data: IndexData, chunk: Chunk) -> bool:
+    return data.by_source[chunk.source].official
+
+
+def _prefer_official(data: IndexData, query: Query, ranked: list[RankedPassage]) -> list[RankedPassage]:
+    """When a checkable answer (a date, a number) comes first from an article while the UN's
+    own text or record holds one nearly as well, the UN's wins: it is the primary source."""
+    if not ranked or query.kind not in ("when", "count", "amount") or _official(data, ranked[0].chunk):
+        return ranked
+    close = [
+        r
+        for r in ranked[1:]
+        if _official(data, r.chunk) and r.best.kind_ok and r.score >= OFFICIAL_RATIO * ranked[0].score
+    ]
+    if not close:
+        return ranked
+    if not query.scoped and all(r.chunk.paragraph_kind == "record" for r in close):
+        # records of several resolutions, and the question names none: the most recent one
+        close.sort(key=lambda r: _adopted(data, r.chunk.symbol), reverse=True)
+    return [close[0]] + [x for x in ranked if x is not close[0]]
+
+
+def _long_date(iso: str) -> str:
+    """ "2024-03-21" → "21 March 2024" (how UN texts write dates).
+
+    >>> _long_date("2024-07-01")
+    '1 July 2024'
+    """
+    months = "January February March April May June July August September October November December".split()
+    year, month, day = iso.split("-")
+    return f"{int(day)} {months[int(month) - 1]} {year}"
+
+
+def _values(text: str, kind: str) -> set[str]:
+    pattern = _DATE_VALUE if kind == "when" else _NUMBER_VALUE
+    return {" ".join(v.replace(",", "").split()) for v in pattern.findall(text)}
+
+
+def _disagreement(data: IndexData, query: Query, ranked: list[RankedPassage], best: RankedPassage, text: str):
+    """Another document's answer of the same kind with a different value, or None."""
+    if query.kind not in ("when", "count", "amount"):
+        return None
+    mine = _values(text, query.kind)
+    if not mine:
+        return None
+    # a date that is another loaded resolution's adoption date speaks of that resolution
+    elsewhere = {_long_date(d.date) for d in data.documents if d.date and d.symbol and d.symbol != best.chunk.symbol}
+    for r in ranked:
+        if r.chunk.source == best.chunk.source or r.score < DISAGREE_RATIO * best.score:
+            continue
+        if r.chunk.symbol and best.chunk.symbol and r.chunk.symbol != best.chunk.symbol:
+            continue  # another resolution's date is not a disagreement about this one
+        unit = max((u for u in r.units if u.kind_ok), key=lambda u: u.score, default=None)
+        if unit is None or unit.lexical < 0.5:  # a date about something else is no disagreement
+            continue
+        other_text = data.by_source[r.chunk.source].text[unit.span[0] : unit.span[1]]
+        theirs = _values(other_text, query.kind) - elsewhere
+        if theirs and not theirs & mine:
+            message = (
+                f"Sources differ: {best.chunk.title} ({best.chunk.location_of(best.best.span)}) says "
+                f"{', '.join(sorted(mine))}; {r.chunk.title} ({r.chunk.location_of(unit.span)}) says "
+                f"{', '.join(sorted(theirs))}."
+            )
+            return r, unit.span, message
+    return None
+
+
+def _adopted(data: IndexData, symbol: str | None) -> str:
+    return next((d.date or "" for d in data.documents if symbol and d.symbol == symbol), "")
+
+
+def _record_item(data: IndexData, query: Query, ranked: list[RankedPassage]):
+    """For "Did the United States co-sponsor it?": the list item that names the country,
+    found in the record lists of the passages ranked (sponsors before additional sponsors)."""
+    named = countries_in(query.text) or countries_in(query.context)
+    if not named:
+        return None
+    lists = [r for r in ranked if r.chunk.paragraph_kind == "record" and r.chunk.name in LIST_FIELDS]
+    # "it" in a question that names no resolution: the most recently adopted one first
+    lists.sort(key=lambda r: _adopted(data, r.chunk.symbol), reverse=True)
+    if not lists:
+        return None
+    for r in lists:
+        text = data.by_source[r.chunk.source].text
+        value_start, value_end = r.chunk.sentences[0]
+        cursor = value_start
+        for item in text[value_start:value_end].split(", "):
+            start, end = cursor, cursor + len(item)
+            cursor = end + 2
+            if country_of(item) in named:
+                return r, (start, end), None
+    label = " or ".join(sorted(named.values()))
+    fields = ", ".join(sorted({r.chunk.location for r in lists}))
+    return lists[0], lists[0].best.span, f"{label.title()} is not listed in {fields}."

@@ -1,0 +1,102 @@
+"""Countries by any of their names: official and short forms, capitals standing for their
+governments ("Did Washington co-sponsor it?") and demonyms ("the Americans").
+
+The names come from the ``countryinfo`` package (names, alternative spellings, capitals and
+demonyms of 250 countries, shipped as data files): a maintained resource rather than a list
+written for our questions. UN documents write some names their own way ("Iran (Islamic
+Republic of)", "Türkiye", "Netherlands (Kingdom of the)"); matching ignores parentheses,
+case, accents and the word order of "Korea, Republic of".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_ALIAS_MIN = 4  # two- and three-letter codes ("IN", "IT", "NO", "CAN") clash with words
+
+
+def normalize(name: str) -> str:
+    """Lowercase, no accents, no parentheses or punctuation, "X, Republic of" reordered.
+
+    >>> normalize("Iran (Islamic Republic of)"), normalize("Korea, Republic of"), normalize("Türkiye")
+    ('iran islamic republic of', 'republic of korea', 'turkiye')
+    """
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("’", "'")
+    if "," in text and "(" not in text:
+        head, _, tail = text.partition(",")
+        text = f"{tail} {head}"
+    text = re.sub(r"[()'.,]", " ", text)
+    return " ".join(text.split())
+
+
+def _variants(name: str) -> set[str]:
+    out = {normalize(name)}
+    bare = re.sub(r"\s*\([^)]*\)", "", name)  # "Iran (Islamic Republic of)" -> "Iran"
+    out.add(normalize(bare))
+    if bare.lower().startswith("the "):
+        out.add(normalize(bare[4:]))
+    return {v for v in out if v}
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[str, str]:
+    """Every known name (normalized) → the country's canonical key."""
+    from countryinfo import CountryInfo
+
+    table: dict[str, str] = {}
+    for key, info in CountryInfo("france").all().items():
+        names = [info.get("name") or key, *(info.get("altSpellings") or [])]
+        capitals = info.get("capital") or []
+        demonyms = info.get("demonym") or []
+        extra = []
+        for capital in [capitals] if isinstance(capitals, str) else capitals:
+            extra += [capital, re.sub(r"\s+D\.?C\.?$", "", capital)]
+        for demonym in [demonyms] if isinstance(demonyms, str) else demonyms:
+            extra += [demonym, demonym + "s"]
+        for name in names + extra:
+            for variant in _variants(str(name)):
+                if len(variant.replace(" ", "")) >= _ALIAS_MIN or variant in ("usa", "uk", "us"):
+                    table.setdefault(variant, key)
+    for un_name, key in (("Türkiye", "turkey"), ("Viet Nam", "vietnam"), ("Republic of Korea", "south korea")):
+        table.setdefault(normalize(un_name), key)
+    return table
+
+
+def country_of(name: str) -> str | None:
+    """The canonical key of a country name as the UN writes it, or None.
+
+    >>> country_of("IRAN (ISLAMIC REPUBLIC OF)"), country_of("UNITED STATES"), country_of("Atlantis")
+    ('iran', 'united states', None)
+    """
+    table = gazetteer()
+    for variant in _variants(name):
+        if variant in table:
+            return table[variant]
+    return None
+
+
+def countries_in(text: str) -> dict[str, str]:
+    """Countries a question names, by any name: {canonical key: the words used}.
+
+    >>> sorted(countries_in("Did Washington or the Iranians co-sponsor it?"))
+    ['iran', 'united states']
+    """
+    table = gazetteer()
+    words = normalize(text).split()
+    found: dict[str, str] = {}
+    n = len(words)
+    i = 0
+    while i < n:
+        for size in range(min(6, n - i), 0, -1):
+            phrase = " ".join(words[i : i + size])
+            key = table.get(phrase)
+            if key:
+                found.setdefault(key, phrase)
+                i += size - 1
+                break
+        i += 1
+    return found

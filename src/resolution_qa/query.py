@@ -1,0 +1,279 @@
+"""From what the user typed to a ``Query``: cleaned, tied to the conversation, scoped to the
+documents it names, with the paragraph it points at and the kind of answer it wants.
+
+``prepare(question, history, documents)`` is the one place this happens; retrieval, the
+answer, the document map and the benchmark all take the Query it returns.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .answering import FOLLOW_UP_WORDS, contextualize, question_kind
+from .schema import Document
+from .tokens import STOP_WORDS, stem, words
+
+MAX_QUESTION_CHARS = 1000
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+}
+_KIND_WORDS = {"op": "operative", "operative": "operative", "pp": "preambular", "preambular": "preambular"}
+_REFERENCE = re.compile(
+    r"\b(?:(?P<kind>OP|PP|operative|preambular)\s*(?:paragraph|para\.?)?\s*(?P<number>\d{1,3})"
+    r"|(?:paragraph|para\.?)\s*(?P<plain>\d{1,3}))"
+    r"(?:\s*\(?(?P<sub>[a-z]{1,4})\)(?!\w))?",
+    re.IGNORECASE,
+)
+_ORDINAL_REFERENCE = re.compile(
+    rf"\b(?P<which>last|final|{'|'.join(_ORDINALS)})\s+(?P<kind>operative|preambular)\s+paragraph\b", re.IGNORECASE
+)
+_SYMBOL = re.compile(r"\b(?:A/RES/)?(\d{2,3})/(\d{1,4})\b", re.IGNORECASE)
+_ARTICLE = re.compile(r"\b(?:the|this|that)\s+(?:news\s+|press\s+)?(?:article|story|report(?:ing)?|piece)\b", re.I)
+# Words that say "show me the paragraph" rather than ask something of it.
+_LOOKUP_WORDS = frozenset(
+    [
+        "say",
+        "says",
+        "said",
+        "state",
+        "states",
+        "stated",
+        "read",
+        "reads",
+        "text",
+        "content",
+        "contents",
+        "contain",
+        "contains",
+        "provide",
+        "provides",
+        "paragraph",
+        "para",
+        "op",
+        "pp",
+        "operative",
+        "preambular",
+        "resolution",
+        "document",
+        "quote",
+        "show",
+        "wording",
+        "exactly",
+        "full",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ParagraphRef:
+    """A paragraph the question points at: "OP 7", "PP 6", "OP 4 (b)", "the last operative paragraph"."""
+
+    kind: str  # "operative" or "preambular"
+    number: int  # 0 for "the last"
+    sub: str | None = None
+
+    @property
+    def last(self) -> bool:
+        return self.number == 0
+
+
+@dataclass(frozen=True)
+class Query:
+    """The question as asked and everything worked out from it before searching."""
+
+    text: str
+    context: str  # the earlier questions a follow-up depends on ("" when self-contained)
+    kind: str  # the answer kind (see answering.KINDS)
+    sources: frozenset[str] = frozenset()  # documents the question names (by path) ...
+    symbols: frozenset[str] = frozenset()  # ... or by resolution symbol (its record included)
+    reference: ParagraphRef | None = None
+    bare_reference: bool = False  # "What does OP 7 say?": the whole paragraph is the answer
+    notices: tuple[str, ...] = field(default=())
+
+    @property
+    def follow_up(self) -> bool:
+        return bool(self.context)
+
+    @property
+    def search_text(self) -> str:
+        return f"{self.context} {self.text}".strip()
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.sources or self.symbols)
+
+
+def clean_question(text: str) -> str:
+    """Drop control and format characters, collapse whitespace.
+
+    >>> clean_question("  What\\x00 is\\n\\tPAM?\\u200b ")
+    'What is PAM?'
+    """
+    kept = []
+    for ch in str(text):
+        category = unicodedata.category(ch)
+        if ch in "\n\t\r":
+            kept.append(" ")
+        elif category in ("Cc", "Cf", "Cs", "Co"):
+            continue
+        else:
+            kept.append(ch)
+    return re.sub(r"\s+", " ", "".join(kept)).strip()
+
+
+def paragraph_reference(question: str) -> ParagraphRef | None:
+    """The paragraph a question names, if any ("paragraph 12" means an operative one).
+
+    >>> paragraph_reference("What does OP 4 (b) say?")
+    ParagraphRef(kind='operative', number=4, sub='(b)')
+    >>> paragraph_reference("Quote PP6"), paragraph_reference("the last operative paragraph").last
+    (ParagraphRef(kind='preambular', number=6, sub=None), True)
+    >>> paragraph_reference("What does it say about data?") is None
+    True
+    """
+    match = _REFERENCE.search(question)
+    if match:
+        kind = _KIND_WORDS[match.group("kind").lower()] if match.group("kind") else "operative"
+        number = int(match.group("number") or match.group("plain"))
+        sub = match.group("sub")
+        return ParagraphRef(kind, number, f"({sub.lower()})" if sub else None)
+    match = _ORDINAL_REFERENCE.search(question)
+    if match:
+        which = match.group("which").lower()
+        return ParagraphRef(match.group("kind").lower(), 0 if which in ("last", "final") else _ORDINALS[which])
+    return None
+
+
+def _is_bare(question: str) -> bool:
+    """True when nothing but the paragraph reference is asked ("What does OP 7 say?")."""
+    rest = _ORDINAL_REFERENCE.sub(" ", _REFERENCE.sub(" ", question))
+    rest = _SYMBOL.sub(" ", rest)
+    content = [w for w in words(rest) if w not in STOP_WORDS and w not in _LOOKUP_WORDS and not w.isdigit()]
+    content = [w for w in content if w not in _MONTHS_LOWER and w not in ("march", "july", "article")]
+    return not content
+
+
+_MONTHS_LOWER = frozenset(m.lower() for m in _MONTHS)
+
+
+def named_documents(question: str, documents: list[Document]) -> tuple[frozenset[str], frozenset[str]]:
+    """The documents a question names: (source paths, resolution symbols).
+
+    A symbol ("78/265", "A/RES/78/311"), the month of adoption ("the March resolution"),
+    words found only in one resolution's title next to "resolution" ("the capacity-building
+    resolution"), or "the article" for a document that is not a UN text.
+    """
+    sources: set[str] = set()
+    symbols: set[str] = set()
+    resolutions = [d for d in documents if d.symbol]
+    known_symbols = {d.symbol for d in resolutions}
+    for match in _SYMBOL.finditer(question):
+        symbol = f"A/RES/{match.group(1)}/{match.group(2)}"
+        if symbol in known_symbols:
+            symbols.add(symbol)
+    lowered = question.lower()
+    if "resolution" in lowered:
+        for month in _MONTHS:
+            if re.search(rf"\b{month}\b[^?.]*\bresolution|\bresolution\b[^?.]*\b(?:of|in|from) {month}\b", question):
+                symbols.update(d.symbol for d in resolutions if d.date and int(d.date[5:7]) == _MONTHS.index(month) + 1)
+        title_stems = {d.symbol: {stem(w) for w in words(d.title) if w not in STOP_WORDS} for d in resolutions}
+        near = _near_resolution(question)
+        for symbol, stems in title_stems.items():
+            others = set().union(*(s for k, s in title_stems.items() if k != symbol)) if len(title_stems) > 1 else set()
+            own = (stems - others) & near
+            if own and len(title_stems) > 1:
+                symbols.add(symbol)
+    if _ARTICLE.search(question):
+        sources.update(d.source for d in documents if not d.official)
+    return frozenset(sources), frozenset(s for s in symbols if s)
+
+
+def _near_resolution(question: str) -> set[str]:
+    """Stems of the words right around "resolution" ("the capacity-building resolution",
+    "the resolution on capacity-building")."""
+    tokens = words(question)
+    out: set[str] = set()
+    for i, token in enumerate(tokens):
+        if token.startswith("resolution"):
+            window = (
+                tokens[max(0, i - 4) : i] + tokens[i + 1 : i + 7]
+                if i + 1 < len(tokens)
+                and tokens[i + 1]
+                in (
+                    "on",
+                    "about",
+                    "entitled",
+                    "titled",
+                    "concerning",
+                )
+                else tokens[max(0, i - 4) : i]
+            )
+            out.update(stem(w) for w in window if w not in STOP_WORDS)
+    return out
+
+
+def prepare(question: str, history=(), documents: list[Document] | None = None) -> Query:
+    """Clean, contextualize, scope and classify a question.
+
+    >>> q = prepare("And what does OP 7 say?", ["Who sponsored 78/311?"])
+    >>> q.context, q.reference, q.bare_reference
+    ('Who sponsored 78/311?', ParagraphRef(kind='operative', number=7, sub=None), True)
+    """
+    notices: list[str] = []
+    text = clean_question(question)
+    if len(text) > MAX_QUESTION_CHARS:
+        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+        notices.append(f"Your question was cut to its first {len(text)} characters.")
+    history = tuple(clean_question(h)[:MAX_QUESTION_CHARS] for h in history if h)
+    context = contextualize(text, history)
+    documents = documents or []
+    sources, symbols = named_documents(text, documents)
+    if not (sources or symbols) and context:
+        sources, symbols = named_documents(context, documents)  # a follow-up keeps its scope
+    reference = paragraph_reference(text)
+    if reference is None and context and FOLLOW_UP_WORDS.intersection(words(text)):
+        reference = paragraph_reference(context)  # "Should they be voluntary?" after "… OP 13 …"
+        bare = False
+    else:
+        bare = reference is not None and _is_bare(text)
+    return Query(
+        text=text,
+        context=context,
+        kind=question_kind(text),
+        sources=sources,
+        symbols=symbols,
+        reference=reference,
+        bare_reference=bare,
+        notices=tuple(notices),
+    )

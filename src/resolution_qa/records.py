@@ -1,0 +1,133 @@
+"""UN catalogue records (one JSON object per resolution per line) as a citable document.
+
+Each record field becomes one line, "Adoption date: 1 July 2024", a paragraph of kind
+"record" that names its field and the resolution it describes. Answers quote the value
+after the label, verbatim, and cite "A/RES/78/311 — UN record, adoption date".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .akn import plain
+from .schema import Paragraph
+
+# (field, label shown before the value); lists are joined with ", " (subjects with "; ").
+FIELDS = (
+    ("title", "Title"),
+    ("adoption_date", "Adoption date"),
+    ("adoption_meeting", "Adoption meeting"),
+    ("adoption_type", "Vote"),
+    ("MS_in_favour_count", "Member States voting in favour"),
+    ("MS_against_count", "Member States voting against"),
+    ("MS_abstaining_count", "Member States abstaining"),
+    ("MS_in_favour", "Voted in favour"),
+    ("MS_against", "Voted against"),
+    ("MS_abstaining", "Abstained"),
+    ("originating_document", "Draft resolution"),
+    ("committee", "Committee"),
+    ("report_paragraph", "Committee report"),
+    ("agenda_item", "Agenda item"),
+    ("agenda_item_name", "Agenda item title"),
+    ("sponsors", "Sponsors"),
+    ("additional_sponsors", "Additional sponsors"),
+    ("pv", "Meeting record"),
+    ("session", "Session"),
+    ("subjects", "Subjects"),
+    ("SDGs", "Sustainable Development Goals"),
+)
+LIST_FIELDS = frozenset({"sponsors", "additional_sponsors", "MS_in_favour", "MS_against", "MS_abstaining", "SDGs"})
+_VOTE_FIELDS = frozenset({"MS_in_favour_count", "MS_against_count", "MS_abstaining_count"})
+_EMPTY = frozenset({"", "N.A.", "n.a.", "None"})
+
+
+class RecordError(ValueError):
+    """A file that is not a file of UN catalogue records."""
+
+
+@dataclass
+class Records:
+    text: str
+    paragraphs: list[Paragraph]
+    symbols: list[str]
+
+
+def _value(field: str, raw) -> str | None:
+    if raw is None:
+        return None
+    if field == "subjects":
+        terms = [plain(t[0] if isinstance(t, list | tuple) and t else str(t)) for t in raw]
+        return "; ".join(t for t in terms if t) or None
+    if isinstance(raw, list):
+        return ", ".join(plain(str(v)) for v in raw if str(v).strip()) or None
+    value = plain(str(raw))
+    return None if value in _EMPTY else value
+
+
+def is_record(row: object) -> bool:
+    return isinstance(row, dict) and isinstance(row.get("symbol"), str) and "adoption_date" in row
+
+
+def parse_records(text: str, name: str = "records") -> Records:
+    """Render the records in ``text`` (JSON lines) as labelled lines.
+
+    >>> r = parse_records('{"symbol": "A/RES/1/2", "adoption_date": "1\\u00a0July 2024", "sponsors": ["CHAD", "PERU"]}')
+    >>> [r.text[p.start:p.end] for p in r.paragraphs]
+    ['Adoption date: 1 July 2024', 'Sponsors: CHAD, PERU']
+    >>> r.paragraphs[1].name, r.paragraphs[1].symbol
+    ('sponsors', 'A/RES/1/2')
+    """
+    parts: list[str] = []
+    paragraphs: list[Paragraph] = []
+    symbols: list[str] = []
+    length = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise RecordError(f"line {number} is not valid JSON") from None
+        if not is_record(row):
+            raise RecordError(f'line {number} is not a UN catalogue record (needs "symbol" and "adoption_date")')
+        symbol = plain(row["symbol"])
+        symbols.append(symbol)
+        recorded = str(row.get("adoption_type", "")).lower().startswith("recorded")
+        blocks: list[tuple[str, str, str]] = [(f"{symbol} — UN catalogue record", "heading", "")]
+        for field, label in FIELDS:
+            if field in _VOTE_FIELDS and not recorded:
+                continue  # "0 in favour" for a resolution adopted without a vote would mislead
+            value = _value(field, row.get(field))
+            if value:
+                blocks.append((f"{label}: {value}", "record", field))
+        for block, kind, field in blocks:
+            if parts:
+                parts.append("\n\n" if kind == "heading" else "\n")
+                length += len(parts[-1])
+            parts.append(block)
+            paragraphs.append(
+                Paragraph(
+                    length,
+                    length + len(block),
+                    kind,  # type: ignore[arg-type]
+                    len(paragraphs) + 1,
+                    name=field or None,
+                    symbol=symbol,
+                )
+            )
+            length += len(block)
+    if not symbols:
+        raise RecordError("has no records")
+    return Records("".join(parts), paragraphs, symbols)
+
+
+def value_span(text: str, paragraph: Paragraph) -> tuple[int, int]:
+    """The value after "Label: " in a record line.
+
+    >>> value_span("Vote: Without a vote", Paragraph(0, 20, "record", 1, name="adoption_type"))
+    (6, 20)
+    """
+    line = text[paragraph.start : paragraph.end]
+    cut = line.find(": ")
+    return (paragraph.start + cut + 2, paragraph.end) if cut >= 0 else (paragraph.start, paragraph.end)
