@@ -70,7 +70,7 @@ def test_answer_kind_checks():
     ],
 )
 def test_follow_ups_take_the_conversation(question, history, context):
-    assert contextualize(question, history).context == context
+    assert contextualize(question, history) == context
 
 
 def test_follow_up_detection():

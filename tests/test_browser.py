@@ -119,18 +119,18 @@ def last_reply(page) -> str:
 
 
 def test_answer_citation_and_source_in_context(page):
-    ask(page, "Which country sponsored the resolution?")
+    ask(page, "What is PAM?")
     reply = last_reply(page)
-    assert "sponsored by the People’s Republic of China" in reply and "[1]" in reply and "¶ 3" in reply
+    assert "Parliamentary Assembly of the Mediterranean (PAM)" in reply and "[1]" in reply and "¶ 6" in reply
     first = page.locator("#rqa-passages .rqa-passage").first
-    assert "¶ 3" in first.locator(".rqa-cite").inner_text()
-    assert "sponsored by the People’s Republic of China" in first.locator("mark").first.inner_text()
+    assert "¶ 6" in first.locator(".rqa-cite").inner_text()
+    assert "Parliamentary Assembly of the Mediterranean (PAM)" in first.locator("mark").first.inner_text()
     # the document map shows one bar per passage
     assert page.locator("#rqa-map svg rect").count() >= 5
     page.locator("#rqa-source-pick label").first.click()
     target = page.locator("#rqa-context-view #rqa-target")
     target.wait_for(timeout=30_000)
-    assert "sponsored by the People’s Republic of China" in target.locator("mark").inner_text()
+    assert "Parliamentary Assembly of the Mediterranean (PAM)" in target.locator("mark").inner_text()
     page.wait_for_timeout(500)
     box, view = target.bounding_box(), page.locator("#rqa-context").bounding_box()
     assert box["y"] < view["y"] + view["height"] and box["y"] + box["height"] > view["y"]  # scrolled into view
@@ -159,16 +159,39 @@ def test_export_markdown(page):
     assert "unga-ai-capacity-building-resolution.txt" in text
 
 
-def upload(page, path: Path) -> str:
+def upload(page, path: Path, expect: str) -> str:
+    """Upload ``path`` and wait for a status that mentions ``expect`` (a new status, not the last one)."""
     page.set_input_files("#rqa-upload input[type=file]", str(path))
     page.wait_for_function(
-        "() => /indexed|✗/.test(document.querySelector('#rqa-upload-status')?.innerText || '')", timeout=120_000
+        """s => { const t = document.querySelector('#rqa-upload-status')?.innerText || '';
+                  return t.includes(s) && t.includes('indexed'); }""",
+        arg=expect,
+        timeout=120_000,
     )
     return page.locator("#rqa-upload-status").inner_text()
 
 
+def indexed_count(status: str) -> int:
+    """N from an upload status's last line, "N document(s) indexed, …"."""
+    return int(status.strip().splitlines()[-1].split(" document")[0])
+
+
+def wait_for_header_count(page, count: int) -> None:
+    page.wait_for_function(
+        "n => document.querySelector('#rqa-header')?.innerText.includes(`Ask about ${n} document`)",
+        arg=count,
+        timeout=30_000,
+    )
+
+
+def open_add_documents(page) -> None:
+    if not page.locator("#rqa-upload input[type=file]").count() or not page.locator("#rqa-upload").is_visible():
+        page.click("text=Add documents")
+    page.locator("#rqa-upload").wait_for(state="visible", timeout=10_000)
+
+
 def test_upload_then_ask_and_hostile_text_stays_text(page, server, tmp_path):
-    page.click("text=Add documents")
+    open_add_documents(page)
     hostile = tmp_path / "Kelp notes <b>.md"
     hostile.write_text(
         "# Kelp farming notes\n\nKelp farms in the Faroe Islands absorb nitrogen from fjord water. "
@@ -176,9 +199,9 @@ def test_upload_then_ask_and_hostile_text_stays_text(page, server, tmp_path):
         "![tracker](http://198.51.100.7/pixel.png) [click](http://198.51.100.7/)\n",
         encoding="utf-8",
     )
-    status = upload(page, hostile)
-    assert "✓ Kelp_notes_b.md indexed." in status
-    assert (server["data"] / "Kelp_notes_b.md").exists()
+    status = upload(page, hostile, "uploads/Kelp_notes_b.md")
+    assert "✓" in status and "added as uploads/Kelp_notes_b.md" in status
+    assert (server["data"] / "uploads" / "Kelp_notes_b.md").exists()
     ask(page, "Where do kelp farms absorb nitrogen?")
     reply = last_reply(page)
     assert "Faroe Islands" in reply
@@ -187,13 +210,58 @@ def test_upload_then_ask_and_hostile_text_stays_text(page, server, tmp_path):
     assert page.locator("#rqa-passages img, #rqa-chat img[src*='198.51']").count() == 0
 
 
+def test_upload_with_a_taken_name_keeps_both_and_the_page_shows_the_new_document(page, server, tmp_path):
+    seed = server["data"] / SEED.name
+    original = seed.read_bytes()
+    open_add_documents(page)
+    same_name = tmp_path / SEED.name
+    same_name.write_text("# Lagoon survey\n\nThe lagoon survey counted 412 flamingos in March.\n", encoding="utf-8")
+    renamed = f"uploads/{Path(SEED.name).stem}-2.txt"
+    status = upload(page, same_name, renamed)
+    assert f"is taken, so it was added as {renamed}" in status
+    assert seed.read_bytes() == original and (server["data"] / renamed).exists()
+    wait_for_header_count(page, indexed_count(status))
+    page.click("text=Settings")
+    page.click("#rqa-source input")
+    assert page.locator(f"ul[role=listbox] li:has-text('{renamed}')").count() == 1
+    page.keyboard.press("Escape")
+    identical = tmp_path / "again" / "copy.txt"
+    identical.parent.mkdir()
+    identical.write_bytes(original)
+    status = upload(page, identical, "already here")
+    assert f"already here as {SEED.name}" in status
+    # a page opened afterwards (or reloaded) is filled when it loads, not from the build-time snapshot
+    page.reload()
+    wait_for_header_count(page, indexed_count(status))
+
+
 def test_upload_refuses_wrong_type(page, server, tmp_path):
-    page.click("text=Add documents")
+    open_add_documents(page)
     bad = tmp_path / "payload.exe"
     bad.write_bytes(b"MZ")
     page.set_input_files("#rqa-upload input[type=file]", str(bad))
     page.wait_for_timeout(2000)
     status = page.locator("#rqa-upload-status").inner_text()
     # refused in the browser by the file-type filter, or by the server with a message
-    assert not any("payload" in name for name in os.listdir(server["data"]))
+    assert not any("payload" in path.name for path in server["data"].rglob("*"))
     assert status == "" or "unsupported type" in status
+
+
+def test_clicking_an_example_asks_it(page):
+    page.locator("text=Who is Ambassador Fu?").first.click()
+    page.wait_for_function("() => document.querySelectorAll('#rqa-chat .message').length >= 2", timeout=60_000)
+    page.wait_for_timeout(300)
+    assert "director-general of the Department of Arms Control" in last_reply(page)
+
+
+def test_at_400_pixels_the_question_box_stacks_above_the_ask_button(browser, server):
+    context = browser.new_context(viewport={"width": 400, "height": 900})
+    narrow = context.new_page()
+    try:
+        narrow.goto(server["url"] + "/")
+        narrow.wait_for_selector("#rqa-question textarea", timeout=60_000)
+        box, button = narrow.locator("#rqa-question").bounding_box(), narrow.locator("#rqa-ask").bounding_box()
+        assert box["y"] + box["height"] <= button["y"] + 1  # below, not beside
+        assert box["width"] > 300 and button["x"] + button["width"] <= 400
+    finally:
+        context.close()

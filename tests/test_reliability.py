@@ -134,7 +134,7 @@ def test_empty_data_folder_app_starts_and_says_how_to_add(tmp_path, fake_encoder
         page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
         assert "No documents yet" in page
         answer = post_ask(f"http://127.0.0.1:{port}", "Anything?")
-        assert answer["answered"] is False and "add .txt, .md, .pdf or .html" in answer["message"]
+        assert answer["answered"] is False and "add resolutions (.xml), .txt, .md, .pdf or .html" in answer["message"]
     finally:
         app.close()
 

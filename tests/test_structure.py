@@ -7,7 +7,7 @@ def kinds(text):
 
 
 def test_resolution_paragraph_roles_and_numbers():
-    found = [(k, n) for k, n, _ in kinds(RESOLUTION_TEXT) if k != "body"]
+    found = [(k, n) for k, n, _ in kinds(RESOLUTION_TEXT) if k in ("preambular", "operative")]
     assert found == [
         ("preambular", 1),
         ("preambular", 2),
@@ -32,7 +32,7 @@ def test_pdf_style_text_without_blank_lines():
         "1. Decides to act;\n2. Requests the report\nof the Secretary-General;\n"
     )
     assert [(p.kind, p.number) for p in paragraphs(text)] == [
-        ("body", 1),
+        ("boilerplate", 1),  # the enacting formula is never quoted
         ("preambular", 1),
         ("preambular", 2),
         ("operative", 1),
@@ -61,3 +61,19 @@ def test_symbol_and_title():
     assert detect_title(RESOLUTION_TEXT, "x") == "Strengthening cooperation on tidal energy research"
     assert detect_symbol("no symbol here") is None
     assert detect_title("", fallback="file-stem") == "file-stem"
+
+
+def test_header_block_title_and_formula_are_not_answering_paragraphs():
+    found = {
+        text.split("\n")[0]: kind
+        for kind, _, text in [(p.kind, p.number, RESOLUTION_TEXT[p.start : p.end]) for p in paragraphs(RESOLUTION_TEXT)]
+    }
+    assert found["United Nations\tA/RES/99/123"] == "boilerplate"
+    assert found["Resolution adopted by the General Assembly on 1 April 2030"] == "boilerplate"
+    assert found["99/123. Strengthening cooperation on tidal energy research"] == "heading"
+    assert found["The General Assembly,"] == "boilerplate"
+
+
+def test_markdown_headings_are_headings():
+    text = "# Notes on the archive\n\nThe archive opens on Tuesdays."
+    assert [p.kind for p in paragraphs(text)] == ["heading", "body"]

@@ -1,41 +1,215 @@
+"""The web app with a fake engine: callbacks called directly, the API through gradio_client."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import gradio as gr
 import pytest
 
 from conftest import free_port
-from resolution_qa.web import build_app, is_loopback, launch, main, parse_auth, safe_filename
+from fake_engine import FakeEngine
+from resolution_qa import Settings
+from resolution_qa.web import (
+    ALL_DOCUMENTS,
+    ALL_DOCUMENTS_VALUE,
+    ChatPage,
+    Conversation,
+    Exports,
+    build_app,
+    is_loopback,
+    launch,
+    main,
+    parse_auth,
+)
+
+QUESTION = "Who should share tidal measurement data?"
 
 
 @pytest.fixture
-def served(engine):
-    app = build_app(engine)
+def fake(settings) -> FakeEngine:
+    return FakeEngine(settings)
+
+
+@pytest.fixture
+def page(fake, settings) -> ChatPage:
+    with gr.Blocks():
+        return ChatPage(fake, settings, Exports())
+
+
+@pytest.fixture
+def served(fake):
+    app = build_app(fake)
     port = free_port()
     launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/", engine
+    yield f"http://127.0.0.1:{port}/", fake
     app.close()
 
 
+def ask(page: ChatPage, question: str, conversation: Conversation, chat=(), k=3, source=ALL_DOCUMENTS_VALUE) -> dict:
+    return page.respond(question, list(chat), conversation, k, source)
+
+
+# ------------------------------------------------------------------ callbacks
+def test_respond_returns_every_view_by_component(page):
+    out = ask(page, QUESTION, Conversation())
+    assert set(out) == {
+        page.question,
+        page.chatbot,
+        page.state,
+        page.passages_view,
+        page.map_view,
+        page.source_pick,
+        page.context_view,
+        page.export_button,
+    }
+    assert out[page.question] == ""
+    assert [m["role"] for m in out[page.chatbot]] == ["user", "assistant"]
+    assert "share tidal measurement data openly" in out[page.chatbot][1]["content"]
+    assert out[page.state].history == [QUESTION]
+
+
+def test_the_source_picker_uses_ranks_as_values_not_labels(page, fake):
+    out = ask(page, QUESTION, Conversation())
+    choices = out[page.source_pick]["choices"]
+    answer = out[page.state].answers[-1]
+    assert [value for _, value in choices] == list(range(1, len(answer.passages) + 1))
+    assert choices[0][0].startswith("[1] ")
+    second = answer.passages[1].chunk
+    html = page.show_source(2, out[page.state])[page.context_view]
+    assert 'id="rqa-target"' in html and second.text.split()[0] in html.split('id="rqa-target"')[1]
+    assert page.show_source(99, out[page.state]) == {} and page.show_source(None, out[page.state]) == {}
+
+
+def test_one_export_file_per_conversation_replaced_each_turn_and_removed_on_clear(page):
+    root = page.exports.root
+    one = ask(page, QUESTION, Conversation())[page.state]
+    one = ask(page, "When are workshops on turbine maintenance organized?", one)[page.state]
+    one = ask(page, "Where are the lighthouse logbooks?", one)[page.state]
+    two = ask(page, "Who chairs the orchard cooperative?", Conversation())[page.state]
+    files = sorted(root.rglob("*.md"))
+    assert len(files) == 2  # the old code wrote one file per turn and never removed any
+    text = Path(one.export_folder, "conversation.md").read_text(encoding="utf-8")
+    assert text.count("## Q:") == 3 and "## Q: Where are the lighthouse logbooks?" in text
+    cleared = page.clear(one)
+    assert cleared[page.state] == Conversation() and not Path(one.export_folder).exists()
+    page.exports.discard(two)  # what Gradio calls when a tab's state expires
+    assert list(root.rglob("*")) == []
+
+
+def test_the_export_folder_is_removed_at_exit():
+    script = "from resolution_qa.web import Exports; e = Exports(); (e.root / 'x.md').write_text('x'); print(e.root)"
+    root = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+    assert root and not Path(root).exists()
+
+
+def test_the_upload_limit_is_shown_in_the_settings_megabytes(fake, settings):
+    assert settings.max_file_bytes == 20 * 1024 * 1024
+    with gr.Blocks():
+        page = ChatPage(fake, settings, Exports())
+    assert "(up to 20 MB each)" in page.uploader.label  # the old page said 21 MB (MiB divided by 10**6)
+
+
+def test_document_filter_offers_label_value_pairs(page):
+    choices = page.source_box.choices
+    assert choices[0] == (ALL_DOCUMENTS, ALL_DOCUMENTS_VALUE)
+    assert ("Notes on the lighthouse archive — lighthouse-notes.md", "lighthouse-notes.md") in choices
+    out = ask(page, "Where is the lighthouse archive?", Conversation(), source="lighthouse-notes.md")
+    assert {p.chunk.source for p in out[page.state].answers[-1].passages} == {"lighthouse-notes.md"}
+    unknown = ask(page, "tidal", Conversation(), source="missing.txt")
+    assert "unknown source" in unknown[page.chatbot][1]["content"]
+
+
+def test_an_upload_refreshes_the_header_and_the_document_filter(page, tmp_path):
+    new = tmp_path / "incoming" / "kelp.md"
+    new.parent.mkdir()
+    new.write_text("# Kelp notes\n\nKelp farms absorb nitrogen.\n", encoding="utf-8")
+    out = page.upload([str(new)])
+    assert set(out) == {page.upload_status, page.uploader, page.header, page.source_box}
+    assert out[page.upload_status].startswith("✓ kelp\\.md added as uploads/kelp\\.md\\.")
+    assert "**4 document(s)**" in out[page.header]
+    assert "uploads/kelp.md" in [value for _, value in out[page.source_box]["choices"]]
+    assert page.upload([]) == {page.upload_status: "No file chosen."}
+
+
+def test_a_page_load_shows_documents_added_since_the_app_was_built(page, fake, settings):
+    (settings.data_dir / "added-later.txt").write_text("Added later\n\nSomething new.\n", encoding="utf-8")
+    fake.refresh()
+    views = page.document_views()
+    assert "**4 document(s)**" in views[page.header]
+    assert "added-later.txt" in [value for _, value in views[page.source_box]["choices"]]
+
+
+def test_an_empty_data_folder_says_how_to_add_documents(tmp_path):
+    empty = FakeEngine(Settings(data_dir=tmp_path / "none", index_dir=tmp_path / "ix"))
+    with gr.Blocks():
+        page = ChatPage(empty, empty.settings, Exports())
+    assert "No documents yet" in page.header.value and ".txt" in page.header.value
+
+
+# ------------------------------------------------------------------ the API
 def test_ask_endpoint_returns_the_cli_json(served):
     from gradio_client import Client
 
     url, engine = served
     client = Client(url, verbose=False)
-    result = client.predict("Who should share tidal measurement data?", [], 3, None, api_name="/ask")
-    assert result == engine.ask("Who should share tidal measurement data?").to_json()
+    result = client.predict(QUESTION, [], 3, None, api_name="/ask")
+    assert result == engine.ask(QUESTION).to_json()
     follow = client.predict(
-        "What did it encourage?", ["What does the resolution ask of Member States?"], 2, None, api_name="/ask"
+        "tidal energy", ["What does the resolution ask of Member States?"], 2, None, api_name="/ask"
     )
     assert len(follow["passages"]) == 2
     bad = client.predict("x", [], 3, "missing.txt", api_name="/ask")
     assert bad["answered"] is False and "unknown source" in bad["message"]
 
 
-def test_safe_filename_stays_in_folder():
-    assert safe_filename("../../etc/passwd.txt") == "passwd.txt"
-    assert safe_filename("..\\..\\win.md") == "win.md"
-    assert safe_filename(".hidden.txt") == "hidden.txt"
-    assert safe_filename("a b/c d.PDF") == "c_d.pdf"
-    assert safe_filename("....txt") == "document.txt"
+def test_add_documents_endpoint_reports_each_file(served, tmp_path):
+    from gradio_client import Client, handle_file
+
+    url, engine = served
+    data = engine.settings.data_dir
+    folders = [tmp_path / name for name in ("a", "b", "c", "d")]
+    for folder in folders:
+        folder.mkdir()
+    (folders[0] / "kelp.md").write_text("# Kelp notes\n\nKelp farms absorb nitrogen.\n", encoding="utf-8")
+    (folders[1] / "tidal-resolution.txt").write_text("A different tidal text\n", encoding="utf-8")
+    (folders[2] / "copy.txt").write_bytes((data / "orchard-article.txt").read_bytes())
+    (folders[3] / "payload.exe").write_bytes(b"MZ")
+    files = [handle_file(str(next(folder.iterdir()))) for folder in folders]
+    result = Client(url, verbose=False).predict(files, api_name="/add_documents")
+    assert json.loads(json.dumps(result)) == result
+    assert [(f["name"], f["status"], f["source"]) for f in result["files"]] == [
+        ("kelp.md", "added", "uploads/kelp.md"),
+        ("tidal-resolution.txt", "renamed", "uploads/tidal-resolution-2.txt"),
+        ("copy.txt", "already here", "orchard-article.txt"),
+        ("payload.exe", "refused", None),
+    ]
+    assert "unsupported type" in result["files"][3]["message"]
+    assert result["documents"] == 5
+    assert (data / "tidal-resolution.txt").read_text(encoding="utf-8").startswith("United Nations")
 
 
+def test_add_documents_endpoint_takes_no_path_on_the_server(served, tmp_path):
+    url, engine = served
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET", encoding="utf-8")
+    for item in ({"path": str(secret), "meta": {"_type": "gradio.FileData"}}, {"path": str(secret)}, str(secret)):
+        request = urllib.request.Request(
+            url + "gradio_api/call/add_documents",
+            data=json.dumps({"data": [[item]]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        event = json.loads(urllib.request.urlopen(request, timeout=30).read())["event_id"]
+        with urllib.request.urlopen(f"{url}gradio_api/call/add_documents/{event}", timeout=30) as response:
+            assert "event: error" in response.read().decode()
+    assert not (engine.settings.data_dir / "uploads").exists()
+
+
+# ------------------------------------------------------------------ serving
 def test_auth_parsing_and_loopback():
     assert parse_auth("u:p") == ("u", "p")
     assert parse_auth(None) is None

@@ -24,7 +24,7 @@ and its parser can be told not to resolve entities, load DTDs or touch the netwo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .schema import Paragraph, ParagraphKind
 
@@ -34,6 +34,8 @@ _OP_NUMBER = re.compile(r"^\s*(\d{1,4})\s*\.?\s*$")
 _SUB_MARK = re.compile(r"^\s*(\((?:[a-z]{1,3}|[ivxlc]{1,6}|\d{1,3})\))\s+")
 _LEADING_NUMBER = re.compile(r"^\s*(\d{1,4})\.\s+")
 _HEADINGS = ("subheading", "crossHeading", "heading", "title", "num")
+_HEADING_STYLE = re.compile(r"^H\d+$")  # Word heading styles kept as class="H23", "H1"
+_WORD = re.compile(r"\w")
 
 
 class AknError(ValueError):
@@ -103,6 +105,19 @@ class _Writer:
         self.paragraphs.append(Paragraph(start, self.length, kind, number, **extra))
         return start, self.length
 
+    def extend(self, lines: list[tuple[str, str | None]]) -> None:
+        """Continue the last block with more lines, each labelled item ("(a) …") a sub-span."""
+        last = self.paragraphs[-1]
+        subs = list(last.subs)
+        for line, label in lines:
+            self.parts.append("\n")
+            start = self.length + 1
+            self.parts.append(line)
+            self.length = start + len(line)
+            if label:
+                subs.append((start, self.length, label))
+        self.paragraphs[-1] = replace(last, end=self.length, subs=tuple(subs))
+
     @property
     def text(self) -> str:
         return "".join(self.parts)
@@ -165,6 +180,38 @@ def _op_number(paragraph) -> str | None:
     return plain("".join(num.itertext())) if num is not None else None
 
 
+def _only_child(p, test) -> bool:
+    """True when ``p`` holds nothing but one element that passes ``test``."""
+    kids = [c for c in p if _local(c)]
+    return (
+        len(kids) == 1
+        and test(kids[0])
+        and not (p.text or "").strip()
+        and not (kids[0].tail or "").strip()
+    )
+
+
+def _is_heading(paragraph, text: str) -> bool:
+    """An unnumbered ``paragraph`` that the markup shows to be a heading or a divider.
+
+    Section titles ("II", "Fishing overcapacity") are often marked up as paragraphs with
+    content: a ``p`` holding only a ``subheading``, a heading style (class "H23"), or a
+    line that is all bold and does not end like a sentence. "* * *" dividers have no words.
+    Counting them as operative paragraphs would give the next real paragraph's number twice.
+    """
+    if _first(paragraph, "num") is not None:
+        return False
+    if not _WORD.search(text) or _HEADING_STYLE.match(paragraph.get("class") or ""):
+        return True
+    lines = [e for e in paragraph.iter() if _local(e) == "p"]
+    if not lines:
+        return False
+    if all(_only_child(p, lambda c: _local(c) in ("subheading", "heading", "crossHeading")) for p in lines):
+        return True
+    bold = all(_only_child(p, lambda c: "bold" in (c.get("class") or "").split()) for p in lines)
+    return bold and not text.rstrip().endswith((".", ";", ",", ":"))
+
+
 class _Body:
     """Walks a mainBody (or an annex body), numbering operative paragraphs."""
 
@@ -213,6 +260,9 @@ class _Body:
         for child in body:
             self._collect(child, pieces, None)
         if not pieces:
+            return
+        if _is_heading(element, " ".join(line for line, _ in pieces)):
+            self.writer.block("\n".join(line for line, _ in pieces), "heading")
             return
         first, first_label = pieces[0]
         if sub is None and number_text is None:
@@ -299,6 +349,13 @@ def _statement(statement, writer: _Writer, part: str | None, cover: bool) -> tup
                 kind = _local(item)
                 if kind == "formula":
                     writer.block(_text(item, writer), "boilerplate")
+                elif kind == "blockList" and writer.paragraphs and writer.paragraphs[-1].kind == "preambular":
+                    # items "(a) …" that finish the preambular paragraph before them ("… to:")
+                    pieces: list[tuple[str, str | None]] = []
+                    _Body(writer, "preambular", part)._collect(item, pieces, None)
+                    writer.extend(pieces)
+                elif kind == "p" and not _WORD.search(_text(item, writer)):
+                    writer.block(_text(item, writer), "heading")  # a "* * *" divider
                 elif kind in ("container", "blockList", "p"):
                     count += 1
                     writer.block(_lines(item, writer), "preambular", count, part=part)

@@ -253,7 +253,7 @@ def _long_date(iso: str) -> str:
     >>> _long_date("2024-07-01")
     '1 July 2024'
     """
-    months = "January February March April May June July August September October November December".split()
+    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
     year, month, day = iso.split("-")
     return f"{int(day)} {months[int(month) - 1]} {year}"
 

@@ -10,6 +10,7 @@ import re
 import sentencex
 
 from .schema import ANSWERING_KINDS, Chunk, Document, Paragraph, Span
+from .structure import paragraphs
 
 DEFAULT_MAX_CHARS = 1500
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,3}|[a-z]{1,4}|[ivxlc]{1,6})[.)]")
@@ -130,7 +131,7 @@ def chunk_document(document: Document, max_chars: int = DEFAULT_MAX_CHARS) -> li
         raise ValueError(f"max_chars must be at least 50, got {max_chars}")
     text = document.text
     chunks: list[Chunk] = []
-    for para in document.paragraphs:
+    for para in document.paragraphs or paragraphs(text):
         if para.kind not in ANSWERING_KINDS or para.end <= para.start:
             continue
         if para.kind == "record":  # the whole line is the unit; the answer quotes its value

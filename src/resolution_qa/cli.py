@@ -4,7 +4,7 @@ python -m resolution_qa build [--data DIR] [--index DIR]
 python -m resolution_qa ask QUESTION [--history Q ...] [--k N] [--json] [--source NAME]
 python -m resolution_qa ask --batch FILE.jsonl --json [--k N]
 python -m resolution_qa eval FILE.jsonl [--json] [--k N]
-python -m resolution_qa calibrate FILE.jsonl
+python -m resolution_qa calibrate FILE.jsonl [FILE.jsonl ...]
 python -m resolution_qa bench [--quick] [--json]
 """
 
@@ -154,9 +154,9 @@ def cmd_eval(args) -> int:
 def cmd_calibrate(args) -> int:
     from .evaluate import calibrate
 
-    rows = _read_jsonl(Path(args.file))
+    rows = [row for file in args.file for row in _read_jsonl(Path(file))]
     engine = _open_engine(args)
-    result = calibrate(engine, rows, Path(args.file).name, args.output)
+    result = calibrate(engine, rows, ", ".join(Path(f).name for f in args.file), args.output)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -210,8 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     folders(p)
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("calibrate", help="fit the abstention model on labelled questions")
-    p.add_argument("file")
+    p = sub.add_parser("calibrate", help="fit the abstention model on labelled questions (5-fold out-of-fold figures)")
+    p.add_argument("file", nargs="+")
     p.add_argument("--output", help="where to write (default: the package's calibration.json)")
     folders(p)
     p.set_defaults(func=cmd_calibrate)

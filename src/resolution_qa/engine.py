@@ -19,7 +19,7 @@ import numpy as np
 from . import answers
 from .answering import Calibration, abstention_features, default_calibration, expand_acronyms
 from .config import Settings
-from .embedding import Encoder, MiniLMEncoder
+from .embedding import MODEL_NAME, Encoder, MiniLMEncoder
 from .index import Index
 from .query import Query, prepare
 from .schema import Answer, Chunk, Quote
@@ -51,7 +51,7 @@ class QAEngine:
         self.index = index
         self.encoder = encoder or index.encoder
         # the shipped calibration is checked against the real model; a test's fake encoder skips that check
-        real = self.encoder.sha256 if isinstance(self.encoder, MiniLMEncoder) else None
+        real = self.encoder.sha256 if self.encoder.name == MODEL_NAME else None
         self.calibration = calibration or default_calibration(real)
         self._cache: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()

@@ -191,7 +191,28 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def calibrate(engine, rows: list[dict], name: str, output: str | None = None) -> dict:
+def cross_validate(features: list[dict], labels: list[int], folds: int = 5) -> dict:
+    """Out-of-fold figures of the abstention model: each question is judged by a model fitted
+    without it (folds interleaved, so every fold mixes the question sets)."""
+    outcomes = []
+    for fold in range(folds):
+        train = [i for i in range(len(labels)) if i % folds != fold]
+        test = [i for i in range(len(labels)) if i % folds == fold]
+        if not test or len({labels[i] for i in train}) < 2:
+            continue
+        model = fit_calibration([features[i] for i in train], [labels[i] for i in train])
+        outcomes += [(labels[i], model.probability(features[i]) >= model.threshold) for i in test]
+    positives = [p for y, p in outcomes if y == 1]
+    negatives = [p for y, p in outcomes if y == 0]
+    return {
+        "folds": folds,
+        "accuracy": round(sum(bool(y) == p for y, p in outcomes) / max(len(outcomes), 1), 4),
+        "answers_when_it_should": round(sum(positives) / max(len(positives), 1), 4),
+        "abstains_when_it_should": round(sum(not p for p in negatives) / max(len(negatives), 1), 4),
+    }
+
+
+def calibrate(engine, rows: list[dict], name: str, output: str | None = None, folds: int = 5) -> dict:
     """Fit the abstention model on labelled questions and write it (default: the package file)."""
     features, labels = [], []
     for row in rows:
@@ -216,6 +237,7 @@ def calibrate(engine, rows: list[dict], name: str, output: str | None = None) ->
         "trained_on": name,
         "questions": len(labels),
         "training_accuracy": round(accuracy, 4),
+        "out_of_fold": cross_validate(features, labels, folds),
         "model_sha256": engine.encoder.sha256,
     }
     path = Path(output) if output else Path(str(resources.files(__package__).joinpath("calibration.json")))

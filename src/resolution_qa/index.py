@@ -91,7 +91,7 @@ class Index:
                 previous=None if force else data,
                 max_file_bytes=settings.max_file_bytes,
             )
-            if store.read_manifest(settings.index_dir) is not None:
+            if (settings.index_dir / "CURRENT").exists():  # a rebuild, not a first build
                 report.rebuilt_reason = reason
             store.save(settings.index_dir, new, model)
             return new, report

@@ -73,9 +73,10 @@ def parse_records(text: str, name: str = "records") -> Records:
     """Render the records in ``text`` (JSON lines) as labelled lines.
 
     >>> r = parse_records('{"symbol": "A/RES/1/2", "adoption_date": "1\\u00a0July 2024", "sponsors": ["CHAD", "PERU"]}')
-    >>> [r.text[p.start:p.end] for p in r.paragraphs]
-    ['Adoption date: 1 July 2024', 'Sponsors: CHAD, PERU']
-    >>> r.paragraphs[1].name, r.paragraphs[1].symbol
+    >>> [(p.kind, r.text[p.start:p.end]) for p in r.paragraphs]  # doctest: +NORMALIZE_WHITESPACE
+    [('heading', 'A/RES/1/2 — UN catalogue record'), ('record', 'Adoption date: 1 July 2024'),
+     ('record', 'Sponsors: CHAD, PERU')]
+    >>> r.paragraphs[2].name, r.paragraphs[2].symbol
     ('sponsors', 'A/RES/1/2')
     """
     parts: list[str] = []

@@ -1,29 +1,53 @@
 """The Gradio 6 web chat: ``build_app(engine)`` makes the page, ``main()`` serves it.
 
-Every callback calls ``engine.ask`` and hands the Answer to ``render``; nothing here
-retrieves or ranks. Bad input becomes a message in the chat, never a traceback.
+``ChatPage`` holds the page's components and the callbacks that fill them; each callback
+returns ``{component: new value}``. Questions go to ``engine.ask`` and the Answer to ``render``;
+uploads go to ``uploads.add_documents``. Nothing here retrieves, ranks or writes into the data
+folder. Bad input becomes a message in the chat, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
-import re
 import shutil
 import sys
 import tempfile
-import time
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import gradio as gr
 
 from .config import Settings
 from .documents import SUPPORTED_SUFFIXES
-from .render import chat_markdown, citation, context_html, export_markdown, map_html, passages_html
+from .render import (
+    chat_markdown,
+    citation,
+    context_html,
+    export_markdown,
+    map_html,
+    md_text,
+    passages_html,
+    short_title,
+)
 from .schema import Answer
+from .uploads import (
+    ADDED,
+    ALREADY_HERE,
+    REFUSED,
+    RENAMED,
+    UploadReport,
+    add_documents,
+    format_megabytes,
+    readable_suffixes,
+)
 
 log = logging.getLogger(__name__)
 
 ALL_DOCUMENTS = "All documents"
+ALL_DOCUMENTS_VALUE = ""  # the document filter's value for "search every document"
 EXAMPLES = [
     "Which country sponsored the resolution?",
     "When was the resolution adopted?",
@@ -31,8 +55,16 @@ EXAMPLES = [
     "Who is Ambassador Fu?",
     "What does the resolution say about lethal autonomous weapons?",
 ]
+DEFAULT_K = 3  # passages shown, in the page and at the /ask endpoint
+MAX_K = 10
+QUESTION_MAX_CHARS = 100_000  # the engine cuts questions to 1,000 characters itself; this stops absurd pastes
+EXPORT_NAME = "conversation.md"
 QUEUE_CONCURRENCY = 4  # questions answered at once; each uses torch's threads for ~20 ms
 QUEUE_SIZE = 256  # questions waiting beyond that are refused with "queue full", not dropped silently
+GRADIO_CACHE_CLEANUP = (3600, 86400)  # Gradio's own copies of uploads and exports: checked hourly, kept a day
+UPLOAD_MARKS = {ADDED: "✓", RENAMED: "✓", ALREADY_HERE: "=", REFUSED: "✗"}
+PICK_SOURCE_HINT = '<div class="rqa-empty">Pick a source above to read it in its document.</div>'
+NO_LONGER_INDEXED = '<div class="rqa-empty">That document is no longer indexed.</div>'
 
 CSS = """
 .rqa-passage { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
@@ -53,223 +85,267 @@ CSS = """
 .rqa-map-doc { font-size: .85em; margin-top: 4px; }
 .rqa-legend { font-size: .75em; opacity: .7; }
 .rqa-empty { opacity: .6; font-style: italic; }
+@media (max-width: 480px) {  /* phones: the question box gets the whole width, the Ask button goes below it */
+  #rqa-ask-row { flex-direction: column; align-items: stretch; }
+  #rqa-ask-row > * { width: 100%; min-width: 0; }
+}
 """
 
 SCROLL_JS = "() => { const t = document.querySelector('#rqa-target'); if (t) t.scrollIntoView({block: 'center'}); }"
 
 
-def safe_filename(name: str) -> str:
-    """A file name that stays inside the data folder: no folders, no dot files, plain characters.
+@dataclass(frozen=True)
+class Conversation:
+    """One browser tab's conversation: the answered turns, and the folder of its export file."""
 
-    >>> safe_filename("../../etc/passwd.txt"), safe_filename("Résolution 78-311.PDF")
-    ('passwd.txt', 'R_solution_78-311.pdf')
-    """
-    base = os.path.basename(name.replace("\\", "/"))
-    stem, dot, extension = base.rpartition(".")
-    if not dot:
-        stem, extension = base, ""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "document"
-    extension = re.sub(r"[^A-Za-z0-9]+", "", extension).lower()
-    return f"{stem[:100]}.{extension}" if extension else stem[:100]
+    answers: tuple[Answer, ...] = ()
+    export_folder: str | None = None
+
+    @property
+    def history(self) -> list[str]:
+        return [answer.question for answer in self.answers]
 
 
-def source_choices(engine) -> list[str]:
-    return [ALL_DOCUMENTS] + [d.source for d in engine.documents]
+class Exports:
+    """Markdown exports under one temporary folder: one file per conversation, replaced at each
+    turn; a conversation's file goes when it is cleared or its tab's state expires, and the whole
+    folder when the process exits."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="rqa-export-"))
+        atexit.register(shutil.rmtree, self.root, True)
+
+    def write(self, conversation: Conversation) -> tuple[Conversation, Path]:
+        """Write (or replace) the conversation's export; returns the conversation knowing its folder."""
+        folder = Path(conversation.export_folder or tempfile.mkdtemp(dir=self.root))
+        path = folder / EXPORT_NAME
+        fd, partial = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")  # one per write: turns may overlap
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(export_markdown(list(conversation.answers)))
+        os.replace(partial, path)  # a download in progress never sees half a file
+        return replace(conversation, export_folder=str(folder)), path
+
+    def discard(self, conversation: Conversation | None) -> None:
+        if conversation is not None and conversation.export_folder:
+            shutil.rmtree(conversation.export_folder, ignore_errors=True)
 
 
-def _source_value(choice: str | None) -> str | None:
-    return None if not choice or choice == ALL_DOCUMENTS else choice
+def document_choices(documents) -> list[tuple[str, str]]:
+    """The document filter's (label, value) pairs: every document, then each one by name."""
+    return [(ALL_DOCUMENTS, ALL_DOCUMENTS_VALUE)] + [
+        (f"{short_title(d.symbol or d.title)} — {d.source}", d.source) for d in documents
+    ]
 
 
-def build_app(engine, settings: Settings | None = None, max_upload_bytes: int | None = None):
-    """The Blocks app around ``engine`` (anything with ``ask``, ``relevance``, ``documents``)."""
-    import gradio as gr
+def passage_choices(answer: Answer) -> list[tuple[str, int]]:
+    """The "show a source" picker's (label, rank) pairs, numbered like the chat's citations."""
+    return [(f"[{rank}] {citation(p.chunk)}", rank) for rank, p in enumerate(answer.passages, start=1)]
 
-    settings = settings or getattr(engine, "settings", None) or Settings()
-    max_upload_bytes = max_upload_bytes or settings.max_file_bytes
-    export_dir = Path(tempfile.mkdtemp(prefix="rqa-export-"))
 
-    def empty_state() -> dict:
-        return {"answers": []}
-
-    def respond(question, chat, state, k, source_choice):
-        """One turn: ask the engine, render the answer everywhere it shows."""
-        state = state or empty_state()
-        chat = list(chat or [])
-        history = [a.question for a in state["answers"]]
-        try:
-            answer = engine.ask(question or "", history=history, k=int(k), source=_source_value(source_choice))
-        except ValueError as exc:  # unknown source and other bad input: say so in the chat
-            answer = Answer(question=str(question), answered=False, message=str(exc), quote=None, passages=())
-        chat.append({"role": "user", "content": (question or "").strip() or "(empty question)"})
-        chat.append({"role": "assistant", "content": chat_markdown(answer)})
-        if answer.passages:
-            state = {"answers": [*state["answers"], answer]}
-        rows = engine.relevance(answer.question, history, _source_value(source_choice)) if answer.passages else []
-        choices = [f"[{i}] {citation(p.chunk)}" for i, p in enumerate(answer.passages, 1)]
-        export = export_dir / f"conversation-{time.time_ns()}.md"
-        export.write_text(export_markdown(state["answers"]), encoding="utf-8")
-        return (
-            "",
-            chat,
-            state,
-            passages_html(answer),
-            map_html(rows, answer),
-            gr.update(choices=choices, value=None),
-            '<div class="rqa-empty">Pick a source above to read it in its document.</div>',
-            gr.update(value=str(export), interactive=bool(state["answers"])),
-        )
-
-    def show_source(choice, state):
-        if not choice or not state or not state["answers"]:
-            return gr.update()
-        answer = state["answers"][-1]
-        match = re.match(r"\[(\d+)\]", choice)
-        index = int(match.group(1)) - 1 if match else -1
-        if not 0 <= index < len(answer.passages):
-            return gr.update()
-        passage = answer.passages[index]
-        document = next((d for d in engine.documents if d.source == passage.chunk.source), None)
-        if document is None:
-            return '<div class="rqa-empty">That document is no longer indexed.</div>'
-        return context_html(document, passage)
-
-    def clear():
-        return (
-            [],
-            empty_state(),
-            passages_html(None),
-            map_html([], None),
-            gr.update(choices=[], value=None),
-            "",
-            gr.update(value=None, interactive=False),
-        )
-
-    def upload(files, progress=gr.Progress()):  # noqa: B008  (Gradio injects progress this way)
-        """Save uploaded files under the data folder and index them in place."""
-        if not files:
-            return "No file chosen.", gr.update()
-        messages, saved = [], []
-        data_dir = Path(settings.data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        progress(0.05, desc="Checking files")
-        for item in files if isinstance(files, list) else [files]:
-            path = Path(getattr(item, "name", None) or str(item))
-            original = getattr(item, "orig_name", None) or path.name
-            name = safe_filename(original)
-            suffix = Path(name).suffix
-            if suffix not in SUPPORTED_SUFFIXES:
-                messages.append(f"✗ {original}: unsupported type — upload {', '.join(SUPPORTED_SUFFIXES)} files.")
-                continue
-            size = path.stat().st_size
-            if size > max_upload_bytes:
-                messages.append(
-                    f"✗ {original}: {size / 1e6:.1f} MB is over the {max_upload_bytes / 1e6:.0f} MB limit — split it first."
-                )
-                continue
-            target = data_dir / name
-            tmp = data_dir / f".upload-{os.getpid()}-{name}"
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)  # atomic: the indexer never sees half a file
-            saved.append(name)
-        if saved:
-            progress(0.3, desc=f"Indexing {len(saved)} file(s)")
-            report = engine.refresh()
-            skipped = {s.path: s.reason for s in report.skipped}
-            for name in saved:
-                if name in skipped:
-                    messages.append(f"✗ {name}: {skipped[name]}")
-                    (data_dir / name).unlink(missing_ok=True)
-                else:
-                    messages.append(f"✓ {name} indexed.")
-            messages.append(
-                f"{len(engine.documents)} documents, {report.passages} passages ({report.embedded} newly embedded)."
-            )
-            progress(1.0, desc="Done")
-        return "\n\n".join(messages), gr.update(choices=source_choices(engine), value=ALL_DOCUMENTS)
-
-    def api_ask(question: str, history: list[str] | None = None, k: int = 3, source: str | None = None) -> dict:
-        """Answer a question with verbatim quotes; returns the same JSON object as the CLI's ask --json."""
-        try:
-            return engine.ask(question, history=history or (), k=int(k), source=source or None).to_json()
-        except ValueError as exc:
-            return Answer(question=str(question), answered=False, message=str(exc), quote=None, passages=()).to_json()
-
-    documents = engine.documents
-    intro = (
-        f"Ask about **{len(documents)} document(s)**. Every answer is a verbatim quote with its citation."
-        if documents
-        else "**No documents yet.** Upload .txt, .md, .pdf or .html files below (or put them in the "
-        f"`{settings.data_dir}` folder and restart)."
+def header_markdown(documents: int, data_dir: Path) -> str:
+    if documents:
+        return f"# Resolution Q&A\nAsk about **{documents} document(s)**. Every answer is a verbatim quote with its citation."
+    return (
+        f"# Resolution Q&A\n**No documents yet.** Upload {readable_suffixes()} files below (or put them in the "
+        f"`{data_dir}` folder and restart)."
     )
-    with gr.Blocks(title="Resolution Q&A") as app:
-        gr.Markdown(f"# Resolution Q&A\n{intro}")
-        state = gr.State(empty_state())
+
+
+def upload_markdown(report: UploadReport) -> str:
+    """One line per uploaded file (✓ added, = already here, ✗ refused), then the collection's size."""
+    lines = [f"{UPLOAD_MARKS[outcome.status]} {md_text(outcome.message)}" for outcome in report.files]
+    return "\n\n".join([*lines, md_text(report.summary())])
+
+
+def error_answer(question: str, message: str) -> Answer:
+    return Answer(question=question, answered=False, message=message, quote=None, passages=())
+
+
+class ChatPage:
+    """The page's components and the callbacks that fill them; create it inside ``gr.Blocks``."""
+
+    def __init__(self, engine, settings: Settings, exports: Exports):
+        self.engine, self.settings, self.exports = engine, settings, exports
+        documents = engine.documents
+        self.header = gr.Markdown(header_markdown(len(documents), settings.data_dir), elem_id="rqa-header")
+        self.state = gr.State(Conversation(), delete_callback=exports.discard)
         with gr.Row():
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, elem_id="rqa-chat")
-                with gr.Row():
-                    question = gr.Textbox(
+                self.chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, elem_id="rqa-chat")
+                with gr.Row(elem_id="rqa-ask-row"):
+                    self.question = gr.Textbox(
                         label="Question",
-                        placeholder="e.g. Which country sponsored the resolution?",
+                        placeholder=f"e.g. {EXAMPLES[0]}",
                         scale=5,
-                        max_length=100_000,
+                        max_length=QUESTION_MAX_CHARS,
                         elem_id="rqa-question",
                         autofocus=True,
                     )
-                    ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="rqa-ask")
+                    self.ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="rqa-ask")
                 with gr.Row():
-                    clear_button = gr.Button("Clear conversation", elem_id="rqa-clear")
-                    export_button = gr.DownloadButton("Export as Markdown", interactive=False, elem_id="rqa-export")
-                gr.Examples(EXAMPLES, inputs=question, label="Example questions")
+                    self.clear_button = gr.Button("Clear conversation", elem_id="rqa-clear")
+                    self.export_button = gr.DownloadButton(
+                        "Export as Markdown", interactive=False, elem_id="rqa-export"
+                    )
+                self.examples = gr.Examples(EXAMPLES, inputs=self.question, label="Example questions")
                 with gr.Accordion("Settings", open=False):
-                    k_slider = gr.Slider(1, 10, value=3, step=1, label="Passages shown (k)", elem_id="rqa-k")
-                    source_box = gr.Dropdown(
-                        source_choices(engine), value=ALL_DOCUMENTS, label="Search in", elem_id="rqa-source"
+                    self.k_slider = gr.Slider(
+                        1, MAX_K, value=DEFAULT_K, step=1, label="Passages shown (k)", elem_id="rqa-k"
+                    )
+                    self.source_box = gr.Dropdown(
+                        document_choices(documents), value=ALL_DOCUMENTS_VALUE, label="Search in", elem_id="rqa-source"
                     )
                 with gr.Accordion("Add documents", open=not documents):
-                    uploader = gr.File(
-                        label=f"Upload .txt, .md, .pdf or .html (up to {max_upload_bytes / 1e6:.0f} MB each)",
+                    self.uploader = gr.File(
+                        label=f"Upload {readable_suffixes()} (up to {format_megabytes(settings.max_file_bytes)} each)",
                         file_count="multiple",
                         file_types=list(SUPPORTED_SUFFIXES),
                         elem_id="rqa-upload",
                     )
-                    upload_status = gr.Markdown(elem_id="rqa-upload-status")
+                    self.upload_status = gr.Markdown(elem_id="rqa-upload-status")
             with gr.Column(scale=2):
                 gr.Markdown("### Passages")
-                passages_view = gr.HTML(passages_html(None), elem_id="rqa-passages")
+                self.passages_view = gr.HTML(passages_html(None), elem_id="rqa-passages")
                 gr.Markdown("### Where the question matches")
-                map_view = gr.HTML(map_html([], None), elem_id="rqa-map")
+                self.map_view = gr.HTML(map_html([], None), elem_id="rqa-map")
                 gr.Markdown("### Source in context")
-                source_pick = gr.Radio([], label="Show a source in its document", elem_id="rqa-source-pick")
-                context_view = gr.HTML("", elem_id="rqa-context-view")
+                self.source_pick = gr.Radio([], label="Show a source in its document", elem_id="rqa-source-pick")
+                self.context_view = gr.HTML("", elem_id="rqa-context-view")
+        # /add_documents takes its files through a File component, so Gradio accepts only files
+        # that came in through its upload route (never a path on the server)
+        self.api_files = gr.File(file_count="multiple", visible=False)
+        self.api_result = gr.JSON(visible=False)
+        self.api_button = gr.Button(visible=False)
 
-        outputs = [question, chatbot, state, passages_view, map_view, source_pick, context_view, export_button]
-        inputs = [question, chatbot, state, k_slider, source_box]
-        question.submit(respond, inputs, outputs, api_visibility="private")
-        ask_button.click(respond, inputs, outputs, api_visibility="private")
-        source_pick.change(show_source, [source_pick, state], context_view, api_visibility="private").then(
-            None, None, None, js=SCROLL_JS
+    def wire(self, app: gr.Blocks) -> None:
+        """Connect the events; every event but the named API endpoints is private to the page."""
+        ask_inputs = [self.question, self.chatbot, self.state, self.k_slider, self.source_box]
+        answer_views = [
+            self.chatbot,
+            self.state,
+            self.passages_view,
+            self.map_view,
+            self.source_pick,
+            self.context_view,
+        ]
+        ask_outputs = [self.question, *answer_views, self.export_button]
+        self.question.submit(self.respond, ask_inputs, ask_outputs, api_visibility="private")
+        self.ask_button.click(self.respond, ask_inputs, ask_outputs, api_visibility="private")
+        # Gradio's own event puts the example in the box; then it is asked like a typed question
+        self.examples.load_input_event.then(self.respond, ask_inputs, ask_outputs, api_visibility="private")
+        self.source_pick.change(
+            self.show_source, [self.source_pick, self.state], self.context_view, api_visibility="private"
+        ).then(None, None, None, js=SCROLL_JS)
+        self.clear_button.click(self.clear, self.state, [*answer_views, self.export_button], api_visibility="private")
+        document_views = [self.header, self.source_box]
+        self.uploader.upload(
+            self.upload, self.uploader, [self.upload_status, self.uploader, *document_views], api_visibility="private"
         )
-        clear_button.click(
-            clear,
-            None,
-            [chatbot, state, passages_view, map_view, source_pick, context_view, export_button],
-            api_visibility="private",
-        )
-        uploader.upload(upload, uploader, [upload_status, source_box], api_visibility="private")
-        gr.api(api_ask, api_name="ask")
+        app.load(self.document_views, None, document_views, api_visibility="private")  # a reloaded page sees uploads
+        self.api_button.click(self.api_add_documents, self.api_files, self.api_result, api_name="add_documents")
+        gr.api(self.api_ask, api_name="ask")
         # The same answer as plain JSON over HTTP, outside the queue (POST /gradio_api/run/ask_json
         # with {"data": [question, history, k, source]}): for scripts and the latency benchmark.
-        gr.api(api_ask, api_name="ask_json", queue=False, concurrency_limit=None)
+        gr.api(self.api_ask, api_name="ask_json", queue=False, concurrency_limit=None)
+
+    # ---------------------------------------------------------------- callbacks
+    def respond(self, question: str | None, chat: list | None, conversation: Conversation | None, k, source) -> dict:
+        """One turn: ask the engine, show the answer in the chat, the passages, the map and the export."""
+        conversation = conversation or Conversation()
+        question = question or ""
+        history, source = conversation.history, source or None
+        try:
+            answer = self.engine.ask(question, history=history, k=int(k), source=source)
+        except ValueError as exc:  # an unknown source and other bad input: said in the chat
+            answer = error_answer(question, str(exc))
+        chat = [
+            *(chat or []),
+            {"role": "user", "content": question.strip() or "(empty question)"},
+            {"role": "assistant", "content": chat_markdown(answer)},
+        ]
+        rows = self.engine.relevance(answer.question, history, source) if answer.passages else []
+        if answer.passages:
+            conversation = replace(conversation, answers=(*conversation.answers, answer))
+        export = gr.update(value=None, interactive=False)
+        if conversation.answers:
+            conversation, path = self.exports.write(conversation)
+            export = gr.update(value=str(path), interactive=True)
+        return {
+            self.question: "",
+            self.chatbot: chat,
+            self.state: conversation,
+            self.passages_view: passages_html(answer),
+            self.map_view: map_html(rows, answer),
+            self.source_pick: gr.update(choices=passage_choices(answer), value=None),
+            self.context_view: PICK_SOURCE_HINT,
+            self.export_button: export,
+        }
+
+    def show_source(self, rank: int | None, conversation: Conversation | None) -> dict:
+        """The whole document of passage ``rank`` of the last answer, the passage marked."""
+        if rank is None or conversation is None or not conversation.answers:
+            return {}
+        passages = conversation.answers[-1].passages
+        if not 1 <= int(rank) <= len(passages):
+            return {}
+        passage = passages[int(rank) - 1]
+        document = next((d for d in self.engine.documents if d.source == passage.chunk.source), None)
+        return {self.context_view: context_html(document, passage) if document is not None else NO_LONGER_INDEXED}
+
+    def clear(self, conversation: Conversation | None) -> dict:
+        self.exports.discard(conversation)
+        return {
+            self.chatbot: [],
+            self.state: Conversation(),
+            self.passages_view: passages_html(None),
+            self.map_view: map_html([], None),
+            self.source_pick: gr.update(choices=[], value=None),
+            self.context_view: "",
+            self.export_button: gr.update(value=None, interactive=False),
+        }
+
+    def upload(self, paths: list[str] | None) -> dict:
+        """Add the chosen files (see uploads.add_documents) and show what happened to each."""
+        if not paths:
+            return {self.upload_status: "No file chosen."}
+        report = add_documents(self.engine, paths)
+        return {self.upload_status: upload_markdown(report), self.uploader: None, **self.document_views()}
+
+    def document_views(self) -> dict:
+        """The header's document count and the document filter's choices, as indexed now."""
+        documents = self.engine.documents
+        return {
+            self.header: header_markdown(len(documents), self.settings.data_dir),
+            self.source_box: gr.update(choices=document_choices(documents)),
+        }
+
+    # ---------------------------------------------------------------- API
+    def api_ask(
+        self, question: str, history: list[str] | None = None, k: int = DEFAULT_K, source: str | None = None
+    ) -> dict:
+        """Answer a question with verbatim quotes; returns the same JSON object as the CLI's ask --json."""
+        try:
+            return self.engine.ask(question, history=history or (), k=int(k), source=source or None).to_json()
+        except ValueError as exc:
+            return error_answer(str(question), str(exc)).to_json()
+
+    def api_add_documents(self, paths: list[str] | None) -> dict:
+        """Add documents; returns {"files": [{"name", "status", "message", "source"}, ...], "documents": n, ...}."""
+        return add_documents(self.engine, paths or []).to_json()
+
+
+def build_app(engine, settings: Settings | None = None) -> gr.Blocks:
+    """The Blocks app around ``engine`` (anything with ``ask``, ``relevance``, ``documents``,
+    ``refresh`` and ``settings``); ``settings`` defaults to the engine's."""
+    settings = settings or engine.settings
+    with gr.Blocks(title="Resolution Q&A", delete_cache=GRADIO_CACHE_CLEANUP) as app:
+        ChatPage(engine, settings, Exports()).wire(app)
     app.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_SIZE)
     return app
 
 
 def theme():
     """Gradio's default look with system fonts only: the page loads no web fonts."""
-    import gradio as gr
-
     return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
@@ -291,8 +367,14 @@ def is_loopback(host: str) -> bool:
     return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
 
-def launch(app, host: str, port: int, auth=None, max_file_bytes: int = 20 * 1024 * 1024, **kwargs):
-    """Serve ``app`` with the project's settings (theme, CSS, limits, no API docs page)."""
+def launch(app, host: str, port: int, auth=None, max_file_bytes: int | None = None, **kwargs):
+    """Serve ``app`` with the project's settings (theme, CSS, limits, no API docs page).
+
+    ``max_file_bytes`` (default: ``Settings().max_file_bytes``) is Gradio's own upload limit;
+    ``uploads.add_documents`` checks the engine's limit again.
+    """
+    if max_file_bytes is None:
+        max_file_bytes = Settings().max_file_bytes
     return app.launch(
         server_name=host,
         server_port=port,
@@ -358,8 +440,9 @@ def main(argv: list[str] | None = None) -> int:
         log.info("%s", line)
     if not engine.documents:
         log.warning(
-            "no documents in %s — add .txt, .md, .pdf or .html files there, or upload them in the page",
+            "no documents in %s — add %s files there, or upload them in the page",
             settings.data_dir,
+            readable_suffixes(),
         )
     exposure = (
         "this machine only"
