@@ -191,19 +191,18 @@ def _only_child(p, test) -> bool:
     )
 
 
-def _is_heading(paragraph, text: str) -> bool:
-    """An unnumbered ``paragraph`` that the markup shows to be a heading or a divider.
+def _is_heading(element, text: str) -> bool:
+    """True when the markup shows a block without a paragraph number to be a heading or a divider.
 
-    Section titles ("II", "Fishing overcapacity") are often marked up as paragraphs with
-    content: a ``p`` holding only a ``subheading``, a heading style (class "H23"), or a
-    line that is all bold and does not end like a sentence. "* * *" dividers have no words.
-    Counting them as operative paragraphs would give the next real paragraph's number twice.
+    Section titles ("II", "Fishing overcapacity", "Transport and transit corridors") are often
+    marked up as paragraphs or preamble containers with content: a ``p`` holding only a
+    ``subheading``, a heading style (class "H23"), or lines that are all bold and do not end
+    like a sentence. "* * *" dividers have no words. Counted as paragraphs they would shift
+    the numbering, or give the next real operative paragraph's number twice.
     """
-    if _first(paragraph, "num") is not None:
-        return False
-    if not _WORD.search(text) or _HEADING_STYLE.match(paragraph.get("class") or ""):
+    if not _WORD.search(text) or _HEADING_STYLE.match(element.get("class") or ""):
         return True
-    lines = [e for e in paragraph.iter() if _local(e) == "p"]
+    lines = [e for e in element.iter() if _local(e) == "p"]
     if not lines:
         return False
     if all(_only_child(p, lambda c: _local(c) in ("subheading", "heading", "crossHeading")) for p in lines):
@@ -220,6 +219,7 @@ class _Body:
         self.kind = kind
         self.part = part
         self.number = 0
+        self.numbered = False  # a paragraph with its own number has been seen
         self.tables = 0
 
     def walk(self, element) -> None:
@@ -254,6 +254,7 @@ class _Body:
         match = _OP_NUMBER.match(number_text or "")
         if match:
             self.number = int(match.group(1))
+            self.numbered = True
         elif number_text and _SUB_MARK.match(number_text + " "):
             sub = number_text
         pieces: list[tuple[str, str | None]] = []  # (line, sub label)
@@ -261,8 +262,14 @@ class _Body:
             self._collect(child, pieces, None)
         if not pieces:
             return
-        if _is_heading(element, " ".join(line for line, _ in pieces)):
-            self.writer.block("\n".join(line for line, _ in pieces), "heading")
+        if not match and sub is None and _is_heading(element, " ".join(line for line, _ in pieces)):
+            own = _first(element, "num")  # "II." of "II. Strategic vision"
+            heading = " ".join(line for line, _ in pieces)
+            self.writer.block(plain(f"{number_text} {heading}") if own is not None else heading, "heading")
+            return
+        if number_text is None and (element.get("class") or "").startswith("FootnoteText"):
+            self.tables += 1  # a table's own note ("a From extrabudgetary funds."), shown with the table
+            self.writer.block("\n".join(line for line, _ in pieces), "body", self.tables, part=self.part)
             return
         first, first_label = pieces[0]
         if sub is None and number_text is None:
@@ -272,8 +279,11 @@ class _Body:
                 sub = marker.group(1)  # "(a)\tTo cooperate …" written as its own paragraph
             elif leading:
                 self.number = int(leading.group(1))  # the number typed into the text
-            else:
+                self.numbered = True
+            elif not self.numbered:
                 self.number += 1  # an unnumbered paragraph (a lone operative paragraph)
+            # else: unnumbered text after a numbered paragraph continues it ("and demands that …");
+            # counting on would give the next numbered paragraph's number twice
         prefix = ""
         if match:
             prefix = f"{match.group(1)}. "
@@ -354,8 +364,8 @@ def _statement(statement, writer: _Writer, part: str | None, cover: bool) -> tup
                     pieces: list[tuple[str, str | None]] = []
                     _Body(writer, "preambular", part)._collect(item, pieces, None)
                     writer.extend(pieces)
-                elif kind == "p" and not _WORD.search(_text(item, writer)):
-                    writer.block(_text(item, writer), "heading")  # a "* * *" divider
+                elif kind in ("container", "p") and _is_heading(item, _lines(item, _Writer())):
+                    writer.block(_lines(item, writer), "heading")  # "Social aspects", a "* * *" divider
                 elif kind in ("container", "blockList", "p"):
                     count += 1
                     writer.block(_lines(item, writer), "preambular", count, part=part)

@@ -106,7 +106,36 @@ def cmd_ask(args) -> int:
     return 0
 
 
-def _eval_settings(args) -> Settings:
+def _plan(args) -> list[tuple[str, list[dict], Settings]]:
+    """(name, rows, settings) for each question set: from --plan, or FILE with --set/--only."""
+    if not args.plan:
+        if not args.file:
+            raise UsageError("eval needs FILE.jsonl or --plan eval/sets.json")
+        rows = _read_jsonl(Path(args.file))
+        if args.set:
+            rows = [r for r in rows if r.get("set") == args.set]
+            if not rows:
+                raise UsageError(f'no question in {args.file} has "set": "{args.set}"')
+        return [(Path(args.file).name, rows, _eval_settings(args, args.only))]
+    try:
+        plan = json.loads(Path(args.plan).read_text(encoding="utf-8"))["sets"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise UsageError(f"cannot read the plan {args.plan}: {exc}") from None
+    base = Path(args.plan).resolve().parent.parent  # plans live in eval/ of the repository
+    out = []
+    for entry in plan:
+        if entry.get("holdout") and not getattr(args, "holdout", False):
+            continue
+        if entry.get("calibration_only") and args.command == "eval":
+            continue
+        rows = _read_jsonl(base / entry["file"])
+        if entry.get("set"):
+            rows = [r for r in rows if r.get("set") == entry["set"]]
+        out.append((entry["name"], rows, _eval_settings(args, entry.get("only"))))
+    return out
+
+
+def _eval_settings(args, only: list[str] | None) -> Settings:
     """With ``--only``, a private copy of the chosen documents and its own cached index, so that
     a question set is scored on the documents it is about and the main index is untouched."""
     import fnmatch
@@ -115,14 +144,14 @@ def _eval_settings(args) -> Settings:
     import tempfile
 
     settings = _settings(args)
-    if not args.only:
+    if not only:
         return settings
     from .documents import list_sources
 
     files, _ = list_sources(settings.data_dir)
-    chosen = [(path, rel) for path, rel in files if any(fnmatch.fnmatch(rel, pattern) for pattern in args.only)]
+    chosen = [(path, rel) for path, rel in files if any(fnmatch.fnmatch(rel, pattern) for pattern in only)]
     if not chosen:
-        raise UsageError(f"--only {' '.join(args.only)} matches no document in {settings.data_dir}")
+        raise UsageError(f"--only {' '.join(only)} matches no document in {settings.data_dir}")
     key = hashlib.sha256("\n".join(f"{rel}:{path.stat().st_size}:{path.stat().st_mtime_ns}" for path, rel in chosen).encode())
     root = Path(tempfile.gettempdir()) / f"rqa-eval-{key.hexdigest()[:16]}"
     data = root / "data"
@@ -140,23 +169,29 @@ def cmd_eval(args) -> int:
     from .engine import QAEngine
     from .evaluate import evaluate, format_report
 
-    rows = _read_jsonl(Path(args.file))
-    if args.set:
-        rows = [r for r in rows if r.get("set") == args.set]
-        if not rows:
-            raise UsageError(f'no question in {args.file} has "set": "{args.set}"')
-    engine = QAEngine.open(_eval_settings(args))
-    report = evaluate(engine, rows, k=args.k, baseline=args.baseline)
-    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
+    reports = {}
+    for name, rows, settings in _plan(args):
+        engine = QAEngine.open(settings)
+        reports[name] = evaluate(engine, rows, k=args.k, baseline=args.baseline)
+    if args.json:
+        print(json.dumps(reports if args.plan else next(iter(reports.values())), ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(f"## {name}\n{format_report(report)}" for name, report in reports.items()))
     return 0
 
 
 def cmd_calibrate(args) -> int:
+    from .engine import QAEngine
     from .evaluate import calibrate
 
-    rows = [row for file in args.file for row in _read_jsonl(Path(file))]
-    engine = _open_engine(args)
-    result = calibrate(engine, rows, ", ".join(Path(f).name for f in args.file), args.output)
+    if args.plan:
+        sets = [(name, rows, QAEngine.open(settings)) for name, rows, settings in _plan(args)]
+    elif args.file:
+        engine = _open_engine(args)
+        sets = [(Path(f).name, _read_jsonl(Path(f)), engine) for f in args.file]
+    else:
+        raise UsageError("calibrate needs FILE.jsonl ... or --plan eval/sets.json")
+    result = calibrate(sets, args.output)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -193,8 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     folders(p)
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("eval", help="score a gold file (format of eval/dev_qa.jsonl)")
-    p.add_argument("file")
+    p = sub.add_parser("eval", help="score a gold file (format of eval/dev_qa.jsonl), or every set of a --plan")
+    p.add_argument("file", nargs="?")
+    p.add_argument("--plan", help="eval/sets.json: score each question set on the documents it is about")
+    p.add_argument("--holdout", action="store_true", help="with --plan: also the held-out sets (score them last)")
     p.add_argument("--k", type=int, default=3)
     p.add_argument("--json", action="store_true")
     p.add_argument(
@@ -211,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("calibrate", help="fit the abstention model on labelled questions (5-fold out-of-fold figures)")
-    p.add_argument("file", nargs="+")
+    p.add_argument("file", nargs="*")
+    p.add_argument("--plan", help="eval/sets.json: each question set on its own documents (holdout sets never)")
     p.add_argument("--output", help="where to write (default: the package's calibration.json)")
     folders(p)
     p.set_defaults(func=cmd_calibrate)

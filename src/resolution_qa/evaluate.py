@@ -212,10 +212,11 @@ def cross_validate(features: list[dict], labels: list[int], folds: int = 5) -> d
     }
 
 
-def calibrate(engine, rows: list[dict], name: str, output: str | None = None, folds: int = 5) -> dict:
-    """Fit the abstention model on labelled questions and write it (default: the package file)."""
+def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = None, folds: int = 5) -> dict:
+    """Fit the abstention model on labelled questions, each set asked of its own engine (its
+    own documents), and write it (default: the package file)."""
     features, labels = [], []
-    for row in rows:
+    for row, engine in ((row, engine) for _, rows, engine in sets for row in rows):
         analysis = engine.analyze(row["question"], history=row.get("history") or ())
         if not analysis.features:
             continue
@@ -234,11 +235,11 @@ def calibrate(engine, rows: list[dict], name: str, output: str | None = None, fo
     predicted = [calibration.probability(f) >= calibration.threshold for f in features]
     accuracy = sum(p == bool(y) for p, y in zip(predicted, labels, strict=True)) / len(labels)
     meta = {
-        "trained_on": name,
+        "trained_on": [name for name, _, _ in sets],
         "questions": len(labels),
         "training_accuracy": round(accuracy, 4),
         "out_of_fold": cross_validate(features, labels, folds),
-        "model_sha256": engine.encoder.sha256,
+        "model_sha256": sets[0][2].encoder.sha256,
     }
     path = Path(output) if output else Path(str(resources.files(__package__).joinpath("calibration.json")))
     write_calibration(calibration, path, meta)
