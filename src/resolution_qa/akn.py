@@ -36,6 +36,11 @@ _LEADING_NUMBER = re.compile(r"^\s*(\d{1,4})\.\s+")
 _HEADINGS = ("subheading", "crossHeading", "heading", "title", "num")
 _HEADING_STYLE = re.compile(r"^H\d+$")  # Word heading styles kept as class="H23", "H1"
 _WORD = re.compile(r"\w")
+# Elements that hold lines of their own; anything else inside an intro is inline text.
+_BLOCKS = frozenset(
+    {"p", "table", "tblock", "list", "blockList", "sublist", "point", "item", "paragraph", "subparagraph", "num"}
+    | {"intro", "wrapUp", "listIntroduction", "listWrapUp", "content", "authorialNote"}
+)
 
 
 class AknError(ValueError):
@@ -118,6 +123,16 @@ class _Writer:
                 subs.append((start, self.length, label))
         self.paragraphs[-1] = replace(last, end=self.length, subs=tuple(subs))
 
+    def lines(self, lines: list[tuple[str, str | None]], kind: ParagraphKind, number: int = 0, **extra) -> None:
+        """One block of lines; a labelled line ("(a) …") is a sub-span of it."""
+        if not lines:
+            return
+        (first, label), rest = lines[0], lines[1:]
+        span = self.block(first, kind, number, **extra)
+        if label and span:
+            self.paragraphs[-1] = replace(self.paragraphs[-1], subs=((*span, label),))
+        self.extend(rest)
+
     @property
     def text(self) -> str:
         return "".join(self.parts)
@@ -157,8 +172,8 @@ def _lines(element, writer: _Writer) -> str:
     for row in rows:
         if _local(row) == "p" and any(_local(a) == "tr" for a in row.iterancestors()):
             continue  # inside a table row already rendered as a whole
-        if _local(row) == "p" and any(_local(a) == "p" for a in row.iterancestors()):
-            continue  # nested p (a footnote's own p is skipped by _text anyway)
+        if _local(row) == "p" and any(_local(a) in ("p", "authorialNote") for a in row.iterancestors()):
+            continue  # nested p, or a footnote's own p (_text keeps footnotes as notes)
         if _local(row) == "tr":
             cells = [_text(cell, writer) for cell in row if _local(cell) in ("td", "th")]
             line = " | ".join(c for c in cells if c)
@@ -319,6 +334,11 @@ class _Body:
                 self._collect(child, pieces, label)
             return
         if name in ("intro", "wrapUp", "listIntroduction", "listWrapUp", "content", "subparagraph"):
+            if (element.text or "").strip() or any(_local(c) not in _BLOCKS for c in element if _local(c)):
+                line = _text(element, self.writer)  # inline text without a p ("<listIntroduction>Recalling …")
+                if line:
+                    pieces.append((line, label))
+                return
             for child in element:
                 self._collect(child, pieces, label)
             return
@@ -366,6 +386,13 @@ def _statement(statement, writer: _Writer, part: str | None, cover: bool) -> tup
                     writer.extend(pieces)
                 elif kind in ("container", "p") and _is_heading(item, _lines(item, _Writer())):
                     writer.block(_lines(item, writer), "heading")  # "Social aspects", a "* * *" divider
+                elif kind == "container" and _children(item, "blockList", "list"):
+                    # "Recalling … the following questions:" + items (a), (b): intro and labelled lines
+                    count += 1
+                    pieces = []
+                    for element in item:
+                        _Body(writer, "preambular", part)._collect(element, pieces, None)
+                    writer.lines(pieces, "preambular", count, part=part)
                 elif kind in ("container", "blockList", "p"):
                     count += 1
                     writer.block(_lines(item, writer), "preambular", count, part=part)
@@ -409,15 +436,17 @@ def parse_akn(data: bytes) -> AknResolution:
     if top is None:
         raise AknError("has no statement or documentCollection inside <akomaNtoso>")
     date = None
-    for element in top.iter():
+    for element in root.iter():  # a collection's own meta may be empty: its parts carry the date
         if _local(element) == "FRBRdate" and element.get("name") == "adoption":
             date = element.get("date")
             break
-    subjects = [
-        k.get("showAs") or k.get("value") or ""
-        for k in top.iter()
-        if _local(k) == "keyword" and k.get("dictionary") == "UNBIS Thesaurus"
-    ]
+    subjects = list(
+        dict.fromkeys(
+            k.get("showAs") or k.get("value") or ""
+            for k in root.iter()
+            if _local(k) == "keyword" and k.get("dictionary") == "UNBIS Thesaurus"
+        )
+    )
     symbol = None
     for element in top.iter():
         if _local(element) == "docNumber" and element.get("refersTo") == "#symbol":

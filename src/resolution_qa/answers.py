@@ -172,7 +172,7 @@ def compose(
     if narrowed is not None:
         best, span, note = narrowed
         answered = True  # the record lists who sponsored or voted: found or not, that answers
-        ranked = [best] + [r for r in ranked if r is not best]
+        ranked = [best] + [r for r in ranked if r.hit.index != best.hit.index]
         if note:
             notices.append(note)
     doc = data.by_source[best.chunk.source]
@@ -297,25 +297,44 @@ def _adopted(data: IndexData, symbol: str | None) -> str:
 
 
 def _record_item(data: IndexData, query: Query, ranked: list[RankedPassage]):
-    """For "Did the United States co-sponsor it?": the list item that names the country,
-    found in the record lists of the passages ranked (sponsors before additional sponsors)."""
+    """For "Did the United States co-sponsor it?": the list item that names the country, in the
+    record lists (sponsors, additional sponsors, votes) whose label shares a word with the
+    question, of the resolutions in scope; the most recently adopted resolution first."""
     named = countries_in(query.text) or countries_in(query.context)
     if not named:
         return None
-    lists = [r for r in ranked if r.chunk.paragraph_kind == "record" and r.chunk.name in LIST_FIELDS]
-    # "it" in a question that names no resolution: the most recently adopted one first
-    lists.sort(key=lambda r: _adopted(data, r.chunk.symbol), reverse=True)
+    asked = set(tokenize(f"{query.context} {query.text}"))
+    by_row = {r.hit.index: r for r in ranked}
+    lists = []
+    for row, chunk in enumerate(data.chunks):
+        if chunk.paragraph_kind != "record" or chunk.name not in LIST_FIELDS:
+            continue
+        if query.scoped and chunk.symbol not in query.symbols:
+            continue
+        line = data.by_source[chunk.source].text[chunk.start : chunk.end]
+        if asked & set(tokenize(line.split(":", 1)[0])):
+            lists.append((row, chunk))
     if not lists:
         return None
-    for r in lists:
-        text = data.by_source[r.chunk.source].text
-        value_start, value_end = r.chunk.sentences[0]
+    lists.sort(key=lambda item: (_adopted(data, item[1].symbol), -item[0]), reverse=True)
+    first = None
+    for row, chunk in lists:
+        ranked_passage = by_row.get(row) or _as_ranked(row, chunk)
+        first = first or ranked_passage
+        text = data.by_source[chunk.source].text
+        value_start = chunk.start + text[chunk.start : chunk.end].find(": ") + 2
         cursor = value_start
-        for item in text[value_start:value_end].split(", "):
+        for item in text[value_start : chunk.end].split(", "):
             start, end = cursor, cursor + len(item)
             cursor = end + 2
             if country_of(item) in named:
-                return r, (start, end), None
+                return ranked_passage, (start, end), None
     label = " or ".join(sorted(named.values()))
-    fields = ", ".join(sorted({r.chunk.location for r in lists}))
-    return lists[0], lists[0].best.span, f"{label.title()} is not listed in {fields}."
+    fields = ", ".join(sorted({c.location for _, c in lists}))
+    return first, _quotable(data, first.chunk, first.best.span), f"{label.title()} is not listed in {fields}."
+
+
+def _as_ranked(row: int, chunk: Chunk) -> RankedPassage:
+    """A record field found by lookup rather than by search: full marks, it was asked for."""
+    unit = Unit((chunk.start, chunk.end), 1.0, 1.0, 1.0, True, 1.0)
+    return RankedPassage(Hit(row, 1.0, 1.0, 0.0), chunk, (unit,))

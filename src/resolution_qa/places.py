@@ -29,7 +29,7 @@ def normalize(name: str) -> str:
     if "," in text and "(" not in text:
         head, _, tail = text.partition(",")
         text = f"{tail} {head}"
-    text = re.sub(r"[()'.,]", " ", text)
+    text = re.sub(r"[^\w\s-]", " ", text)  # parentheses, apostrophes, and "?" after "Guinea?"
     return " ".join(text.split())
 
 
@@ -48,20 +48,31 @@ def gazetteer() -> dict[str, str]:
     from countryinfo import CountryInfo
 
     table: dict[str, str] = {}
-    for key, info in CountryInfo("france").all().items():
-        names = [info.get("name") or key, *(info.get("altSpellings") or [])]
+    countries = CountryInfo("france").all()
+    names: list[tuple[str, str]] = []
+    extra: list[tuple[str, str]] = []
+    # Capitals and demonyms are shared ("American": the United States and the Northern Mariana
+    # Islands; "Congolese"): countries' own names win, then the most populous country.
+    by_population = sorted(countries.items(), key=lambda item: -(item[1].get("population") or 0))
+    for key, info in countries.items():
+        names += [(key, str(n)) for n in [info.get("name") or key, *(info.get("altSpellings") or [])]]
+    for key, info in by_population:
         capitals = info.get("capital") or []
         demonyms = info.get("demonym") or []
-        extra = []
         for capital in [capitals] if isinstance(capitals, str) else capitals:
-            extra += [capital, re.sub(r"\s+D\.?C\.?$", "", capital)]
+            extra += [(key, capital), (key, re.sub(r"\s+D\.?C\.?$", "", capital))]
         for demonym in [demonyms] if isinstance(demonyms, str) else demonyms:
-            extra += [demonym, demonym + "s"]
-        for name in names + extra:
-            for variant in _variants(str(name)):
-                if len(variant.replace(" ", "")) >= _ALIAS_MIN or variant in ("usa", "uk", "us"):
-                    table.setdefault(variant, key)
-    for un_name, key in (("Türkiye", "turkey"), ("Viet Nam", "vietnam"), ("Republic of Korea", "south korea")):
+            extra += [(key, demonym), (key, demonym + "s")]
+    for key, name in names + extra:
+        for variant in _variants(name):
+            if len(variant.replace(" ", "")) >= _ALIAS_MIN or variant in ("usa", "uk", "us"):
+                table.setdefault(variant, key)
+    for un_name, key in (
+        ("Türkiye", "turkey"),
+        ("Viet Nam", "vietnam"),
+        ("Republic of Korea", "south korea"),
+        ("Micronesia", "federated states of micronesia"),
+    ):
         table.setdefault(normalize(un_name), key)
     return table
 

@@ -215,7 +215,10 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
             if own and len(title_stems) > 1:
                 symbols.add(symbol)
     if _ARTICLE.search(question):
+        # "What does the article say about the March resolution?" asks the article
         sources.update(d.source for d in documents if not d.official)
+        if sources:
+            symbols.clear()
     return frozenset(sources), frozenset(s for s in symbols if s)
 
 

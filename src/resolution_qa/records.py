@@ -58,7 +58,8 @@ def _value(field: str, raw) -> str | None:
         return None
     if field == "subjects":
         terms = [plain(t[0] if isinstance(t, list | tuple) and t else str(t)) for t in raw]
-        return "; ".join(t for t in terms if t) or None
+        # ["13", "A/78/251"] is the agenda item (its own line), not a subject
+        return "; ".join(t for t in terms if t and not t.isdigit()) or None
     if isinstance(raw, list):
         return ", ".join(plain(str(v)) for v in raw if str(v).strip()) or None
     value = plain(str(raw))
@@ -94,7 +95,7 @@ def parse_records(text: str, name: str = "records") -> Records:
             raise RecordError(f'line {number} is not a UN catalogue record (needs "symbol" and "adoption_date")')
         symbol = plain(row["symbol"])
         symbols.append(symbol)
-        recorded = str(row.get("adoption_type", "")).lower().startswith("recorded")
+        recorded = "recorded" in str(row.get("adoption_type", "")).lower()  # "By a recorded vote"
         blocks: list[tuple[str, str, str]] = [(f"{symbol} — UN catalogue record", "heading", "")]
         for field, label in FIELDS:
             if field in _VOTE_FIELDS and not recorded:

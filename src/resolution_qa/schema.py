@@ -254,6 +254,8 @@ class Answer:
                     "location": p.chunk.location,
                     "paragraph_kind": p.chunk.paragraph_kind,
                     "paragraph_number": p.chunk.paragraph_number,
+                    "symbol": p.chunk.symbol,
+                    "record_field": p.chunk.name if p.chunk.paragraph_kind == "record" else None,
                     "page": p.chunk.page,
                     "text": p.chunk.text,
                     "char_start": p.chunk.start,

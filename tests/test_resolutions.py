@@ -1,0 +1,142 @@
+"""The shipped documents as a user meets them: the UN's XML of A/RES/78/311 and A/RES/78/265,
+their catalogue records and the article, answered with the real model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from resolution_qa import QAEngine, Settings
+from resolution_qa.evaluate import baseline_passages
+
+pytestmark = pytest.mark.model
+
+SHIPPED = ROOT / "data"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory) -> QAEngine:
+    data = tmp_path_factory.mktemp("shipped-data")
+    for path in SHIPPED.iterdir():
+        if path.is_file():
+            shutil.copyfile(path, data / path.name)
+    return QAEngine.open(Settings(data_dir=data, index_dir=tmp_path_factory.mktemp("shipped-index")))
+
+
+def verbatim(engine, answer) -> None:
+    doc = engine.data.by_source[answer.quote.source]
+    assert doc.text[answer.quote.start : answer.quote.end] == answer.quote.text
+
+
+def test_operative_paragraph_lookup_cites_the_resolution(shipped):
+    answer = shipped.ask("What does OP 15 request?")
+    top = answer.to_json()["passages"][0]
+    assert (top["title"], top["paragraph_kind"], top["paragraph_number"]) == ("A/RES/78/311", "operative", 15)
+    assert answer.quote.text.startswith("15. Requests the Secretary-General to report")
+    verbatim(shipped, answer)
+
+
+def test_op_alone_gives_each_resolution_labelled_and_a_symbol_picks_one(shipped):
+    both = shipped.ask("What does OP 7 say?")
+    assert {(p.chunk.title, p.chunk.location) for p in both.passages} == {
+        ("A/RES/78/311", "OP 7"),
+        ("A/RES/78/265", "OP 7"),
+    }
+    one = shipped.ask("What does OP 7 of 78/265 say?")
+    assert [(p.chunk.title, p.chunk.location) for p in one.passages] == [("A/RES/78/265", "OP 7")]
+    march = shipped.ask("OP 7 of the March resolution")
+    assert march.passages[0].chunk.title == "A/RES/78/265"
+
+
+def test_subparagraph_and_last_paragraph_references(shipped):
+    sub = shipped.ask("What does OP 4 (b) of 78/265 say?")
+    assert sub.quote.text.startswith("(b) Enhancing digital infrastructure connectivity")
+    assert "OP 4 (b)" in sub.message
+    last = shipped.ask("What is the last operative paragraph of resolution 78/311?")
+    assert last.passages[0].chunk.location == "OP 15"
+    missing = shipped.ask("What does OP 40 of 78/311 say?")
+    assert not missing.answered and "There is no OP 40" in missing.message and "OP 1–15" in missing.message
+
+
+def test_adoption_date_from_the_record_with_the_article_as_a_differing_source(shipped):
+    answer = shipped.ask("When was it adopted?")
+    assert answer.quote.text == "1 July 2024"
+    assert answer.quote.source == "un-catalogue-records.jsonl"
+    assert answer.passages[0].chunk.location == "UN record, adoption date"
+    assert any("Sources differ" in n and "25 June 2024" in n for n in answer.notices)
+    assert any("25 June 2024" in p.chunk.text for p in answer.passages)
+    verbatim(shipped, answer)
+
+
+def test_co_sponsor_by_name_capital_and_record_field(shipped):
+    answer = shipped.ask("Did the United States co-sponsor it?")
+    assert answer.answered and answer.quote.text == "UNITED STATES"
+    field = answer.to_json()["passages"][0]
+    assert field["paragraph_kind"] == "record" and field["location"] == "UN record, additional sponsors"
+    moscow = shipped.ask("Did Moscow co-sponsor the capacity-building resolution?")
+    assert moscow.quote.text == "RUSSIAN FEDERATION"
+    verbatim(shipped, moscow)
+
+
+def test_the_secretary_general_request_is_op_15_not_the_enacting_formula(shipped):
+    answer = shipped.ask("What does the Assembly ask of the Secretary-General in the capacity-building resolution?")
+    assert answer.passages[0].chunk.location == "OP 15"
+    for question in ("What does the General Assembly do?", "Which session adopted it?", "What is agenda item 13?"):
+        for passage in shipped.ask(question, k=10).passages:
+            assert passage.chunk.text not in ("The General Assembly,", "Distr.: General")
+            assert not passage.chunk.text.startswith("Resolution adopted by the General Assembly on")
+
+
+def test_clause_of_a_long_paragraph_is_the_answer(shipped):
+    answer = shipped.ask("Does it ask states to counter algorithmic bias?")
+    assert answer.passages[0].chunk.location == "OP 7"
+    assert "algorithmic bias" in answer.quote.text and len(answer.quote.text) < 150
+    verbatim(shipped, answer)
+
+
+def test_a_named_document_scopes_the_answer(shipped):
+    answer = shipped.ask("What does the March resolution say about data?")
+    assert all(p.chunk.title == "A/RES/78/265" for p in answer.passages)
+    article = shipped.ask("According to the article, who sponsored the resolution?")
+    assert all(p.chunk.source.endswith(".txt") for p in article.passages)
+    follow = shipped.ask(
+        "And what does it say about human rights?", history=["What does the March resolution say about data?"]
+    )
+    assert all(p.chunk.title == "A/RES/78/265" for p in follow.passages)
+
+
+def test_baseline_returns_whole_paragraphs(shipped):
+    passages = baseline_passages(shipped, "What does it request of the Secretary-General?", k=3)
+    assert len(passages) == 3 and passages[0].chunk.paragraph_kind in ("operative", "preambular", "body", "record")
+
+
+def test_cli_json_names_the_record_field(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SHIPPED, data, ignore=shutil.ignore_patterns("uploads", "README*"))
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "resolution_qa",
+            "ask",
+            "Was there a vote?",
+            "--json",
+            "--data",
+            str(data),
+            "--index",
+            str(tmp_path / "index"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout)
+    assert answer["answer"]["text"] == "Without a vote"
+    assert answer["passages"][0]["record_field"] == "adoption_type"
