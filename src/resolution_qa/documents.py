@@ -228,6 +228,8 @@ def list_sources(data_dir: Path) -> tuple[list[tuple[Path, str]], list[Skipped]]
         rel = path.relative_to(data_dir).as_posix()
         if any(part.startswith(".") for part in path.relative_to(data_dir).parts):
             continue  # hidden files and folders (editor swap files, .git)
+        if path.parent == data_dir and path.stem.upper() == "README":
+            continue  # the data folder's own README describes the documents; it is not one
         if path.is_symlink():
             target = path.resolve()
             if not target.is_relative_to(root):
