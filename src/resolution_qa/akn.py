@@ -198,12 +198,7 @@ def _op_number(paragraph) -> str | None:
 def _only_child(p, test) -> bool:
     """True when ``p`` holds nothing but one element that passes ``test``."""
     kids = [c for c in p if _local(c)]
-    return (
-        len(kids) == 1
-        and test(kids[0])
-        and not (p.text or "").strip()
-        and not (kids[0].tail or "").strip()
-    )
+    return len(kids) == 1 and test(kids[0]) and not (p.text or "").strip() and not (kids[0].tail or "").strip()
 
 
 def _is_heading(element, text: str) -> bool:

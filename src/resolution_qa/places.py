@@ -15,6 +15,9 @@ import unicodedata
 from functools import lru_cache
 
 _ALIAS_MIN = 4  # two- and three-letter codes ("IN", "IT", "NO", "CAN") clash with words
+# Native spellings that are English words: Iceland's "Ísland" would find a country in
+# "small island developing States", the Isle of Man's "Mann" in a surname.
+_NOT_ALIASES = frozenset({"island", "mann"})
 
 
 def normalize(name: str) -> str:
@@ -63,10 +66,21 @@ def gazetteer() -> dict[str, str]:
             extra += [(key, capital), (key, re.sub(r"\s+D\.?C\.?$", "", capital))]
         for demonym in [demonyms] if isinstance(demonyms, str) else demonyms:
             extra += [(key, demonym), (key, demonym + "s")]
+    # Some countries are in the data twice ("Myanmar" and "Burma", "Palestine" and "Palestine,
+    # State of"): entries that share a name are one country, under the first key.
+    same: dict[str, str] = {}
+    first: dict[str, str] = {}
+    for key, name in names:
+        for variant in _variants(name):
+            owner = first.setdefault(variant, key)
+            if owner != key and len(variant.replace(" ", "")) >= _ALIAS_MIN:
+                same.setdefault(key, same.get(owner, owner))
     for key, name in names + extra:
         for variant in _variants(name):
+            if variant in _NOT_ALIASES:
+                continue
             if len(variant.replace(" ", "")) >= _ALIAS_MIN or variant in ("usa", "uk", "us"):
-                table.setdefault(variant, key)
+                table.setdefault(variant, same.get(key, key))
     for un_name, key in (
         ("Türkiye", "turkey"),
         ("Viet Nam", "vietnam"),

@@ -1,0 +1,118 @@
+"""query: the paragraph a question points at, the documents it names, and prepare()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from resolution_qa.documents import load_document
+from resolution_qa.query import ParagraphRef, named_documents, paragraph_reference, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGLISH_78 = ROOT.parent / "shared" / "corpus" / "unga-resolutions" / "78session" / "English"
+RESOLUTIONS = ("A_RES_78_311-2412313E.xml", "A_RES_78_265-2405969E.xml")
+ARTICLE = """UN members back AI capacity-building
+
+On 1 July 2024 the General Assembly adopted, without a vote, a resolution on international cooperation
+on capacity-building in artificial intelligence. Delegates said developing countries need data and skills.
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "reference"),
+    [
+        ("OP 7", ParagraphRef("operative", 7)),
+        ("op7", ParagraphRef("operative", 7)),
+        ("What does operative paragraph 12 say?", ParagraphRef("operative", 12)),
+        ("paragraph 12", ParagraphRef("operative", 12)),  # a bare paragraph is an operative one
+        ("Quote PP 6", ParagraphRef("preambular", 6)),
+        ("preambular paragraph 3", ParagraphRef("preambular", 3)),
+        ("What does OP 4 (b) say?", ParagraphRef("operative", 4, "(b)")),
+        ("OP 4(b)", ParagraphRef("operative", 4, "(b)")),
+        ("OP 4 (B)", ParagraphRef("operative", 4, "(b)")),
+        ("the last operative paragraph", ParagraphRef("operative", 0)),
+        ("the third preambular paragraph", ParagraphRef("preambular", 3)),
+        ("What does OP 7 of 78/265 say?", ParagraphRef("operative", 7)),
+    ],
+)
+def test_paragraph_reference(question, reference):
+    assert paragraph_reference(question) == reference
+
+
+def test_the_last_paragraph_is_flagged():
+    assert paragraph_reference("the final preambular paragraph").last
+    assert not paragraph_reference("PP 1").last
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What does it say about data?", "Who sponsored 78/311?", "Was it adopted in 2024?", "Top 5 ideas?", ""],
+)
+def test_no_paragraph_reference(question):
+    assert paragraph_reference(question) is None
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory):
+    if not all((ENGLISH_78 / name).is_file() for name in RESOLUTIONS):
+        pytest.skip(f"shared corpus not checked out at {ENGLISH_78}")
+    docs = [load_document(ENGLISH_78 / name, name) for name in RESOLUTIONS]
+    article = tmp_path_factory.mktemp("article") / "ai-article.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    docs.append(load_document(article, "ai-article.txt"))
+    return docs
+
+
+def test_the_documents_are_what_named_documents_expects(documents):
+    assert [(d.symbol, d.date, d.official) for d in documents] == [
+        ("A/RES/78/311", "2024-07-01", True),
+        ("A/RES/78/265", "2024-03-21", True),
+        (None, None, False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "sources", "symbols"),
+    [
+        ("What does 78/265 say about human rights?", set(), {"A/RES/78/265"}),
+        ("Who sponsored A/RES/78/311?", set(), {"A/RES/78/311"}),
+        ("Compare 78/265 with 78/311", set(), {"A/RES/78/265", "A/RES/78/311"}),
+        ("What does 77/999 say?", set(), set()),  # not a loaded resolution
+        ("What does the March resolution say about data?", set(), {"A/RES/78/265"}),
+        ("What does the July resolution request?", set(), {"A/RES/78/311"}),
+        ("What does the resolution of March say?", set(), {"A/RES/78/265"}),
+        ("Who sponsored the capacity-building resolution?", set(), {"A/RES/78/311"}),
+        ("What does the article say?", {"ai-article.txt"}, set()),
+        ("What does it say about capacity-building?", set(), set()),
+        ("What does the resolution say?", set(), set()),
+    ],
+)
+def test_named_documents(documents, question, sources, symbols):
+    assert named_documents(question, documents) == (frozenset(sources), frozenset(symbols))
+
+
+def test_named_documents_with_no_documents():
+    assert named_documents("What does 78/265 say?", []) == (frozenset(), frozenset())
+
+
+def test_prepare_a_bare_paragraph_lookup():
+    query = prepare("What does OP 7 say?")
+    assert (query.reference, query.bare_reference, query.context) == (ParagraphRef("operative", 7), True, "")
+    assert not prepare("What does OP 7 say about data?").bare_reference
+
+
+def test_prepare_scopes_to_the_documents_named(documents):
+    query = prepare("What does OP 7 of 78/265 say?", documents=documents)
+    assert (query.symbols, query.sources, query.reference) == (
+        frozenset({"A/RES/78/265"}),
+        frozenset(),
+        ParagraphRef("operative", 7),
+    )
+
+
+def test_prepare_cleans_and_cuts_the_question():
+    assert prepare("  What\x00 does\nOP 7 say?\u200b ").text == "What does OP 7 say?"
+    long = prepare("word " * 300)
+    assert len(long.text) <= 1000
+    assert long.notices == (f"Your question was cut to its first {len(long.text)} characters.",)
