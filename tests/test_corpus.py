@@ -2,7 +2,7 @@
 
 The paragraph counts are checked against the markup, counted here independently with XPath.
 By default a deterministic sample of SAMPLE_SIZE files (every Nth, sorted) keeps CI bounded;
-RESOLUTION_QA_FULL_CORPUS=1 checks every file (about 20 seconds).
+RESOLUTION_QA_FULL_CORPUS=1 checks every file (15-25 seconds).
 """
 
 from __future__ import annotations

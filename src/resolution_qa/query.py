@@ -50,8 +50,8 @@ _ORDINALS = {
 }
 _KIND_WORDS = {"op": "operative", "operative": "operative", "pp": "preambular", "preambular": "preambular"}
 _REFERENCE = re.compile(
-    r"\b(?:(?P<kind>OP|PP|operative|preambular)\s*(?:paragraph|para\.?)?\s*(?P<number>\d{1,3})"
-    r"|(?:paragraph|para\.?)\s*(?P<plain>\d{1,3}))"
+    r"\b(?:(?P<kind>OP|PP|operative|preambular)\s*(?:paragraph|para\.?)?\s*(?P<number>\d{1,3})(?!\d)"
+    r"|(?:paragraph|para\.?)\s*(?P<plain>\d{1,3})(?!\d))"
     r"(?:\s*\(?(?P<sub>[a-z]{1,4})\)(?!\w))?",
     re.IGNORECASE,
 )
