@@ -79,7 +79,7 @@ def test_every_line_names_its_field_and_resolution(lines_78):
     ]
     assert {p.symbol for p in records.paragraphs} == {"A/RES/78/311"}
     vote = next(p for p in rest if p.name == "adoption_type")
-    start, end = value_span(records.text, vote)
+    start, end = value_span(records.text, vote.start, vote.end)
     assert records.text[start:end] == "Without a vote"
 
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answering import foreground, lexical_overlap, satisfies, sentence_score
+from .answering import MONTHS, foreground, lexical_overlap, satisfies, sentence_score
 from .places import countries_in, country_of
 from .query import ParagraphRef, Query
-from .records import LIST_FIELDS
+from .records import label_of, value_span
 from .retrieval import Hit, Retriever
 from .schema import Answer, Chunk, Passage, Quote, Span
 from .store import IndexData
@@ -26,10 +26,8 @@ DISAGREE_RATIO = 0.6  # a differing date or number from another document is show
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
 WHOLE_PARAGRAPH_CHARS = 700  # "What does OP 7 say?" quotes the paragraph whole up to this length
 
-_DATE_VALUE = re.compile(
-    r"\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b"
-    r"|\b(?:January|February|March|April|May|June|July|August|September|October|November|December) \d{1,2},? \d{4}\b"
-)
+_MONTH = "|".join(MONTHS)
+_DATE_VALUE = re.compile(rf"\b\d{{1,2}} (?:{_MONTH}) \d{{4}}\b|\b(?:{_MONTH}) \d{{1,2}},? \d{{4}}\b")
 _NUMBER_VALUE = re.compile(r"\b\d[\d,.]*\b")
 
 
@@ -80,7 +78,6 @@ def rank_units(
             unit_text = text[start:end]
             background, main = foreground(unit_text)
             all_tokens = retriever.sentence_tokens[first + j]
-            # words in the whole paragraph count too: a clause is answered in its paragraph's context
             lexical_all = lexical_overlap(q_tokens, all_tokens, retriever.idf)
             lexical_main = lexical_overlap(q_tokens, set(tokenize(main)), retriever.idf) if background else lexical_all
             lexical = lexical_main + 0.5 * (lexical_all - lexical_main)  # "Despite …," clauses count half
@@ -93,27 +90,16 @@ def rank_units(
 
 
 # ------------------------------------------------------------------ paragraph lookups
-def lookup(data: IndexData, ref: ParagraphRef, rows: np.ndarray | None, source: str | None) -> list[int]:
-    """Rows of the paragraphs ``ref`` names, one per resolution in scope."""
+def lookup(retriever: Retriever, ref: ParagraphRef, rows: np.ndarray | None, source: str | None) -> list[int]:
+    """Rows of the paragraphs ``ref`` names, one per resolution (or part) in scope."""
+    chunks = retriever.data.chunks
+    found = retriever.last_numbered[ref.kind] if ref.last else retriever.numbered.get((ref.kind, ref.number), [])
     allowed = None if rows is None else set(rows.tolist())
-    by_doc: dict[tuple[str, str | None], list[int]] = {}
-    for row, chunk in enumerate(data.chunks):
-        if chunk.paragraph_kind != ref.kind or (allowed is not None and row not in allowed):
-            continue
-        if source is not None and chunk.source != source:
-            continue
-        by_doc.setdefault((chunk.source, chunk.part), []).append(row)
-    found = []
-    for rows_ in by_doc.values():
-        if ref.last:
-            top = max(data.chunks[r].paragraph_number for r in rows_)
-            found.extend(r for r in rows_ if data.chunks[r].paragraph_number == top)
-        else:
-            found.extend(r for r in rows_ if data.chunks[r].paragraph_number == ref.number)
+    found = [r for r in found if (allowed is None or r in allowed) and (source is None or chunks[r].source == source)]
     if ref.sub:
-        with_sub = [r for r in found if any(label == ref.sub for *_, label in data.chunks[r].subs)]
+        with_sub = [r for r in found if any(label == ref.sub for *_, label in chunks[r].subs)]
         found = with_sub or found
-    return found
+    return sorted(found)
 
 
 def missing_reference_message(data: IndexData, ref: ParagraphRef, rows: np.ndarray | None) -> str:
@@ -160,7 +146,14 @@ def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage],
 
 # ------------------------------------------------------------------ composing the answer
 def compose(
-    data: IndexData, query: Query, ranked: list[RankedPassage], k: int, id, answered: bool, probability: float
+    data: IndexData,
+    retriever: Retriever,
+    query: Query,
+    ranked: list[RankedPassage],
+    k: int,
+    id,
+    answered: bool,
+    probability: float,
 ) -> tuple[Answer, Quote]:
     """The Answer for ranked passages: the best unit quoted (narrowed to the named country in
     a record list), the official source preferred when sources disagree, disagreements shown."""
@@ -168,7 +161,7 @@ def compose(
     ranked = _prefer_official(data, query, ranked)
     best = ranked[0]
     span = _quotable(data, best.chunk, best.best.span)
-    narrowed = _record_item(data, query, ranked)
+    narrowed = _record_item(data, retriever, query, ranked)
     if narrowed is not None:
         best, span, note = narrowed
         answered = True  # the record lists who sponsored or voted: found or not, that answers
@@ -177,15 +170,11 @@ def compose(
             notices.append(note)
     doc = data.by_source[best.chunk.source]
     candidate = Quote(doc.text[span[0] : span[1]], doc.source, *span)
-    extra: list[RankedPassage] = []
-    if answered:
-        differing = _disagreement(data, query, ranked, best, candidate.text)
-        if differing is not None:
-            other, other_span, message = differing
-            notices.append(message)
-            extra = [other]
+    differing = _disagreement(data, query, ranked, best, candidate.text) if answered else None
     top = ranked[:k]
-    for other in extra:
+    if differing is not None:
+        other, other_span, message = differing
+        notices.append(message)
         if other not in top:
             top = top[: max(k - 1, 1)] + [other]
     passages = []
@@ -194,7 +183,9 @@ def compose(
         if answered:
             if r is best:
                 highlights = (span,)
-            elif r.score >= HIGHLIGHT_RATIO * best.score or r in extra:
+            elif differing is not None and r is differing[0]:
+                highlights = (differing[1],)  # the differing source's own date or number
+            elif r.score >= HIGHLIGHT_RATIO * best.score:
                 highlights = (r.best.span,)
         passages.append(Passage(r.chunk, min(max(r.score, 0.0), 1.0), highlights))
     if answered:
@@ -220,9 +211,7 @@ def _quotable(data: IndexData, chunk: Chunk, span: Span) -> Span:
     """A record line is quoted by its value ("1 July 2024"), not its label."""
     if chunk.paragraph_kind != "record":
         return span
-    line = data.by_source[chunk.source].text[chunk.start : chunk.end]
-    cut = line.find(": ")
-    return (chunk.start + cut + 2, chunk.end) if cut >= 0 else span
+    return value_span(data.by_source[chunk.source].text, chunk.start, chunk.end)
 
 
 def _official(data: IndexData, chunk: Chunk) -> bool:
@@ -243,7 +232,7 @@ def _prefer_official(data: IndexData, query: Query, ranked: list[RankedPassage])
         return ranked
     if not query.scoped and all(r.chunk.paragraph_kind == "record" for r in close):
         # records of several resolutions, and the question names none: the most recent one
-        close.sort(key=lambda r: _adopted(data, r.chunk.symbol), reverse=True)
+        close.sort(key=lambda r: data.adopted.get(r.chunk.symbol or "", ""), reverse=True)
     return [close[0]] + [x for x in ranked if x is not close[0]]
 
 
@@ -253,9 +242,8 @@ def _long_date(iso: str) -> str:
     >>> _long_date("2024-07-01")
     '1 July 2024'
     """
-    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
     year, month, day = iso.split("-")
-    return f"{int(day)} {months[int(month) - 1]} {year}"
+    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
 def _values(text: str, kind: str) -> set[str]:
@@ -271,7 +259,7 @@ def _disagreement(data: IndexData, query: Query, ranked: list[RankedPassage], be
     if not mine:
         return None
     # a date that is another loaded resolution's adoption date speaks of that resolution
-    elsewhere = {_long_date(d.date) for d in data.documents if d.date and d.symbol and d.symbol != best.chunk.symbol}
+    elsewhere = {_long_date(date) for symbol, date in data.adopted.items() if symbol != best.chunk.symbol}
     for r in ranked:
         if r.chunk.source == best.chunk.source or r.score < DISAGREE_RATIO * best.score:
             continue
@@ -292,11 +280,7 @@ def _disagreement(data: IndexData, query: Query, ranked: list[RankedPassage], be
     return None
 
 
-def _adopted(data: IndexData, symbol: str | None) -> str:
-    return next((d.date or "" for d in data.documents if symbol and d.symbol == symbol), "")
-
-
-def _record_item(data: IndexData, query: Query, ranked: list[RankedPassage]):
+def _record_item(data: IndexData, retriever: Retriever, query: Query, ranked: list[RankedPassage]):
     """For "Did the United States co-sponsor it?": the list item that names the country, in the
     record lists (sponsors, additional sponsors, votes) whose label shares a word with the
     question, of the resolutions in scope; the most recently adopted resolution first."""
@@ -306,25 +290,22 @@ def _record_item(data: IndexData, query: Query, ranked: list[RankedPassage]):
     asked = set(tokenize(f"{query.context} {query.text}"))
     by_row = {r.hit.index: r for r in ranked}
     lists = []
-    for row, chunk in enumerate(data.chunks):
-        if chunk.paragraph_kind != "record" or chunk.name not in LIST_FIELDS:
-            continue
+    for row in retriever.record_lists:
+        chunk = data.chunks[row]
         if query.scoped and chunk.symbol not in query.symbols:
             continue
-        line = data.by_source[chunk.source].text[chunk.start : chunk.end]
-        if asked & set(tokenize(line.split(":", 1)[0])):
+        if asked & set(tokenize(label_of(data.by_source[chunk.source].text, chunk.start, chunk.end))):
             lists.append((row, chunk))
     if not lists:
         return None
-    lists.sort(key=lambda item: (_adopted(data, item[1].symbol), -item[0]), reverse=True)
+    lists.sort(key=lambda item: (data.adopted.get(item[1].symbol or "", ""), -item[0]), reverse=True)
     first = None
     for row, chunk in lists:
         ranked_passage = by_row.get(row) or _as_ranked(row, chunk)
         first = first or ranked_passage
         text = data.by_source[chunk.source].text
-        value_start = chunk.start + text[chunk.start : chunk.end].find(": ") + 2
-        cursor = value_start
-        for item in text[value_start : chunk.end].split(", "):
+        cursor, value_end = value_span(text, chunk.start, chunk.end)
+        for item in text[cursor:value_end].split(", "):
             start, end = cursor, cursor + len(item)
             cursor = end + 2
             if country_of(item) in named:

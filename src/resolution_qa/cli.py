@@ -152,7 +152,9 @@ def _eval_settings(args, only: list[str] | None) -> Settings:
     chosen = [(path, rel) for path, rel in files if any(fnmatch.fnmatch(rel, pattern) for pattern in only)]
     if not chosen:
         raise UsageError(f"--only {' '.join(only)} matches no document in {settings.data_dir}")
-    key = hashlib.sha256("\n".join(f"{rel}:{path.stat().st_size}:{path.stat().st_mtime_ns}" for path, rel in chosen).encode())
+    key = hashlib.sha256(
+        "\n".join(f"{rel}:{path.stat().st_size}:{path.stat().st_mtime_ns}" for path, rel in chosen).encode()
+    )
     root = Path(tempfile.gettempdir()) / f"rqa-eval-{key.hexdigest()[:16]}"
     data = root / "data"
     if not data.is_dir():

@@ -132,7 +132,7 @@ class QAEngine:
         if rows is not None and len(rows) == 0:
             rows = None
         if query.reference is not None:
-            found = answers.lookup(data, query.reference, rows, source)
+            found = answers.lookup(retriever, query.reference, rows, source)
             if not found:
                 return _empty(query, id, answers.missing_reference_message(data, query.reference, rows))
             hits = retriever.search(vectors[-1], self.tokens(query), source=source, rows=np.array(found))
@@ -146,7 +146,7 @@ class QAEngine:
         features = abstention_features(query, best, retriever)
         probability = self.calibration.probability(features)
         answered = probability >= self.calibration.threshold
-        answer, candidate = answers.compose(data, query, ranked, k, id, answered, probability)
+        answer, candidate = answers.compose(data, retriever, query, ranked, k, id, answered, probability)
         return Analysis(answer, features, probability, candidate)
 
     def query_vectors(self, query: Query) -> np.ndarray:

@@ -11,26 +11,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .answering import FOLLOW_UP_WORDS, contextualize, question_kind
+from .answering import FOLLOW_UP_WORDS, MONTHS, contextualize, question_kind
 from .schema import Document
 from .tokens import STOP_WORDS, stem, words
 
 MAX_QUESTION_CHARS = 1000
 
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 _ORDINALS = {
     "first": 1,
     "second": 2,
@@ -179,12 +165,11 @@ def _is_bare(question: str) -> bool:
     """True when nothing but the paragraph reference is asked ("What does OP 7 say?")."""
     rest = _ORDINAL_REFERENCE.sub(" ", _REFERENCE.sub(" ", question))
     rest = _SYMBOL.sub(" ", rest)
-    content = [w for w in words(rest) if w not in STOP_WORDS and w not in _LOOKUP_WORDS and not w.isdigit()]
-    content = [w for w in content if w not in _MONTHS_LOWER and w not in ("march", "july", "article")]
-    return not content
+    ignored = STOP_WORDS | _LOOKUP_WORDS | _MONTHS_LOWER
+    return not [w for w in words(rest) if w not in ignored and not w.isdigit()]
 
 
-_MONTHS_LOWER = frozenset(m.lower() for m in _MONTHS)
+_MONTHS_LOWER = frozenset(m.lower() for m in MONTHS)
 
 
 def named_documents(question: str, documents: list[Document]) -> tuple[frozenset[str], frozenset[str]]:
@@ -204,16 +189,16 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
             symbols.add(symbol)
     lowered = question.lower()
     if "resolution" in lowered:
-        for month in _MONTHS:
+        for number, month in enumerate(MONTHS, start=1):
             if re.search(rf"\b{month}\b[^?.]*\bresolution|\bresolution\b[^?.]*\b(?:of|in|from) {month}\b", question):
-                symbols.update(d.symbol for d in resolutions if d.date and int(d.date[5:7]) == _MONTHS.index(month) + 1)
+                symbols.update(d.symbol for d in resolutions if d.date and int(d.date[5:7]) == number)
         title_stems = {d.symbol: {stem(w) for w in words(d.title) if w not in STOP_WORDS} for d in resolutions}
-        near = _near_resolution(question)
-        for symbol, stems in title_stems.items():
-            others = set().union(*(s for k, s in title_stems.items() if k != symbol)) if len(title_stems) > 1 else set()
-            own = (stems - others) & near
-            if own and len(title_stems) > 1:
-                symbols.add(symbol)
+        if len(title_stems) > 1:
+            near = _near_resolution(question)
+            for symbol, stems in title_stems.items():
+                others = set().union(*(s for k, s in title_stems.items() if k != symbol))
+                if (stems - others) & near:
+                    symbols.add(symbol)
     if _ARTICLE.search(question):
         # "What does the article say about the March resolution?" asks the article
         sources.update(d.source for d in documents if not d.official)
@@ -222,26 +207,23 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
     return frozenset(sources), frozenset(s for s in symbols if s)
 
 
+_TITLE_LEADS = frozenset(["on", "about", "entitled", "titled", "concerning"])
+
+
 def _near_resolution(question: str) -> set[str]:
-    """Stems of the words right around "resolution" ("the capacity-building resolution",
-    "the resolution on capacity-building")."""
+    """Stems of the words right around "resolution": the four before it ("the capacity-building
+    resolution") and, after "resolution on/entitled …", the six after it.
+
+    >>> sorted(_near_resolution("What does the resolution on capacity-building say?"))
+    ['build', 'capac']
+    """
     tokens = words(question)
     out: set[str] = set()
     for i, token in enumerate(tokens):
         if token.startswith("resolution"):
-            window = (
-                tokens[max(0, i - 4) : i] + tokens[i + 1 : i + 7]
-                if i + 1 < len(tokens)
-                and tokens[i + 1]
-                in (
-                    "on",
-                    "about",
-                    "entitled",
-                    "titled",
-                    "concerning",
-                )
-                else tokens[max(0, i - 4) : i]
-            )
+            window = tokens[max(0, i - 4) : i]
+            if i + 1 < len(tokens) and tokens[i + 1] in _TITLE_LEADS:
+                window += tokens[i + 1 : i + 7]
             out.update(stem(w) for w in window if w not in STOP_WORDS)
     return out
 

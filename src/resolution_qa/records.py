@@ -124,12 +124,20 @@ def parse_records(text: str, name: str = "records") -> Records:
     return Records("".join(parts), paragraphs, symbols)
 
 
-def value_span(text: str, paragraph: Paragraph) -> tuple[int, int]:
-    """The value after "Label: " in a record line.
+def value_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The value after "Label: " in the record line ``text[start:end]``.
 
-    >>> value_span("Vote: Without a vote", Paragraph(0, 20, "record", 1, name="adoption_type"))
+    >>> value_span("Vote: Without a vote", 0, 20)
     (6, 20)
     """
-    line = text[paragraph.start : paragraph.end]
-    cut = line.find(": ")
-    return (paragraph.start + cut + 2, paragraph.end) if cut >= 0 else (paragraph.start, paragraph.end)
+    cut = text.find(": ", start, end)
+    return (cut + 2, end) if cut >= 0 else (start, end)
+
+
+def label_of(text: str, start: int, end: int) -> str:
+    """The label before ": " in a record line.
+
+    >>> label_of("Additional sponsors: CHAD", 0, 25)
+    'Additional sponsors'
+    """
+    return text[start : value_span(text, start, end)[0]].removesuffix(": ")

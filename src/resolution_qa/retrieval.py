@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .answering import COMMON_ABBREVIATIONS, find_acronyms
+from .records import LIST_FIELDS
 from .store import IndexData
 from .tokens import tokenize
 
@@ -75,10 +76,36 @@ class Retriever:
             for acronym, name in find_acronyms(document.text).items():
                 defined.setdefault(acronym, name)
         self.acronyms = {**COMMON_ABBREVIATIONS, **defined}  # the documents' own definitions win
-        self._source_rows: dict[str, np.ndarray] = {}
+        # Rows by document, by resolution symbol, by paragraph number and of the record lists,
+        # found once here: scoped questions, lookups and record items then never scan every passage.
+        by_source: dict[str, list[int]] = {}
+        by_symbol: dict[str, list[int]] = {}
+        self.numbered: dict[tuple[str, int], list[int]] = {}  # ("operative", 7) -> rows of every OP 7
+        last: dict[tuple[str, str | None, str], int] = {}  # (source, part, kind) -> the last number
+        self.record_lists: list[int] = []  # sponsors, additional sponsors, votes
         for row, chunk in enumerate(data.chunks):
-            self._source_rows.setdefault(chunk.source, []).append(row)
-        self._source_rows = {s: np.array(r, dtype=np.int64) for s, r in self._source_rows.items()}
+            by_source.setdefault(chunk.source, []).append(row)
+            if chunk.symbol:
+                by_symbol.setdefault(chunk.symbol, []).append(row)
+            if chunk.paragraph_kind in ("operative", "preambular"):
+                self.numbered.setdefault((chunk.paragraph_kind, chunk.paragraph_number), []).append(row)
+                key = (chunk.source, chunk.part, chunk.paragraph_kind)
+                last[key] = max(last.get(key, 0), chunk.paragraph_number)
+            elif chunk.paragraph_kind == "record" and chunk.name in LIST_FIELDS:
+                self.record_lists.append(row)
+        self._source_rows = {s: np.array(r, dtype=np.int64) for s, r in by_source.items()}
+        self._symbol_rows = {s: np.array(r, dtype=np.int64) for s, r in by_symbol.items()}
+        # rows of the last paragraph of each resolution (or part): "the last operative paragraph"
+        self.last_numbered = {
+            kind: sorted(
+                row
+                for (source, part, k), number in last.items()
+                if k == kind
+                for row in self.numbered[(kind, number)]
+                if data.chunks[row].source == source and data.chunks[row].part == part
+            )
+            for kind in ("operative", "preambular")
+        }
 
     def _document_frequency(self) -> dict[str, int]:
         df: dict[str, int] = {}
@@ -122,12 +149,9 @@ class Retriever:
         """Rows of the passages in the named documents (by source path or by symbol), or None for all."""
         if not sources and not symbols:
             return None
-        keep = [
-            row
-            for row, chunk in enumerate(self.data.chunks)
-            if (sources and chunk.source in sources) or (symbols and chunk.symbol in symbols)
-        ]
-        return np.array(keep, dtype=np.int64)
+        parts = [self._source_rows[s] for s in sources or () if s in self._source_rows]
+        parts += [self._symbol_rows[s] for s in symbols or () if s in self._symbol_rows]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def search(
         self,

@@ -58,6 +58,7 @@ class IndexData:
             raise ValueError(f"{sum(counts)} sentences but {len(self.sentence_vectors)} sentence vectors")
         self.sentence_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.by_source = {d.source: d for d in self.documents}
+        self.adopted = {d.symbol: d.date for d in self.documents if d.symbol and d.date}  # symbol -> ISO date
         if self.faiss_index is None:
             self.faiss_index = make_faiss_index(self.vectors)
 
