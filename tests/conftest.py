@@ -12,6 +12,7 @@ import pytest
 
 import netguard
 import resolution_qa  # noqa: F401  (sets the offline environment variables first)
+from fake_engine import FakeEngine
 from fakes import FakeEncoder
 from resolution_qa import QAEngine, Settings
 
@@ -107,6 +108,12 @@ def corpus(tmp_path) -> Path:
 @pytest.fixture
 def settings(corpus, tmp_path) -> Settings:
     return Settings(data_dir=corpus, index_dir=tmp_path / "index")
+
+
+@pytest.fixture
+def fake(settings) -> FakeEngine:
+    """The corpus above behind a fake engine (web and upload tests; see fake_engine.py)."""
+    return FakeEngine(settings)
 
 
 @pytest.fixture

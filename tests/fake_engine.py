@@ -1,31 +1,24 @@
 """A stand-in for QAEngine in the web and upload tests, independent of the engine's internals.
 
 It offers what the web app and ``uploads.add_documents`` use: ``settings``, ``documents``,
-``refresh()``, ``ask()`` and ``relevance()``. ``refresh`` reads the data folder as the indexer
-does (hidden files ignored, unsupported types, bad UTF-8, empty files and duplicates skipped
-and named); ``ask`` ranks paragraphs by shared words and quotes the best one.
+``refresh()``, ``ask()`` and ``relevance()``. ``refresh`` reads the data folder with the
+indexer's own ``documents.load_folder`` (same skips and reasons) but embeds nothing; ``ask``
+ranks lines by shared words and quotes the best one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from resolution_qa.documents import SUPPORTED_SUFFIXES
+from resolution_qa.documents import Skipped, load_folder
 from resolution_qa.schema import Answer, Chunk, Document, Passage, Quote
-
-
-@dataclass(frozen=True)
-class FakeSkipped:
-    path: str
-    reason: str
 
 
 @dataclass
 class FakeReport:
-    skipped: list[FakeSkipped] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     passages: int = 0
     embedded: int = 0
 
@@ -48,31 +41,8 @@ class FakeEngine:
         self.refreshes += 1
         if self.refresh_error is not None:
             raise self.refresh_error
-        data_dir = Path(self.settings.data_dir)
-        documents, skipped, seen = [], [], {}
-        for path in sorted(data_dir.rglob("*")) if data_dir.is_dir() else []:
-            relative = path.relative_to(data_dir).as_posix()
-            if any(part.startswith(".") for part in path.relative_to(data_dir).parts) or not path.is_file():
-                continue
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                skipped.append(FakeSkipped(relative, "unsupported type"))
-                continue
-            data = path.read_bytes()
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                skipped.append(FakeSkipped(relative, "is not valid UTF-8 — re-save it as UTF-8"))
-                continue
-            if not text.strip():
-                skipped.append(FakeSkipped(relative, "has no text — add some"))
-                continue
-            sha256 = hashlib.sha256(data).hexdigest()
-            if sha256 in seen:
-                skipped.append(FakeSkipped(relative, f"same content as {seen[sha256]} — indexed once"))
-                continue
-            seen[sha256] = relative
-            title = text.strip().splitlines()[0].lstrip("# ")[:80]
-            documents.append(Document(relative, title, text, sha256, path.suffix.lower().lstrip(".")))
+        # the indexer's own reading of the folder: the same skips, reasons and duplicate rule
+        documents, skipped = load_folder(Path(self.settings.data_dir))
         new = {d.source for d in documents} - {d.source for d in self.documents}
         self.documents = documents
         self._chunks = [chunk for document in documents for chunk in self._paragraphs(document)]

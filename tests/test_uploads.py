@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
-
 from fake_engine import FakeEngine
 from resolution_qa import Settings
 from resolution_qa.documents import SUPPORTED_SUFFIXES
@@ -21,12 +19,6 @@ from resolution_qa.uploads import (
 )
 
 ORIGINAL = "Lighthouse keepers' report\n\nThe lamp was lit every night in 1901.\n"
-
-
-@pytest.fixture
-def fake(settings) -> FakeEngine:
-    """The conftest corpus (three documents) behind a fake engine."""
-    return FakeEngine(settings)
 
 
 def incoming(tmp_path: Path, name: str, content: str | bytes, folder: str = "incoming") -> Path:
@@ -139,7 +131,7 @@ def test_a_file_the_indexer_skips_leaves_nothing_behind_and_says_why(fake, setti
     bad = incoming(tmp_path, "report.txt", b"caf\xe9 au lait\n", "two")  # Latin-1, not UTF-8, and a taken name
     outcome = add_documents(fake, [bad]).files[0]
     assert outcome.status == REFUSED and outcome.source is None
-    assert outcome.message == "report.txt: is not valid UTF-8 — re-save it as UTF-8"
+    assert outcome.message == "report.txt: is not valid UTF-8 (byte 3) — re-save it as UTF-8"
     assert visible_files(settings.data_dir / "uploads") == {"report.txt": ORIGINAL.encode()}  # the old code deleted it
     assert "uploads/report.txt" in {d.source for d in fake.documents}
     assert fake.refresh().skipped == []  # indexed again after removing it: the index does not remember it

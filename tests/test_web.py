@@ -31,11 +31,6 @@ QUESTION = "Who should share tidal measurement data?"
 
 
 @pytest.fixture
-def fake(settings) -> FakeEngine:
-    return FakeEngine(settings)
-
-
-@pytest.fixture
 def page(fake, settings) -> ChatPage:
     with gr.Blocks():
         return ChatPage(fake, settings, Exports())
