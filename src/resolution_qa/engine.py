@@ -127,7 +127,7 @@ class QAEngine:
                 "No documents are indexed yet — add resolutions (.xml), .txt, .md, .pdf or .html files to the "
                 "data folder (or upload them in the web chat) and ask again.",
             )
-        vectors = self.query_vectors(query)
+        vectors, tokens = self.search_inputs(query, retriever)
         rows = retriever.rows_of(query.sources, query.symbols)
         if rows is not None and len(rows) == 0:
             rows = None
@@ -135,10 +135,10 @@ class QAEngine:
             found = answers.lookup(retriever, query.reference, rows, source)
             if not found:
                 return _empty(query, id, answers.missing_reference_message(data, query.reference, rows))
-            hits = retriever.search(vectors[-1], self.tokens(query), source=source, rows=np.array(found))
+            hits = retriever.search(vectors[-1], tokens, source=source, rows=np.array(found))
             ranked = answers.rank_units(data, retriever, query, vectors, hits, len(found))
             return _analysis(answers.reference_answer(data, query, ranked, k, id))
-        hits = retriever.search(vectors[-1], self.tokens(query), source=source, rows=rows)
+        hits = retriever.search(vectors[-1], tokens, source=source, rows=rows)
         ranked = answers.rank_units(data, retriever, query, vectors, hits, CANDIDATE_PASSAGES)
         if not ranked:
             return _empty(query, id, "The documents don't say: no passage matches this question.")
@@ -149,26 +149,23 @@ class QAEngine:
         answer, candidate = answers.compose(data, retriever, query, ranked, k, id, answered, probability)
         return Analysis(answer, features, probability, candidate)
 
-    def query_vectors(self, query: Query) -> np.ndarray:
-        """Rows: the question, then (for a follow-up) the question with its context."""
-        acronyms = self.retriever.acronyms
-        texts = (expand_acronyms(query.text, acronyms),)
+    def search_inputs(self, query: Query, retriever) -> tuple[np.ndarray, list[str]]:
+        """The question's vectors (the question, then for a follow-up the question with its
+        context) and its BM25 tokens (the question's words twice, its context's once), with the
+        acronyms of ``retriever``'s documents expanded."""
+        question = expand_acronyms(query.text, retriever.acronyms)
+        texts = (question,)
         if query.follow_up:
-            texts += (expand_acronyms(query.search_text, acronyms),)
-        return self.encode(texts)
-
-    def tokens(self, query: Query) -> list[str]:
-        """BM25 tokens: the question's words count twice, its context's once."""
-        question = expand_acronyms(query.text, self.retriever.acronyms)
-        return tokenize(question) * 2 + tokenize(query.context)
+            texts += (expand_acronyms(query.search_text, retriever.acronyms),)
+        return self.encode(texts), tokenize(question) * 2 + tokenize(query.context)
 
     def relevance(self, question: str, history=(), source: str | None = None) -> list[tuple[Chunk, float]]:
         """Every passage (of ``source``, or all) in reading order with its closeness to the question."""
-        data = self.data
+        data, retriever = self.index.state
         query = prepare(question, history, data.documents)
         if not query.text or not data.chunks:
             return []
-        values = data.vectors @ self.query_vectors(query)[-1]
+        values = data.vectors @ self.search_inputs(query, retriever)[0][-1]
         return [
             (chunk, float(value))
             for chunk, value in zip(data.chunks, values, strict=True)

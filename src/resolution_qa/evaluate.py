@@ -37,16 +37,16 @@ def _cited(passages, row: dict) -> bool | None:
 def baseline_passages(engine, question: str, k: int = 3) -> list[Passage]:
     """The recipe a user could pick instead: BM25 and the same dense model over whole
     paragraphs, reciprocal-rank fusion, the paragraph itself as the answer (it never abstains)."""
-    from .retrieval import _top, rrf
+    from .retrieval import rrf, top_rows
 
     data, retriever = engine.index.state
     if not data.chunks:
         return []
     vector = engine.encode((question,))[0]
     limit = min(50, len(data.chunks))
-    dense = _top(data.vectors @ vector, limit)
+    dense = top_rows(data.vectors @ vector, limit)
     scores = retriever.bm25_scores(tokenize(question))
-    lexical = [i for i in _top(scores, limit) if scores[i] > 0]
+    lexical = [i for i in top_rows(scores, limit) if scores[i] > 0]
     fused = rrf([dense, lexical])
     ordered = sorted(fused, key=lambda i: (-fused[i], i))[:k]
     return [Passage(data.chunks[i], fused[i]) for i in ordered]

@@ -191,8 +191,8 @@ class Retriever:
         bm25 = self.bm25_scores(query_tokens)
         rankings = [
             self._faiss_ranking(query, limit, rows),
-            _top(np.where(allowed, best_unit, -np.inf), limit),
-            [i for i in _top(np.where(allowed, bm25, -np.inf), limit) if bm25[i] > 0],
+            top_rows(np.where(allowed, best_unit, -np.inf), limit),
+            [i for i in top_rows(np.where(allowed, bm25, -np.inf), limit) if bm25[i] > 0],
         ]
         fused = rrf(rankings)
         ordered = sorted(fused, key=lambda i: (-fused[i], i))
@@ -202,10 +202,10 @@ class Retriever:
         ]
 
 
-def _top(scores: np.ndarray, limit: int) -> list[int]:
+def top_rows(scores: np.ndarray, limit: int) -> list[int]:
     """Indices of the ``limit`` highest finite scores, best first (ties by index).
 
-    >>> _top(np.array([0.1, 0.9, -np.inf, 0.5]), 2)
+    >>> top_rows(np.array([0.1, 0.9, -np.inf, 0.5]), 2)
     [1, 3]
     """
     limit = min(limit, int(np.isfinite(scores).sum()))
