@@ -33,7 +33,7 @@ _PLAIN = str.maketrans({"\u00a0": " ", "\u2011": "-", "\u202f": " ", "\u2007": "
 _OP_NUMBER = re.compile(r"^\s*(\d{1,4})\s*\.?\s*$")
 _SUB_MARK = re.compile(r"^\s*(\((?:[a-z]{1,3}|[ivxlc]{1,6}|\d{1,3})\))\s+")
 _LEADING_NUMBER = re.compile(r"^\s*(\d{1,4})\.\s+")
-_HEADINGS = ("subheading", "crossHeading", "heading", "title", "num")
+_HEADINGS = ("subheading", "crossHeading", "heading", "num")  # inside a body: shown, never quoted
 _HEADING_STYLE = re.compile(r"^H\d+$")  # Word heading styles kept as class="H23", "H1"
 _WORD = re.compile(r"\w")
 # Elements that hold lines of their own; anything else inside an intro is inline text.
@@ -150,9 +150,7 @@ def _text(element, writer: _Writer) -> str:
             if node.tail:
                 pieces.append(node.tail)
             return
-        if _local(node) in ("img",):
-            pass
-        elif node.text and isinstance(node.tag, str):
+        if node.text and isinstance(node.tag, str) and _local(node) != "img":
             pieces.append(node.text)
         for child in node:
             walk(child)
@@ -237,13 +235,8 @@ class _Body:
             name = _local(child)
             if name == "paragraph":
                 self.paragraph(child)
-            elif name in ("subheading", "crossHeading", "heading", "title", "num"):
-                if name == "title":
-                    self.walk(child)
-                else:
-                    self.writer.block(_text(child, self.writer), "heading")
-            elif name in ("section", "part", "chapter", "division", "hcontainer", "article", "title"):
-                self.walk(child)
+            elif name in _HEADINGS:
+                self.writer.block(_text(child, self.writer), "heading")
             elif name in ("container", "blockList", "tblock", "table", "p", "list"):
                 self.tables += 1
                 self.writer.block(_lines(child, self.writer), "body", self.tables, part=self.part)
@@ -251,7 +244,7 @@ class _Body:
                 self.walk(child)
 
     def paragraph(self, element) -> None:
-        body = [c for c in element if _local(c) not in ("num", "subheading", "heading", "crossHeading")]
+        body = [c for c in element if _local(c) not in _HEADINGS]
         if not body:  # a heading written as a paragraph ("I", "Introduction")
             heading = " ".join(_text(c, self.writer) for c in element)
             self.writer.block(plain(heading), "heading")
