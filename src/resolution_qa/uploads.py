@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .documents import SUPPORTED_SUFFIXES
+from .embedding import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -185,9 +186,8 @@ def _identical(present: list[tuple[Path, str]], documents, size: int, sha256: st
         try:
             if path.stat().st_size != size:
                 continue
-            with open(path, "rb") as handle:
-                if hashlib.file_digest(handle, "sha256").hexdigest() == sha256:
-                    return relative
+            if file_sha256(path) == sha256:
+                return relative
         except OSError:  # removed or unreadable meanwhile: it holds nothing to compare
             continue
     return None
