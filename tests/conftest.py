@@ -3,8 +3,10 @@ session-wide guard that fails any test that opens a connection off this machine.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -128,6 +130,19 @@ def real_engine(tmp_path_factory) -> QAEngine:
     (data / SEED.name).write_bytes(SEED.read_bytes())
     index = tmp_path_factory.mktemp("seed-index")
     return QAEngine.open(Settings(data_dir=data, index_dir=index))
+
+
+def ask_json(question: str, data: Path, index: Path, timeout: int = 600) -> dict:
+    """``python -m resolution_qa ask QUESTION --json`` in a fresh process; its answer object."""
+    result = subprocess.run(
+        [sys.executable, "-m", "resolution_qa", "ask", question, "--json", "--data", str(data), "--index", str(index)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=index.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def free_port() -> int:

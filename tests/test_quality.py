@@ -1,12 +1,10 @@
 """The real model on the shipped document: the issue's targets and our own extra cases."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT, SEED
+from conftest import ROOT, SEED, ask_json
 from resolution_qa.evaluate import evaluate
 
 pytestmark = pytest.mark.model
@@ -73,26 +71,7 @@ def test_cli_end_to_end(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / SEED.name).write_bytes(SEED.read_bytes())
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "resolution_qa",
-            "ask",
-            "Which country sponsored the resolution?",
-            "--json",
-            "--data",
-            str(data),
-            "--index",
-            str(tmp_path / "index"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)
+    answer = ask_json("Which country sponsored the resolution?", data, tmp_path / "index", timeout=300)
     top = answer["passages"][0]
     assert "sponsored by the P" in top["text"]
     assert SEED.read_text(encoding="utf-8")[top["char_start"] : top["char_end"]] == top["text"]

@@ -3,14 +3,11 @@ their catalogue records and the article, answered with the real model."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, ask_json
 from resolution_qa import QAEngine, Settings
 from resolution_qa.evaluate import baseline_passages
 
@@ -118,25 +115,6 @@ def test_baseline_returns_whole_paragraphs(shipped):
 def test_cli_json_names_the_record_field(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(SHIPPED, data, ignore=shutil.ignore_patterns("uploads", "README*"))
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "resolution_qa",
-            "ask",
-            "Was there a vote?",
-            "--json",
-            "--data",
-            str(data),
-            "--index",
-            str(tmp_path / "index"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
-    assert out.returncode == 0, out.stderr
-    answer = json.loads(out.stdout)
+    answer = ask_json("Was there a vote?", data, tmp_path / "index")
     assert answer["answer"]["text"] == "Without a vote"
     assert answer["passages"][0]["record_field"] == "adoption_type"
