@@ -138,7 +138,7 @@ RECORD_FILES = sorted((CORPUS / "records").glob("*.jsonl")) if CORPUS.is_dir() e
 def test_every_records_file_parses(path):
     text = path.read_text(encoding="utf-8")
     try:
-        records = parse_records(text, path.name)
+        records = parse_records(text)
     except RecordError as exc:
         pytest.fail(f"{path.name}: {exc}")
     lines = [line for line in text.splitlines() if line.strip()]

@@ -39,7 +39,7 @@ def fields(records) -> dict[str, str]:
 
 def test_78_311_record_lines(lines_78):
     assert "\u00a0" in lines_78["A/RES/78/311"]  # "1\u00a0July 2024" in the source
-    records = parse_records(lines_78["A/RES/78/311"], "78.jsonl")
+    records = parse_records(lines_78["A/RES/78/311"])
     assert records.symbols == ["A/RES/78/311"]
     lines = fields(records)
     assert (

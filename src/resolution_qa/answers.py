@@ -318,4 +318,4 @@ def _record_item(data: IndexData, retriever: Retriever, query: Query, ranked: li
 def _as_ranked(row: int, chunk: Chunk) -> RankedPassage:
     """A record field found by lookup rather than by search: full marks, it was asked for."""
     unit = Unit((chunk.start, chunk.end), 1.0, 1.0, 1.0, True, 1.0)
-    return RankedPassage(Hit(row, 1.0, 1.0, 0.0), chunk, (unit,))
+    return RankedPassage(Hit(row, 1.0, 1.0), chunk, (unit,))

@@ -86,7 +86,7 @@ def load_records(data: bytes, name: str) -> Loaded:
     from .records import RecordError, parse_records
 
     try:
-        parsed = parse_records(decode_text(data, name), name)
+        parsed = parse_records(decode_text(data, name))
     except RecordError as exc:
         raise UnreadableDocument(f"{name}: {exc} — .jsonl files must hold UN catalogue records") from None
     return Loaded(parsed.text, (), tuple(parsed.paragraphs), None, "UN catalogue records", None, kind="records")

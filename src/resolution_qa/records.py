@@ -70,7 +70,7 @@ def is_record(row: object) -> bool:
     return isinstance(row, dict) and isinstance(row.get("symbol"), str) and "adoption_date" in row
 
 
-def parse_records(text: str, name: str = "records") -> Records:
+def parse_records(text: str) -> Records:
     """Render the records in ``text`` (JSON lines) as labelled lines.
 
     >>> r = parse_records('{"symbol": "A/RES/1/2", "adoption_date": "1\\u00a0July 2024", "sponsors": ["CHAD", "PERU"]}')

@@ -23,12 +23,12 @@ RRF_K = 60
 
 @dataclass(frozen=True)
 class Hit:
-    """One candidate passage: its row, fused score (0..1) and the two raw signals."""
+    """One candidate passage: its row, fused score (0..1) and its best dense match (paragraph
+    or answer unit), which the abstention model reads."""
 
     index: int
     score: float
     dense: float
-    bm25: float
 
 
 def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
@@ -197,9 +197,7 @@ class Retriever:
         fused = rrf(rankings)
         ordered = sorted(fused, key=lambda i: (-fused[i], i))
         dense = dict(zip(ordered, (self.data.vectors[ordered] @ query).tolist(), strict=True)) if ordered else {}
-        return [
-            Hit(index=i, score=fused[i], dense=float(max(dense[i], best_unit[i])), bm25=float(bm25[i])) for i in ordered
-        ]
+        return [Hit(index=i, score=fused[i], dense=float(max(dense[i], best_unit[i]))) for i in ordered]
 
 
 def top_rows(scores: np.ndarray, limit: int) -> list[int]:
