@@ -186,7 +186,7 @@ def compose(
             elif differing is not None and r is differing[0]:
                 highlights = (differing[1],)  # the differing source's own date or number
             elif r.score >= HIGHLIGHT_RATIO * best.score:
-                highlights = (r.best.span,)
+                highlights = (_quotable(data, r.chunk, r.best.span),)  # a record line: its value
         passages.append(Passage(r.chunk, min(max(r.score, 0.0), 1.0), highlights))
     if answered:
         message = f"Found in {best.chunk.title}, {best.chunk.location_of(span)}."

@@ -48,10 +48,13 @@ log = logging.getLogger(__name__)
 
 ALL_DOCUMENTS = "All documents"
 ALL_DOCUMENTS_VALUE = ""  # the document filter's value for "search every document"
+# What works, as shipped: a paragraph lookup, two questions the UN record answers (one where the
+# article differs), a question scoped to the March resolution, the article, and a refusal.
 EXAMPLES = [
-    "Which country sponsored the resolution?",
-    "When was the resolution adopted?",
-    "Which social groups does the resolution mention?",
+    "What does OP 15 request?",
+    "When was it adopted?",
+    "Did the United States co-sponsor it?",
+    "What does the March resolution say about data?",
     "Who is Ambassador Fu?",
     "What does the resolution say about lethal autonomous weapons?",
 ]
