@@ -106,9 +106,13 @@ def test_header_block_and_enacting_formula_are_never_pp_or_op(request, name, dat
     kinds = {resolution.text[p.start : p.end]: p.kind for p in resolution.paragraphs}
     assert kinds["The General Assembly,"] == "boilerplate"
     assert kinds["Distr.: General"] == "boilerplate"
-    assert kinds[f"Resolution adopted by the General Assembly on {date}"] == "boilerplate"
-    assert kinds["Agenda item 13"] == "boilerplate"
     assert kinds["United Nations"] == "boilerplate"
+    assert kinds[resolution.symbol] == "boilerplate"
+    # header lines that state a fact answer questions about it, as "header"
+    assert kinds[f"Resolution adopted by the General Assembly on {date}"] == "header"
+    assert kinds["Agenda item 13"] == "header"
+    closing = [text for text, kind in kinds.items() if "plenary meeting" in text]
+    assert closing and all(kinds[text] == "header" for text in closing)
     assert kinds[f"{resolution.symbol.removeprefix('A/RES/')}. {resolution.title}"] == "heading"
     for kind in ("preambular", "operative"):
         for text in texts(resolution, kind):

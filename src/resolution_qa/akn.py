@@ -346,6 +346,22 @@ class _Body:
             pieces.append((line, label))
 
 
+_SYMBOL_ONLY = re.compile(r"[A-Z]+(?:/[A-Z0-9.]+)+")
+
+
+def _cover_kind(line: str) -> ParagraphKind:
+    """A cover-page or closing line that states a fact (a date, an agenda item, the draft's
+    symbol, the meeting) is a "header" line that can answer; "United Nations", "General
+    Assembly", "Distr.: General" and the bare symbol are boilerplate.
+
+    >>> _cover_kind("Resolution adopted by the General Assembly on 1 July 2024"), _cover_kind("A/RES/78/311")
+    ('header', 'boilerplate')
+    >>> _cover_kind("General Assembly")
+    'boilerplate'
+    """
+    return "header" if re.search(r"\d", line) and not _SYMBOL_ONLY.fullmatch(line.strip()) else "boilerplate"
+
+
 def _statement(statement, writer: _Writer, part: str | None, cover: bool) -> tuple[str | None, str | None]:
     """Render one resolution (or one part of a multi-part one); returns (number, title)."""
     number = title = None
@@ -353,7 +369,8 @@ def _statement(statement, writer: _Writer, part: str | None, cover: bool) -> tup
         name = _local(child)
         if name == "coverPage" and cover:
             for p in _children(child, "p"):
-                writer.block(_text(p, writer), "boilerplate")
+                line = _text(p, writer)
+                writer.block(line, _cover_kind(line))
         elif name == "preface":
             line = _text(child, writer)
             num = _first(child, "p", "docNumber")
@@ -389,7 +406,8 @@ def _statement(statement, writer: _Writer, part: str | None, cover: bool) -> tup
         elif name == "mainBody":
             _Body(writer, "operative", part).walk(child)
         elif name == "conclusions":
-            writer.block(_lines(child, writer), "boilerplate")
+            line = _lines(child, writer)
+            writer.block(line, _cover_kind(line))  # "97th plenary meeting 1 July 2024"
         elif name == "attachments":
             for attachment in child.iter():
                 if _local(attachment) != "doc":
@@ -444,7 +462,8 @@ def parse_akn(data: bytes) -> AknResolution:
         for child in top:
             if _local(child) == "coverPage":
                 for p in _children(child, "p"):
-                    writer.block(_text(p, writer), "boilerplate")
+                    line = _text(p, writer)
+                    writer.block(line, _cover_kind(line))
             elif _local(child) == "preface":
                 writer.block(_text(child, writer), "heading")
         ttl = _first(top, "preface", "p", "docTitle")

@@ -471,9 +471,9 @@ def abstention_features(query, best, retriever) -> dict[str, float]:
     return {
         "dense": max(unit.dense, unit.dense_context),
         "passage_dense": best.hit.dense,
-        "coverage": 1.0 - unknown_share(f"{query.context} {query.text}", chunk_stems),
-        "unknown": unknown_share(query.text, retriever.document_frequency),
-        "unknown_names": unknown_names(query.text, retriever.document_frequency),
+        "coverage": 1.0 - unknown_share(query.search_context, chunk_stems),
+        "unknown": unknown_share(query.search_question, retriever.document_frequency),
+        "unknown_names": unknown_names(query.search_question, retriever.document_frequency),
         "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
         "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
     }

@@ -12,19 +12,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answering import MONTHS, foreground, lexical_overlap, satisfies, sentence_score
+from .answering import MONTHS, foreground, is_evidence, lexical_overlap, satisfies, sentence_score
 from .places import countries_in, country_of
 from .query import ParagraphRef, Query
 from .records import label_of, value_span
 from .retrieval import Hit, Retriever
-from .schema import Answer, Chunk, Passage, Quote, Span
+from .schema import METADATA_KINDS, Answer, Chunk, Passage, Quote, Span
 from .store import IndexData
 from .tokens import tokenize
 
 HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when this close to the answer
 DISAGREE_RATIO = 0.6  # a differing date or number from another document is shown when this close
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
-WHOLE_PARAGRAPH_CHARS = 700  # "What does OP 7 say?" quotes the paragraph whole up to this length
+WHOLE_PARAGRAPH_CHARS = 700
+# A one-line fact (a record field, a header line) is short, so its vector is close to many
+# questions; it competes fully only when the question asks for it: its words, or the kind of
+# value it holds (a date for "when").
+METADATA_MIN_LEXICAL = 0.3
+UNADDRESSED_METADATA = 0.5  # "What does OP 7 say?" quotes the paragraph whole up to this length
 
 _MONTH = "|".join(MONTHS)
 _DATE_VALUE = re.compile(rf"\b\d{{1,2}} (?:{_MONTH}) \d{{4}}\b|\b(?:{_MONTH}) \d{{1,2}},? \d{{4}}\b")
@@ -63,7 +68,7 @@ def rank_units(
 ) -> list[RankedPassage]:
     """Score every unit of the first ``limit`` hits; passages ordered by their best unit."""
     q_vec, ctx_vec = vectors[0], vectors[-1]
-    q_tokens = tokenize(query.text)
+    q_tokens = tokenize(query.search_question)
     out = []
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]
@@ -83,10 +88,17 @@ def rank_units(
             lexical = lexical_main + 0.5 * (lexical_all - lexical_main)  # "Despite …," clauses count half
             kind_ok = satisfies(query.kind, unit_text, query.text)
             score = sentence_score(float(d), float(dc), lexical, kind_ok, hit.score)
+            if chunk.paragraph_kind in METADATA_KINDS and not _addressed(query, lexical, kind_ok):
+                score *= UNADDRESSED_METADATA
+
             units.append(Unit((start, end), float(d), float(dc), lexical, kind_ok, score))
         out.append(RankedPassage(hit, chunk, tuple(units)))
     out.sort(key=lambda r: (-r.score, r.hit.index))
     return out
+
+
+def _addressed(query: Query, lexical: float, kind_ok: bool | None) -> bool:
+    return lexical >= METADATA_MIN_LEXICAL or (bool(kind_ok) and is_evidence(query.kind))
 
 
 # ------------------------------------------------------------------ paragraph lookups

@@ -9,12 +9,12 @@ import re
 
 import sentencex
 
-from .schema import ANSWERING_KINDS, Chunk, Document, Paragraph, Span
+from .schema import ANSWERING_KINDS, METADATA_KINDS, Chunk, Document, Paragraph, Span
 from .structure import paragraphs
 
 DEFAULT_MAX_CHARS = 1500
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,3}|[a-z]{1,4}|[ivxlc]{1,6})[.)]")
-CHUNKER_VERSION = 6  # bump when chunking or passage vectors change, so stored indexes are rebuilt
+CHUNKER_VERSION = 8  # bump when chunking or passage vectors change, so stored indexes are rebuilt
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
@@ -134,7 +134,7 @@ def chunk_document(document: Document, max_chars: int = DEFAULT_MAX_CHARS) -> li
     for para in document.paragraphs or paragraphs(text):
         if para.kind not in ANSWERING_KINDS or para.end <= para.start:
             continue
-        if para.kind == "record":  # the whole line is the unit; the answer quotes its value
+        if para.kind in METADATA_KINDS:  # the whole line is the unit (a record's answer quotes its value)
             chunks.append(_make_chunk(document, para, (para.start, para.end), [(para.start, para.end)]))
             continue
         units = answer_units(text, para.start, para.end)

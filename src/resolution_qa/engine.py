@@ -153,11 +153,11 @@ class QAEngine:
         """The question's vectors (the question, then for a follow-up the question with its
         context) and its BM25 tokens (the question's words twice, its context's once), with the
         acronyms of ``retriever``'s documents expanded."""
-        question = expand_acronyms(query.text, retriever.acronyms)
+        question = expand_acronyms(query.search_question, retriever.acronyms)
         texts = (question,)
         if query.follow_up:
-            texts += (expand_acronyms(query.search_text, retriever.acronyms),)
-        return self.encode(texts), tokenize(question) * 2 + tokenize(query.context)
+            texts += (expand_acronyms(query.search_context, retriever.acronyms),)
+        return self.encode(texts), tokenize(question) * 2 + tokenize(query.topic_context or query.context)
 
     def relevance(self, question: str, history=(), source: str | None = None) -> list[tuple[Chunk, float]]:
         """Every passage (of ``source``, or all) in reading order with its closeness to the question."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .answering import FOLLOW_UP_WORDS, MONTHS, contextualize, question_kind
 from .schema import Document
-from .tokens import STOP_WORDS, stem, words
+from .tokens import STOP_WORDS, stem, tokenize, words
 
 MAX_QUESTION_CHARS = 1000
 
@@ -106,6 +106,17 @@ class Query:
     reference: ParagraphRef | None = None
     bare_reference: bool = False  # "What does OP 7 say?": the whole paragraph is the answer
     notices: tuple[str, ...] = field(default=())
+    topic: str = ""  # the question without the words that name its document ("the March resolution")
+    topic_context: str = ""  # the same for the context
+
+    @property
+    def search_question(self) -> str:
+        """What is searched for: the topic, or the question when naming is all it says."""
+        return self.topic or self.text
+
+    @property
+    def search_context(self) -> str:
+        return f"{self.topic_context or self.context} {self.search_question}".strip()
 
     @property
     def follow_up(self) -> bool:
@@ -170,6 +181,53 @@ def _is_bare(question: str) -> bool:
 
 
 _MONTHS_LOWER = frozenset(m.lower() for m in MONTHS)
+
+
+def _scope_words(names: str) -> re.Pattern[str]:
+    return re.compile(
+        r"\b(?:according to|as (?:quoted|given|stated|described) in|per|in|of|under|by)?\s*"
+        rf"\b(?:the|this|that)?\s*(?:{names})\b",
+        re.I,
+    )
+
+
+_ARTICLE_NAME = _scope_words(r"(?:news\s+|press\s+)?(?:article|story|piece)")
+_RESOLUTION_NAME = _scope_words(r"(?:draft\s+)?(?:resolution|text)")
+
+
+def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
+    """``question`` without the words that name the document it is scoped to: symbols, the
+    month of adoption, distinctive title words and "the resolution"/"the article" themselves.
+    Once the scope is applied they no longer tell passages apart, and a passage that repeats
+    "resolution 70/1 of 25 September 2015" would otherwise match them best.
+
+    >>> from resolution_qa.schema import Document
+    >>> docs = [Document("a.xml", "Seizing the opportunities", "", "", "xml", symbol="A/RES/78/265", date="2024-03-21")]
+    >>> topic_of("What does the March resolution say about jobs?", docs, frozenset(), frozenset({"A/RES/78/265"}))
+    'What does say about jobs?'
+    >>> topic_of("According to the article, who spoke?", docs, frozenset({"x.txt"}), frozenset())
+    'who spoke?'
+    """
+    if not (sources or symbols):
+        return question
+    text = _SYMBOL.sub(" ", question)
+    if symbols:
+        for d in documents:
+            if d.symbol in symbols and d.date:
+                month = MONTHS[int(d.date[5:7]) - 1]
+                text = re.sub(rf"\b{month}(?:\s+\d{{4}})?\b", " ", text)
+        named = [d for d in documents if d.symbol]
+        if len(named) > 1:
+            near = _near_resolution(question)
+            for d in named:
+                if d.symbol not in symbols:
+                    continue
+                others = set().union(*({stem(w) for w in words(o.title)} for o in named if o.symbol != d.symbol))
+                distinct = {stem(w) for w in words(d.title) if w not in STOP_WORDS} - others
+                text = " ".join(w for w in text.split(" ") if not (set(map(stem, words(w))) & distinct & near))
+    text = (_RESOLUTION_NAME if symbols else _ARTICLE_NAME).sub(" ", text)
+    text = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
+    return text if len(tokenize(text)) >= 1 else ""
 
 
 def named_documents(question: str, documents: list[Document]) -> tuple[frozenset[str], frozenset[str]]:
@@ -255,6 +313,8 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
     return Query(
         text=text,
         context=context,
+        topic=topic_of(text, documents, sources, symbols),
+        topic_context=topic_of(context, documents, sources, symbols) if context else "",
         kind=question_kind(text),
         sources=sources,
         symbols=symbols,

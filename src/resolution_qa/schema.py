@@ -12,9 +12,15 @@ from typing import Any, Literal
 Span = tuple[int, int]
 
 # What a paragraph is in its document. Only the ANSWERING kinds are indexed: headings, the
-# header block, enacting formulas and footnotes are shown in context but never quoted.
-ParagraphKind = Literal["preambular", "operative", "annex", "body", "record", "heading", "boilerplate", "note"]
-ANSWERING_KINDS = frozenset({"preambular", "operative", "annex", "body", "record"})
+# header block, enacting formulas and footnotes are shown in context but never quoted. The
+# header's lines that state a fact ("Resolution adopted by the General Assembly on 1 July
+# 2024", "Agenda item 13", the closing "97th plenary meeting") are "header" lines: they answer
+# the questions that ask for that fact, like a catalogue record's field.
+ParagraphKind = Literal[
+    "preambular", "operative", "annex", "body", "record", "header", "heading", "boilerplate", "note"
+]
+ANSWERING_KINDS = frozenset({"preambular", "operative", "annex", "body", "record", "header"})
+METADATA_KINDS = frozenset({"record", "header"})  # one-line facts about a document, not its text
 DocumentFormat = Literal["txt", "md", "pdf", "html", "xml", "records"]
 
 
@@ -116,9 +122,13 @@ def paragraph_label(
     ('OP 4 (b)', 'PP 6', '¶ 2')
     >>> paragraph_label("operative", 3, part="B"), paragraph_label("record", 2, name="adoption_date")
     ('B, OP 3', 'UN record, adoption date')
+    >>> paragraph_label("header", 9)
+    'header'
     """
     if kind == "record":
         return f"UN record, {(name or 'field').replace('_', ' ')}"
+    if kind == "header":
+        return "header"
     prefix = {"operative": "OP ", "preambular": "PP ", "annex": "para. "}.get(kind, "¶ ")
     label = f"{prefix}{number}" + (f" {sub}" if sub else "")
     if part:

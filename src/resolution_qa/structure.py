@@ -26,6 +26,7 @@ _MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
 _CLOSING = re.compile(
     r"(?:\d{1,3}(?:st|nd|rd|th) plenary meeting|\d{1,2} [A-Z][a-z]+ \d{4})(?:\s+\d{1,2} [A-Z][a-z]+ \d{4})?"
 )
+TITLE_MAX_CHARS = 200  # a first line this short without a full stop is the text's headline
 _RESOLUTION_TITLE = re.compile(r"^[ \t]*\d{1,3}/\d{1,4}\.[ \t]+(\S.{3,})$", re.MULTILINE)
 
 
@@ -96,6 +97,8 @@ def paragraphs(text: str) -> list[Paragraph]:
         kind, number = "body", index
         if _MARKDOWN_HEADING.match(body) and "\n" not in body:
             kind = "heading"
+        elif not resolution and index == 1 and len(blocks) > 1 and _is_title_line(body):
+            kind = "heading"  # a headline labels the text below it; it is not an answer
         if resolution:
             op = _OPERATIVE.match(body)
             if op:
@@ -110,6 +113,15 @@ def paragraphs(text: str) -> list[Paragraph]:
             seen_resolution_paragraph = seen_resolution_paragraph or kind in ("operative", "preambular")
         result.append(Paragraph(start, end, kind, number))  # type: ignore[arg-type]
     return result
+
+
+def _is_title_line(body: str) -> bool:
+    """One short line that does not end like a sentence: a document's headline.
+
+    >>> _is_title_line("UN General Assembly adopts Resolution on AI"), _is_title_line("It was adopted.")
+    (True, False)
+    """
+    return "\n" not in body and len(body) <= TITLE_MAX_CHARS and body.rstrip()[-1:] not in ".!?,;:"
 
 
 def detect_symbol(text: str) -> str | None:
