@@ -356,6 +356,25 @@ def expand_acronyms(question: str, acronyms: dict[str, str]) -> str:
 _BACKGROUND_CLAUSE = re.compile(r"^(?:Despite|Although|Though|While|Whereas|Even though|Notwithstanding)\b[^,;]*[,;]")
 
 
+_LEANS_BACK = re.compile(
+    r"^\W*(?:(?:Firstly|Secondly|Thirdly|Lastly|Finally|Moreover|Furthermore|However|Also|In addition|"
+    r"In this regard|To this end),?\s+)?(?i:the|this|these|that|those|it|its|they|their|he|she|his|her|such)\b"
+    r"|^\W*[a-z]"
+)
+
+
+def leans_back(text: str) -> bool:
+    """Whether a sentence or clause continues the one before it: it opens with a reference
+    ("The Resolution promoted …", "Firstly, it …") or in lowercase ("to share their data;").
+
+    >>> leans_back("Firstly, it underscores the challenges."), leans_back("to share data;")
+    (True, True)
+    >>> leans_back("Ambassador Fu stated it.")
+    False
+    """
+    return bool(_LEANS_BACK.match(text))
+
+
 def foreground(text: str) -> tuple[str, str]:
     """Split off a leading concessive clause ("Despite X, Y"): it is background, not the point.
 
@@ -426,13 +445,23 @@ def specificity(word: str) -> float:
     return max(0.5, 7.0 - zipf_frequency(word, "en"))
 
 
+# Nouns that name the kind of answer wanted ("What date …", "Which country …"), not its topic:
+# the passage that answers holds a date or a country, not the word.
+ANSWER_TYPE_WORDS = frozenset(
+    ["date", "dates", "day", "days", "month", "months", "year", "years", "time", "number", "numbers", "amount"]
+    + ["name", "names", "country", "countries", "city", "place"]
+)
+
+
 def unknown_share(question: str, known_stems) -> float:
     """Specificity-weighted share of the question's content words the corpus never uses.
 
     >>> round(unknown_share("capital of France", {"capit"}), 2)
     0.51
+    >>> unknown_share("What date is on it?", set())
+    0.0
     """
-    content = {w for w in words(question) if w not in STOP_WORDS}
+    content = {w for w in words(question) if w not in STOP_WORDS and w not in ANSWER_TYPE_WORDS}
     weights = {w: specificity(w) for w in content}
     total = sum(weights.values())
     if not total:
@@ -467,13 +496,14 @@ def abstention_features(query, best, retriever) -> dict[str, float]:
     ``query`` is a query.Query, ``best`` an answers.RankedPassage, ``retriever`` the Retriever.
     """
     unit = best.best
-    chunk_stems = set(tokenize(best.chunk.text))
+    chunk_stems = set(retriever.tokens(best.chunk.text))
+    question = retriever.spelled_out(query.search_question)
     return {
         "dense": max(unit.dense, unit.dense_context),
         "passage_dense": best.hit.dense,
-        "coverage": 1.0 - unknown_share(query.search_context, chunk_stems),
-        "unknown": unknown_share(query.search_question, retriever.document_frequency),
-        "unknown_names": unknown_names(query.search_question, retriever.document_frequency),
+        "coverage": 1.0 - unknown_share(retriever.spelled_out(query.search_context), chunk_stems),
+        "unknown": unknown_share(question, retriever.document_frequency),
+        "unknown_names": unknown_names(question, retriever.document_frequency),
         "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
         "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
     }
@@ -536,13 +566,14 @@ def default_calibration(model_sha256: str | None = None) -> Calibration:
 
 
 def fit_calibration(
-    rows: list[dict[str, float]], labels: list[int], l2: float = 0.01, steps: int = 5000
+    rows: list[dict[str, float]], labels: list[int], abstain_weight: float = 1.0, l2: float = 0.01, steps: int = 5000
 ) -> Calibration:
     """Fit the logistic model by gradient descent (features are already on 0..1 scales).
 
-    Classes are weighted to count equally however unbalanced the set is, so the plain 0.5
-    threshold balances the two errors; no threshold is searched for (a searched one
-    follows the noise of a small set).
+    An unanswerable question counts ``abstain_weight`` times; ``calibrate`` picks the weight
+    by cross-validated accuracy (weighting the two classes equally refused one answerable
+    question in six out of fold; weighting each question once let one unanswerable question in
+    three through). The threshold stays 0.5: a searched one would follow a small set's noise.
     """
     import numpy as np
 
@@ -550,7 +581,7 @@ def fit_calibration(
         raise ValueError("calibration needs both answerable and unanswerable questions")
     x = np.array([[r[name] for name in ABSTAIN_FEATURES] for r in rows], dtype=np.float64)
     y = np.array(labels, dtype=np.float64)
-    weight = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
+    weight = np.where(y == 1, 1.0, abstain_weight)
     w = np.zeros(x.shape[1])
     b = 0.0
     for _ in range(steps):

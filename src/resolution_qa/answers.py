@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answering import MONTHS, foreground, is_evidence, lexical_overlap, satisfies, sentence_score
+from .answering import MONTHS, foreground, is_evidence, leans_back, lexical_overlap, satisfies, sentence_score
 from .places import countries_in, country_of
 from .query import ParagraphRef, Query
 from .records import label_of, value_span
@@ -68,7 +68,7 @@ def rank_units(
 ) -> list[RankedPassage]:
     """Score every unit of the first ``limit`` hits; passages ordered by their best unit."""
     q_vec, ctx_vec = vectors[0], vectors[-1]
-    q_tokens = tokenize(query.search_question)
+    q_tokens = retriever.tokens(query.search_question)
     out = []
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]
@@ -84,8 +84,17 @@ def rank_units(
             background, main = foreground(unit_text)
             all_tokens = retriever.sentence_tokens[first + j]
             lexical_all = lexical_overlap(q_tokens, all_tokens, retriever.idf)
-            lexical_main = lexical_overlap(q_tokens, set(tokenize(main)), retriever.idf) if background else lexical_all
+            lexical_main = (
+                lexical_overlap(q_tokens, set(retriever.tokens(main)), retriever.idf) if background else lexical_all
+            )
             lexical = lexical_main + 0.5 * (lexical_all - lexical_main)  # "Despite …," clauses count half
+            if j > 0 and leans_back(unit_text):
+                # "The Resolution promoted …" after "… another one, adopted on 21 March 2024": the
+                # words of the sentence it refers back to count half
+                inherited = lexical_overlap(
+                    q_tokens, all_tokens | retriever.sentence_tokens[first + j - 1], retriever.idf
+                )
+                lexical += 0.5 * max(inherited - lexical_all, 0.0)
             kind_ok = satisfies(query.kind, unit_text, query.text)
             score = sentence_score(float(d), float(dc), lexical, kind_ok, hit.score)
             if chunk.paragraph_kind in METADATA_KINDS and not _addressed(query, lexical, kind_ok):
@@ -231,14 +240,17 @@ def _official(data: IndexData, chunk: Chunk) -> bool:
 
 
 def _prefer_official(data: IndexData, query: Query, ranked: list[RankedPassage]) -> list[RankedPassage]:
-    """When a checkable answer (a date, a number) comes first from an article while the UN's
-    own text or record holds one nearly as well, the UN's wins: it is the primary source."""
-    if not ranked or query.kind not in ("when", "count", "amount") or _official(data, ranked[0].chunk):
+    """When an article comes first while the UN's own text or record answers nearly as well
+    (for a date or a number: holds one), the UN's wins: it is the primary source."""
+    if not ranked or _official(data, ranked[0].chunk):
         return ranked
+    checkable = query.kind in ("when", "count", "amount")
     close = [
         r
         for r in ranked[1:]
-        if _official(data, r.chunk) and r.best.kind_ok and r.score >= OFFICIAL_RATIO * ranked[0].score
+        if _official(data, r.chunk)
+        and (r.best.kind_ok if checkable else r.best.kind_ok is not False)
+        and r.score >= OFFICIAL_RATIO * ranked[0].score
     ]
     if not close:
         return ranked

@@ -23,10 +23,10 @@ from .embedding import MODEL_NAME, Encoder, MiniLMEncoder
 from .index import Index
 from .query import Query, prepare
 from .schema import Answer, Chunk, Quote
-from .tokens import tokenize
 
 MAX_K = 20
-CANDIDATE_PASSAGES = 8  # paragraphs whose answer units compete for the answer
+CANDIDATE_PASSAGES = 12  # paragraphs whose answer units compete for the answer
+LEXICAL_CANDIDATES = 3  # ... and these best BM25 matches among them, wherever fusion put them
 QUERY_CACHE = 128  # the page asks for the answer and the map of one question: one forward pass
 
 
@@ -139,7 +139,10 @@ class QAEngine:
             ranked = answers.rank_units(data, retriever, query, vectors, hits, len(found))
             return _analysis(answers.reference_answer(data, query, ranked, k, id))
         hits = retriever.search(vectors[-1], tokens, source=source, rows=rows)
-        ranked = answers.rank_units(data, retriever, query, vectors, hits, CANDIDATE_PASSAGES)
+        # the fused best, and the best few by words alone: a long paragraph that holds the exact
+        # words asked for can sit low in the dense rankings and so in the fused one
+        hits = [h for i, h in enumerate(hits) if i < CANDIDATE_PASSAGES or (h.lexical_rank or 99) < LEXICAL_CANDIDATES]
+        ranked = answers.rank_units(data, retriever, query, vectors, hits, len(hits))
         if not ranked:
             return _empty(query, id, "The documents don't say: no passage matches this question.")
         best = ranked[0]
@@ -157,7 +160,8 @@ class QAEngine:
         texts = (question,)
         if query.follow_up:
             texts += (expand_acronyms(query.search_context, retriever.acronyms),)
-        return self.encode(texts), tokenize(question) * 2 + tokenize(query.topic_context or query.context)
+        tokens = retriever.tokens(query.search_question) * 2 + retriever.tokens(query.topic_context or query.context)
+        return self.encode(texts), tokens
 
     def relevance(self, question: str, history=(), source: str | None = None) -> list[tuple[Chunk, float]]:
         """Every passage (of ``source``, or all) in reading order with its closeness to the question."""

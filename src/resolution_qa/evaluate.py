@@ -11,6 +11,8 @@ import statistics
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from .answering import fit_calibration, write_calibration
 from .schema import Passage
 from .tokens import tokenize
@@ -45,11 +47,29 @@ def baseline_passages(engine, question: str, k: int = 3) -> list[Passage]:
     vector = engine.encode((question,))[0]
     limit = min(50, len(data.chunks))
     dense = top_rows(data.vectors @ vector, limit)
-    scores = retriever.bm25_scores(tokenize(question))
+    bm25 = _plain_bm25(data)
+    known = [t for t in tokenize(question) if t in bm25.vocab_dict]
+    scores = np.asarray(bm25.get_scores(known)) if known else np.zeros(len(data.chunks))
     lexical = [i for i in top_rows(scores, limit) if scores[i] > 0]
     fused = rrf([dense, lexical])
     ordered = sorted(fused, key=lambda i: (-fused[i], i))[:k]
     return [Passage(data.chunks[i], fused[i]) for i in ordered]
+
+
+_PLAIN_BM25: dict[int, object] = {}
+
+
+def _plain_bm25(data):
+    """BM25 over the passages' plain words (none of our acronym handling), built once per index."""
+    import bm25s
+
+    key = id(data)
+    if key not in _PLAIN_BM25:
+        index = bm25s.BM25(k1=1.2, b=0.75)
+        index.index([tokenize(c.text) or [""] for c in data.chunks], show_progress=False)
+        _PLAIN_BM25.clear()
+        _PLAIN_BM25[key] = index
+    return _PLAIN_BM25[key]
 
 
 def _score_baseline(engine, rows: list[dict], k: int) -> dict:
@@ -191,7 +211,10 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def cross_validate(features: list[dict], labels: list[int], folds: int = 5) -> dict:
+ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0)  # tried by ``calibrate``; the best out of fold is kept
+
+
+def cross_validate(features: list[dict], labels: list[int], folds: int = 5, abstain_weight: float = 1.0) -> dict:
     """Out-of-fold figures of the abstention model: each question is judged by a model fitted
     without it (folds interleaved, so every fold mixes the question sets)."""
     outcomes = []
@@ -200,7 +223,7 @@ def cross_validate(features: list[dict], labels: list[int], folds: int = 5) -> d
         test = [i for i in range(len(labels)) if i % folds == fold]
         if not test or len({labels[i] for i in train}) < 2:
             continue
-        model = fit_calibration([features[i] for i in train], [labels[i] for i in train])
+        model = fit_calibration([features[i] for i in train], [labels[i] for i in train], abstain_weight)
         outcomes += [(labels[i], model.probability(features[i]) >= model.threshold) for i in test]
     positives = [p for y, p in outcomes if y == 1]
     negatives = [p for y, p in outcomes if y == 0]
@@ -231,14 +254,18 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
         else:
             labels.append(0)
         features.append(analysis.features)
-    calibration = fit_calibration(features, labels)
+    tried = {w: cross_validate(features, labels, folds, w) for w in ABSTAIN_WEIGHTS}
+    weight = max(ABSTAIN_WEIGHTS, key=lambda w: (tried[w]["accuracy"], w))
+    calibration = fit_calibration(features, labels, weight)
     predicted = [calibration.probability(f) >= calibration.threshold for f in features]
     accuracy = sum(p == bool(y) for p, y in zip(predicted, labels, strict=True)) / len(labels)
     meta = {
         "trained_on": [name for name, _, _ in sets],
         "questions": len(labels),
         "training_accuracy": round(accuracy, 4),
-        "out_of_fold": cross_validate(features, labels, folds),
+        "abstain_weight": weight,
+        "out_of_fold": tried[weight],
+        "out_of_fold_by_weight": {str(w): tried[w] for w in ABSTAIN_WEIGHTS},
         "model_sha256": sets[0][2].encoder.sha256,
     }
     path = Path(output) if output else Path(str(resources.files(__package__).joinpath("calibration.json")))

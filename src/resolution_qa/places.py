@@ -125,3 +125,30 @@ def countries_in(text: str) -> dict[str, str]:
                 break
         i += 1
     return found
+
+
+def with_country_names(text: str) -> str:
+    """``text`` plus the country names that its capitals and demonyms stand for, for searching:
+    documents write "the United States", people ask about "Washington" and "the Americans".
+
+    >>> with_country_names("Did Washington back the Chinese text?")
+    'Did Washington back the Chinese text? (Washington: United States; Chinese: China)'
+    >>> with_country_names("Did China sponsor it?")
+    'Did China sponsor it?'
+    """
+    extra = []
+    for key, phrase in countries_in(text).items():
+        if phrase != key:
+            extra.append(f"{_said(text, phrase) or phrase}: {key.title()}")
+    return f"{text} ({'; '.join(extra)})" if extra else text
+
+
+def _said(text: str, phrase: str) -> str | None:
+    """The words of ``text`` that normalize to ``phrase`` (as the user wrote them)."""
+    size = len(phrase.split())
+    tokens = re.findall(r"[^\s]+", text)
+    for i in range(len(tokens) - size + 1):
+        candidate = " ".join(tokens[i : i + size])
+        if normalize(candidate) == phrase:
+            return candidate.strip('?!.,;:()"“”')
+    return None

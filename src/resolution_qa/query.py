@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .answering import FOLLOW_UP_WORDS, MONTHS, contextualize, question_kind
+from .places import with_country_names
 from .schema import Document
 from .tokens import STOP_WORDS, stem, tokenize, words
 
@@ -106,7 +107,8 @@ class Query:
     reference: ParagraphRef | None = None
     bare_reference: bool = False  # "What does OP 7 say?": the whole paragraph is the answer
     notices: tuple[str, ...] = field(default=())
-    topic: str = ""  # the question without the words that name its document ("the March resolution")
+    topic: str = ""  # what to search for: the question without the words that name its document
+    # ("the March resolution"), with the countries its capitals and demonyms stand for
     topic_context: str = ""  # the same for the context
 
     @property
@@ -313,8 +315,8 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
     return Query(
         text=text,
         context=context,
-        topic=topic_of(text, documents, sources, symbols),
-        topic_context=topic_of(context, documents, sources, symbols) if context else "",
+        topic=with_country_names(topic_of(text, documents, sources, symbols) or text),
+        topic_context=with_country_names(topic_of(context, documents, sources, symbols) or context) if context else "",
         kind=question_kind(text),
         sources=sources,
         symbols=symbols,

@@ -9,6 +9,7 @@ corpus changes size.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ class Hit:
     index: int
     score: float
     dense: float
+    lexical_rank: int | None = None  # its place in the BM25 ranking (0 = best), None if not there
 
 
 def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
@@ -56,7 +58,15 @@ class Retriever:
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
         self.data = data
         self.candidates = candidates
-        self._chunk_tokens = [tokenize(c.text) for c in data.chunks]
+        defined: dict[str, str] = {}
+        for document in data.documents:
+            for acronym, name in find_acronyms(document.text).items():
+                defined.setdefault(acronym, name)
+        self.acronyms = {**COMMON_ABBREVIATIONS, **defined}  # the documents' own definitions win
+        self._acronym = re.compile(
+            r"\b(" + "|".join(map(re.escape, sorted(self.acronyms, key=len, reverse=True))) + r")\b"
+        )
+        self._chunk_tokens = [self.tokens(c.text) for c in data.chunks]
         self.bm25 = bm25s.BM25(k1=1.2, b=0.75)
         if data.chunks:
             # an empty token list would break bm25s's vocabulary; "" stands for "no words"
@@ -70,12 +80,7 @@ class Retriever:
         self.sentence_tokens: list[frozenset[str]] = []
         for chunk in data.chunks:
             text = data.by_source[chunk.source].text
-            self.sentence_tokens.extend(frozenset(tokenize(text[s:e])) for s, e in chunk.sentences)
-        defined: dict[str, str] = {}
-        for document in data.documents:
-            for acronym, name in find_acronyms(document.text).items():
-                defined.setdefault(acronym, name)
-        self.acronyms = {**COMMON_ABBREVIATIONS, **defined}  # the documents' own definitions win
+            self.sentence_tokens.extend(frozenset(self.tokens(text[s:e])) for s, e in chunk.sentences)
         # Rows by document, by resolution symbol, by paragraph number and of the record lists,
         # found once here: scoped questions, lookups and record items then never scan every passage.
         by_source: dict[str, list[int]] = {}
@@ -106,6 +111,16 @@ class Retriever:
             )
             for kind in ("operative", "preambular")
         }
+
+    def spelled_out(self, text: str) -> str:
+        """``text`` with each acronym (matched with its case: "AI", not "ai") replaced by its
+        long form, so that "AI" in an article and "artificial intelligence" in a resolution
+        are the same words to BM25 and to every word-overlap signal."""
+        return self._acronym.sub(lambda m: self.acronyms[m.group(1)], text)
+
+    def tokens(self, text: str) -> list[str]:
+        """BM25 tokens of ``text``, acronyms spelled out; questions and passages alike."""
+        return tokenize(self.spelled_out(text))
 
     def _document_frequency(self) -> dict[str, int]:
         df: dict[str, int] = {}
@@ -197,7 +212,11 @@ class Retriever:
         fused = rrf(rankings)
         ordered = sorted(fused, key=lambda i: (-fused[i], i))
         dense = dict(zip(ordered, (self.data.vectors[ordered] @ query).tolist(), strict=True)) if ordered else {}
-        return [Hit(index=i, score=fused[i], dense=float(max(dense[i], best_unit[i]))) for i in ordered]
+        lexical_rank = {row: rank for rank, row in enumerate(rankings[2])}
+        return [
+            Hit(index=i, score=fused[i], dense=float(max(dense[i], best_unit[i])), lexical_rank=lexical_rank.get(i))
+            for i in ordered
+        ]
 
 
 def top_rows(scores: np.ndarray, limit: int) -> list[int]:

@@ -160,14 +160,25 @@ _WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+")
 _stemmer = Stemmer.Stemmer("english")
 
 
+# Ordinal adverbs stem apart from their ordinals ("firstly" → "firstli"); "the first reason"
+# and "Firstly, it …" are the same word to a reader.
+_ORDINAL_ADVERBS = {
+    "firstly": "first",
+    "secondly": "second",
+    "thirdly": "third",
+    "fourthly": "fourth",
+    "lastly": "last",
+}
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Snowball (Porter 2) stem of a lowercase word.
 
-    >>> stem("sponsored")
-    'sponsor'
+    >>> stem("sponsored"), stem("firstly") == stem("first")
+    ('sponsor', True)
     """
-    return _stemmer.stemWord(word)
+    return _stemmer.stemWord(_ORDINAL_ADVERBS.get(word, word))
 
 
 def words(text: str) -> list[str]:
