@@ -56,7 +56,11 @@ FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "then ", "so ", 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")  # fmt: skip
 _MONTHS = "|".join((*MONTHS, "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"))
-_DATE = re.compile(rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b")
+# a date, a year, or a session of the Assembly ("at its eightieth session": when it reports)
+_DATE = re.compile(
+    rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b"
+    r"|\b(?:[a-z]+-)?[a-z]+(?:tieth|th|first|second|third) session\b|\b\d{1,3}(?:st|nd|rd|th) session\b"
+)
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|thousand|million|"
@@ -239,6 +243,8 @@ def satisfies(kind: KindName, text: str, question: str = "") -> bool | None:
     """Does ``text`` hold what a question of ``kind`` asks for? None when nothing is required.
 
     >>> satisfies("when", "adopted on 25 June 2024"), satisfies("count", "several states")
+    (True, False)
+    >>> satisfies("when", "to report at its eightieth session"), satisfies("when", "to report in due course")
     (True, False)
     >>> satisfies("count", "for three main reasons", "How many reasons are given?")
     True

@@ -28,7 +28,7 @@ WHOLE_PARAGRAPH_CHARS = 700
 # A one-line fact (a record field, a header line) is short, so its vector is close to many
 # questions; it competes fully only when the question asks for it: its words, or the kind of
 # value it holds (a date for "when").
-METADATA_MIN_LEXICAL = 0.3
+METADATA_COMMON_SHARE = 0.25  # a word used by more than this share of passages does not single a line out
 UNADDRESSED_METADATA = 0.5  # "What does OP 7 say?" quotes the paragraph whole up to this length
 
 _MONTH = "|".join(MONTHS)
@@ -97,7 +97,9 @@ def rank_units(
                 lexical += 0.5 * max(inherited - lexical_all, 0.0)
             kind_ok = satisfies(query.kind, unit_text, query.text)
             score = sentence_score(float(d), float(dc), lexical, kind_ok, hit.score)
-            if chunk.paragraph_kind in METADATA_KINDS and not _addressed(query, lexical, kind_ok):
+            if chunk.paragraph_kind in METADATA_KINDS and not _addressed(
+                query, q_tokens, all_tokens, retriever, kind_ok
+            ):
                 score *= UNADDRESSED_METADATA
 
             units.append(Unit((start, end), float(d), float(dc), lexical, kind_ok, score))
@@ -106,8 +108,14 @@ def rank_units(
     return out
 
 
-def _addressed(query: Query, lexical: float, kind_ok: bool | None) -> bool:
-    return lexical >= METADATA_MIN_LEXICAL or (bool(kind_ok) and is_evidence(query.kind))
+def _addressed(query: Query, q_tokens: list[str], line_tokens, retriever: Retriever, kind_ok: bool | None) -> bool:
+    """Does the question ask for what a one-line fact holds: a word they share that few passages
+    use ("draft", "meeting", "agenda"; not "General Assembly resolution"), or the kind of value
+    it holds (a date for "when")?"""
+    if bool(kind_ok) and is_evidence(query.kind):
+        return True
+    common = METADATA_COMMON_SHARE * max(len(retriever.data.chunks), 1)
+    return any(t in line_tokens and retriever.document_frequency.get(t, 0) <= common for t in q_tokens)
 
 
 # ------------------------------------------------------------------ paragraph lookups

@@ -131,6 +131,10 @@ class QAEngine:
         rows = retriever.rows_of(query.sources, query.symbols)
         if rows is not None and len(rows) == 0:
             rows = None
+        if query.section and query.reference is None:
+            section = retriever.kind_rows(query.section)
+            narrowed = section if rows is None else np.intersect1d(rows, section)
+            rows = narrowed if len(narrowed) else rows  # "the preamble" of a text that has none: ignored
         if query.reference is not None:
             found = answers.lookup(retriever, query.reference, rows, source)
             if not found:

@@ -107,6 +107,7 @@ class Query:
     reference: ParagraphRef | None = None
     bare_reference: bool = False  # "What does OP 7 say?": the whole paragraph is the answer
     notices: tuple[str, ...] = field(default=())
+    section: str | None = None  # "the preamble" → "preambular", "the operative part" → "operative"
     topic: str = ""  # what to search for: the question without the words that name its document
     # ("the March resolution"), with the countries its capitals and demonyms stand for
     topic_context: str = ""  # the same for the context
@@ -195,6 +196,26 @@ def _scope_words(names: str) -> re.Pattern[str]:
 
 _ARTICLE_NAME = _scope_words(r"(?:news\s+|press\s+)?(?:article|story|piece)")
 _RESOLUTION_NAME = _scope_words(r"(?:draft\s+)?(?:resolution|text)")
+
+
+_SECTION = re.compile(
+    r"\b(?:(?P<pre>preamble|preambular (?:part|section|paragraphs))|(?P<op>operative (?:part|section|paragraphs)))\b",
+    re.I,
+)
+
+
+def section_of(question: str) -> str | None:
+    """The part of a resolution a question points to, without naming one paragraph.
+
+    >>> section_of("Which actors does the preamble mention?"), section_of("What do the operative paragraphs ask?")
+    ('preambular', 'operative')
+    >>> section_of("What does OP 3 say?") is None
+    True
+    """
+    match = _SECTION.search(question)
+    if not match:
+        return None
+    return "preambular" if match.group("pre") else "operative"
 
 
 def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
@@ -315,6 +336,7 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
     return Query(
         text=text,
         context=context,
+        section=section_of(text) or (section_of(context) if context else None),
         topic=with_country_names(topic_of(text, documents, sources, symbols) or text),
         topic_context=with_country_names(topic_of(context, documents, sources, symbols) or context) if context else "",
         kind=question_kind(text),

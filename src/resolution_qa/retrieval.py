@@ -158,6 +158,10 @@ class Retriever:
         _, ids = self.data.faiss_index.search(query.reshape(1, -1), limit, params=params)
         return [int(i) for i in ids[0] if i >= 0]
 
+    def kind_rows(self, kind: str) -> np.ndarray:
+        """Rows of every paragraph of one kind ("preambular", "operative")."""
+        return np.array(sorted(r for (k, _), rows in self.numbered.items() if k == kind for r in rows), dtype=np.int64)
+
     def rows_of(
         self, sources: frozenset[str] | None = None, symbols: frozenset[str] | None = None
     ) -> np.ndarray | None:
