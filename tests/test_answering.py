@@ -1,13 +1,12 @@
 import pytest
 
+from resolution_qa.acronyms import expand_acronyms, find_acronyms
 from resolution_qa.answering import (
     ABSTAIN_FEATURES,
     Calibration,
     contextualize,
     counted_noun,
     default_calibration,
-    expand_acronyms,
-    find_acronyms,
     fit_calibration,
     foreground,
     is_follow_up,

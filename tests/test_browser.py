@@ -242,9 +242,14 @@ def test_upload_refuses_wrong_type(page, server, tmp_path):
     page.set_input_files("#rqa-upload input[type=file]", str(bad))
     page.wait_for_timeout(2000)
     status = page.locator("#rqa-upload-status").inner_text()
-    # refused in the browser by the file-type filter, or by the server with a message
     assert not any("payload" in path.name for path in server["data"].rglob("*"))
-    assert status == "" or "unsupported type" in status
+    # refused in the browser by the file-type filter (which must not admit .exe), or by the
+    # server with a message that names the problem
+    accept = page.locator("#rqa-upload input[type=file]").get_attribute("accept") or ""
+    if status == "":
+        assert accept and ".exe" not in accept and ".txt" in accept
+    else:
+        assert "unsupported type" in status
 
 
 def test_clicking_an_example_asks_it(page):

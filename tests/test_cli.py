@@ -126,3 +126,13 @@ def test_eval_reports_every_metric(capsys, folders, tmp_path):
     ):
         assert key in report
     assert report["hit@1"] == 1.0 and report["citation_integrity"] == 1.0
+
+
+def test_bench_outside_a_checkout_says_so(monkeypatch, capsys, tmp_path):
+    from resolution_qa import bench
+    from resolution_qa.cli import main
+
+    monkeypatch.setattr(bench, "REPOSITORY", tmp_path)  # an installed package: no app.py, no eval/
+    assert main(["bench", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "runs from a checkout" in err and "clone the repository" in err

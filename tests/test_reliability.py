@@ -276,9 +276,7 @@ def test_load_200_questions_from_20_clients(tmp_path):
             "p95_ms": round(latencies[int(0.95 * len(latencies)) - 1], 1),
             "throughput_qps": round(200 / wall, 1),
         }
-        out = ROOT / "test-artifacts"
-        out.mkdir(exist_ok=True)
-        (out / "load.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+        (tmp_path / "load.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
         print("\nload test:", report)
         assert not guard_log.exists(), guard_log.read_text()
     finally:

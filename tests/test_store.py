@@ -80,4 +80,10 @@ def test_damaged_index_is_rebuilt_on_open(engine, settings, fake_encoder, file, 
 
 def test_manifest_is_human_readable(engine, settings):
     text = (live(settings) / "manifest.json").read_text()
-    assert json.loads(text)["format_version"] >= 1 and "\n" in text
+    manifest = json.loads(text)
+    # indented, one key per line, and it says in words what a reader needs to check an index
+    assert text.startswith("{\n  ") and len(text.splitlines()) > 10
+    assert manifest["format_version"] >= 1 and manifest["passages"] == len(engine.data.chunks)
+    assert {"name", "sha256", "dim"} <= set(manifest["model"])
+    assert set(manifest["sources"]) == {d.source for d in engine.data.documents}
+    assert all(len(digest) == 64 for digest in manifest["files"].values())

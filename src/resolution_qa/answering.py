@@ -25,6 +25,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from .acronyms import ACRONYM
 from .tokens import STOP_WORDS, stem, tokenize, words
 
 FOLLOW_UP_WORDS = frozenset(
@@ -73,7 +74,6 @@ _MONEY = re.compile(
 )
 
 _TITLE = re.compile(r"\b(?:entitled|titled)\b|“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
-_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}s?\b")
 
 _PLACE = re.compile(r"\b(?:in|at|from|near|based in|located in|headquartered in)\s+(?:the\s+)?[A-Z][a-z]+")
 _NOT_NAMES = frozenset(
@@ -162,10 +162,8 @@ class AnswerKind:
 KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
         "define",
-        re.compile(
-            r"^\W*(?:[Aa]nd\s+)?[Ww]hat (?:is|are|does|do) (?:the )?[A-Z][A-Z0-9&]{1,9}s?\b(?:\s+(?:stand for|mean))?\W*$"
-        ),
-        lambda text, question: bool(re.search(r"\([A-Z][A-Z0-9&]{1,9}s?\)", text)),
+        re.compile(rf"^\W*(?:[Aa]nd\s+)?[Ww]hat (?:is|are|does|do) (?:the )?{ACRONYM}\b(?:\s+(?:stand for|mean))?\W*$"),
+        lambda text, question: bool(re.search(rf"\({ACRONYM}\)", text)),
         True,
     ),
     AnswerKind(
@@ -299,64 +297,6 @@ def contextualize(question: str, history: tuple[str, ...] | list[str] = ()) -> s
             if not is_follow_up(earlier):
                 break
     return " ".join(context)
-
-
-ACRONYM_DEFINITION = re.compile(
-    r"\b((?:[A-Z][\w’'-]*[ ,]+(?:(?:of|for|the|and|on|in|de|du|des)[ ]+)*){1,9})\(([A-Z][A-Z0-9&]{1,9})\)"
-)
-
-
-def find_acronyms(text: str) -> dict[str, str]:
-    """Acronyms the text defines, as "Long Name (ACR)".
-
-    >>> find_acronyms("The Centre for Global Studies (CGS) and the PRC")
-    {'CGS': 'Centre for Global Studies'}
-    """
-    found: dict[str, str] = {}
-    for match in ACRONYM_DEFINITION.finditer(text):
-        name, acronym = match.group(1).strip(" ,"), match.group(2)
-        letters = [w[0].upper() for w in name.split() if w[0].isupper()]
-        # keep the shortest tail of capitalized words whose initials spell the acronym
-        for start in range(len(letters)):
-            if "".join(letters[start:]) == acronym.replace("&", ""):
-                words_ = [w for w in name.split()]
-                caps = [i for i, w in enumerate(words_) if w[0].isupper()]
-                found.setdefault(acronym, " ".join(words_[caps[start] :]))
-                break
-    return found
-
-
-# Abbreviations common in UN texts; a document's own definitions take precedence.
-COMMON_ABBREVIATIONS = {
-    "UN": "United Nations",
-    "US": "United States",
-    "USA": "United States",
-    "UK": "United Kingdom",
-    "EU": "European Union",
-    "UNGA": "General Assembly",
-    "UNSC": "Security Council",
-    "SG": "Secretary-General",
-    "AI": "artificial intelligence",
-    "SDGs": "Sustainable Development Goals",
-    "PRC": "China",
-}
-
-
-def expand_acronyms(question: str, acronyms: dict[str, str]) -> str:
-    """Append the long forms of the acronyms a question uses (and the acronyms of long forms
-    it spells out), for searching.
-
-    >>> expand_acronyms("What is CGS?", {"CGS": "Centre for Global Studies"})
-    'What is CGS? (CGS: Centre for Global Studies)'
-    >>> expand_acronyms("What did the United States do?", {"US": "United States"})
-    'What did the United States do? (US: United States)'
-    """
-    extra = [f"{a}: {acronyms[a]}" for a in dict.fromkeys(_ACRONYM.findall(question)) if a in acronyms]
-    lowered = question.lower()
-    for acronym, name in acronyms.items():
-        if name.lower() in lowered and acronym not in question and f"{acronym}: {name}" not in extra:
-            extra.append(f"{acronym}: {name}")
-    return f"{question} ({'; '.join(extra)})" if extra else question
 
 
 _BACKGROUND_CLAUSE = re.compile(r"^(?:Despite|Although|Though|While|Whereas|Even though|Notwithstanding)\b[^,;]*[,;]")

@@ -43,8 +43,25 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+REPOSITORY = Path(__file__).resolve().parents[2]  # a checkout: src/resolution_qa/bench.py
+
+
+class NotACheckout(RuntimeError):
+    """The benchmark starts the repository's app.py; an installed package has none."""
+
+
+def _checkout() -> Path:
+    if not (REPOSITORY / "app.py").is_file() or not (REPOSITORY / "eval").is_dir():
+        raise NotACheckout(
+            f"bench runs from a checkout of the repository (it starts app.py and reads eval/); "
+            f"this package is installed at {Path(__file__).resolve().parent} without one — "
+            "clone the repository and run `python -m resolution_qa bench` there"
+        )
+    return REPOSITORY
+
+
 def _questions() -> list[str]:
-    dev = Path("eval/dev_qa.jsonl")
+    dev = REPOSITORY / "eval" / "dev_qa.jsonl"
     if dev.is_file():
         return [json.loads(line)["question"] for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
     return FALLBACK_QUESTIONS
@@ -88,7 +105,7 @@ def _start_app(data: Path, index: Path, cwd: Path) -> tuple[subprocess.Popen, st
     process = subprocess.Popen(
         [
             sys.executable,
-            str(Path(__file__).resolve().parents[2] / "app.py"),
+            str(REPOSITORY / "app.py"),
             "--port",
             str(port),
             "--data",
@@ -324,6 +341,7 @@ def bench_scale(base_vectors: np.ndarray, sizes: list[int], queries: int = 200) 
 def run_bench(quick: bool = False, as_json: bool = False, settings: Settings | None = None) -> int:
     from .engine import QAEngine
 
+    _checkout()
     settings = settings or Settings()
     repeat = 30 if quick else 100
     cold_repeat = 1 if quick else 3

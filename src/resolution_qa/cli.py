@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import Settings
+from .config import MAX_K, Settings
 from .render import terminal_text
 
 EXIT_USAGE = 2
@@ -87,8 +87,8 @@ def cmd_ask(args) -> int:
         raise UsageError("ask needs a QUESTION or --batch FILE")
     if args.batch and not args.json:
         raise UsageError("--batch writes JSON lines; add --json")
-    if not 1 <= args.k <= 20:
-        raise UsageError("--k must be between 1 and 20")
+    if not 1 <= args.k <= MAX_K:
+        raise UsageError(f"--k must be between 1 and {MAX_K}")
     rows = _read_jsonl(Path(args.batch)) if args.batch else None
     engine = _open_engine(args)
     try:
@@ -199,9 +199,12 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_bench
+    from .bench import NotACheckout, run_bench
 
-    return run_bench(quick=args.quick, as_json=args.json, settings=_settings(args))
+    try:
+        return run_bench(quick=args.quick, as_json=args.json, settings=_settings(args))
+    except NotACheckout as exc:
+        raise UsageError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question (or a JSON-lines batch)")
     p.add_argument("question", nargs="?", help="the question")
     p.add_argument("--history", nargs="+", metavar="EARLIER_QUESTION", help="earlier questions, oldest first")
-    p.add_argument("--k", type=int, default=3, help="passages to return (1-20, default 3)")
+    p.add_argument("--k", type=int, default=3, help=f"passages to return (1-{MAX_K}, default 3)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--batch", metavar="FILE.jsonl", help='one {"id", "question", "history"} per line')
     p.add_argument("--source", metavar="NAME", help="search only this document (path under the data folder)")

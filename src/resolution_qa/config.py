@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .chunking import DEFAULT_MAX_CHARS
+from .documents import BYTES_PER_MB, DEFAULT_MAX_FILE_MB
 
+MAX_K = 20  # passages one answer may list: CLI, web slider and API alike
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_INDEX_DIR = Path("index")
 
@@ -38,7 +40,9 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: _env_path("RESOLUTION_QA_DATA", DEFAULT_DATA_DIR))
     index_dir: Path = field(default_factory=lambda: _env_path("RESOLUTION_QA_INDEX", DEFAULT_INDEX_DIR))
     max_chars: int = DEFAULT_MAX_CHARS
-    max_file_bytes: int = field(default_factory=lambda: _env_int("RESOLUTION_QA_MAX_FILE_MB", 20) * 1024 * 1024)
+    max_file_bytes: int = field(
+        default_factory=lambda: _env_int("RESOLUTION_QA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB) * BYTES_PER_MB
+    )
     lock_timeout: float = 600.0
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,19 @@ from .structure import detect_symbol, detect_title, paragraphs
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".xml", ".txt", ".md", ".pdf", ".html", ".htm", ".jsonl")
-DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+BYTES_PER_MB = 1024 * 1024  # the MB of RESOLUTION_QA_MAX_FILE_MB, in every message
+DEFAULT_MAX_FILE_MB = 20
+DEFAULT_MAX_FILE_BYTES = DEFAULT_MAX_FILE_MB * BYTES_PER_MB
+
+
+def format_megabytes(size: int) -> str:
+    """A size in MB (2**20 bytes), rounded up to a tenth so a file over a limit never looks equal to it.
+
+    >>> format_megabytes(20 * 1024 * 1024), format_megabytes(20 * 1024 * 1024 + 1), format_megabytes(1_572_864)
+    ('20 MB', '20.1 MB', '1.5 MB')
+    """
+    tenths = math.ceil(size * 10 / BYTES_PER_MB)
+    return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
 
 
 class UnreadableDocument(ValueError):
@@ -191,7 +204,7 @@ def load_document(path: Path, source: str, max_bytes: int = DEFAULT_MAX_FILE_BYT
     size = path.stat().st_size
     if size > max_bytes:
         raise UnreadableDocument(
-            f"{source} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit — split it "
+            f"{source} is {format_megabytes(size)}, over the {format_megabytes(max_bytes)} limit — split it "
             "or raise RESOLUTION_QA_MAX_FILE_MB"
         )
     try:

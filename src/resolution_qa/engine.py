@@ -17,14 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import answers
-from .answering import Calibration, abstention_features, default_calibration, expand_acronyms
-from .config import Settings
+from .answering import Calibration, abstention_features, default_calibration
+from .config import MAX_K, Settings
 from .embedding import MODEL_NAME, Encoder, MiniLMEncoder
 from .index import Index
 from .query import Query, prepare
 from .schema import Answer, Chunk, Quote
 
-MAX_K = 20
 CANDIDATE_PASSAGES = 12  # paragraphs whose answer units compete for the answer
 LEXICAL_CANDIDATES = 3  # ... and these best BM25 matches among them, wherever fusion put them
 QUERY_CACHE = 128  # the page asks for the answer and the map of one question: one forward pass
@@ -160,10 +159,10 @@ class QAEngine:
         """The question's vectors (the question, then for a follow-up the question with its
         context) and its BM25 tokens (the question's words twice, its context's once), with the
         acronyms of ``retriever``'s documents expanded."""
-        question = expand_acronyms(query.search_question, retriever.acronyms)
+        question = retriever.acronyms.expanded(query.search_question)
         texts = (question,)
         if query.follow_up:
-            texts += (expand_acronyms(query.search_context, retriever.acronyms),)
+            texts += (retriever.acronyms.expanded(query.search_context),)
         tokens = retriever.tokens(query.search_question) * 2 + retriever.tokens(query.topic_context or query.context)
         return self.encode(texts), tokens
 

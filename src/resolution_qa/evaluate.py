@@ -63,9 +63,11 @@ def _plain_bm25(data):
     """BM25 over the passages' plain words (none of our acronym handling), built once per index."""
     import bm25s
 
+    from .retrieval import BM25_B, BM25_K1
+
     key = id(data)
     if key not in _PLAIN_BM25:
-        index = bm25s.BM25(k1=1.2, b=0.75)
+        index = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         index.index([tokenize(c.text) or [""] for c in data.chunks], show_progress=False)
         _PLAIN_BM25.clear()
         _PLAIN_BM25[key] = index

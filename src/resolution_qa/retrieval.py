@@ -9,17 +9,18 @@ corpus changes size.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from .answering import COMMON_ABBREVIATIONS, find_acronyms
+from .acronyms import Acronyms
 from .records import LIST_FIELDS
 from .store import IndexData
 from .tokens import tokenize
 
-RRF_K = 60
+RRF_K = 60  # reciprocal-rank fusion's constant (Cormack et al. use 60)
+BM25_K1 = 1.2  # BM25's term-frequency saturation and length normalization (the usual values)
+BM25_B = 0.75
 
 
 @dataclass(frozen=True)
@@ -58,16 +59,9 @@ class Retriever:
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
         self.data = data
         self.candidates = candidates
-        defined: dict[str, str] = {}
-        for document in data.documents:
-            for acronym, name in find_acronyms(document.text).items():
-                defined.setdefault(acronym, name)
-        self.acronyms = {**COMMON_ABBREVIATIONS, **defined}  # the documents' own definitions win
-        self._acronym = re.compile(
-            r"\b(" + "|".join(map(re.escape, sorted(self.acronyms, key=len, reverse=True))) + r")\b"
-        )
+        self.acronyms = Acronyms.of(document.text for document in data.documents)
         self._chunk_tokens = [self.tokens(c.text) for c in data.chunks]
-        self.bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        self.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         if data.chunks:
             # an empty token list would break bm25s's vocabulary; "" stands for "no words"
             self.bm25.index([t or [""] for t in self._chunk_tokens], show_progress=False)
@@ -113,10 +107,9 @@ class Retriever:
         }
 
     def spelled_out(self, text: str) -> str:
-        """``text`` with each acronym (matched with its case: "AI", not "ai") replaced by its
-        long form, so that "AI" in an article and "artificial intelligence" in a resolution
-        are the same words to BM25 and to every word-overlap signal."""
-        return self._acronym.sub(lambda m: self.acronyms[m.group(1)], text)
+        """``text`` with its acronyms spelled out: "AI" in an article and "artificial
+        intelligence" in a resolution are the same words to BM25 and every word-overlap signal."""
+        return self.acronyms.spelled_out(text)
 
     def tokens(self, text: str) -> list[str]:
         """BM25 tokens of ``text``, acronyms spelled out; questions and passages alike."""

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .documents import sha256_bytes
+from .embedding import MODEL_DIM
 from .schema import Chunk, Document, Paragraph
 
 FORMAT_VERSION = 4
@@ -70,7 +71,7 @@ def make_faiss_index(vectors: np.ndarray, exact_limit: int = EXACT_SEARCH_LIMIT)
     """Exact inner-product search while it is fast enough; IVF beyond ``exact_limit`` rows."""
     import faiss
 
-    dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 384
+    dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else MODEL_DIM
     n = len(vectors)
     if n <= exact_limit:
         index = faiss.IndexFlatIP(dim)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import math
 import os
 import re
 import tempfile
@@ -29,13 +28,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .documents import SUPPORTED_SUFFIXES
+from .documents import SUPPORTED_SUFFIXES, format_megabytes
 from .embedding import file_sha256
 
 log = logging.getLogger(__name__)
 
 UPLOADS_FOLDER = "uploads"  # inside the data folder
-BYTES_PER_MB = 1024 * 1024  # the MB of RESOLUTION_QA_MAX_FILE_MB
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes; this leaves room for "-2" and the temp prefix
 COPY_BLOCK = 1024 * 1024
 
@@ -47,16 +45,6 @@ REFUSED = "refused"
 # Only one upload at a time runs the indexer in this process, so each one's report reflects
 # its own files and a later refresh never installs an older view of the folder.
 _INDEXING = threading.Lock()
-
-
-def format_megabytes(size: int) -> str:
-    """A size in MB (2**20 bytes), rounded up to a tenth so a file over a limit never looks equal to it.
-
-    >>> format_megabytes(20 * 1024 * 1024), format_megabytes(20 * 1024 * 1024 + 1), format_megabytes(1_572_864)
-    ('20 MB', '20.1 MB', '1.5 MB')
-    """
-    tenths = math.ceil(size * 10 / BYTES_PER_MB)
-    return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
 
 
 def readable_suffixes() -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from .config import Settings
+from .config import MAX_K, Settings
 from .documents import SUPPORTED_SUFFIXES
 from .render import (
     chat_markdown,
@@ -59,7 +59,6 @@ EXAMPLES = [
     "What does the resolution say about lethal autonomous weapons?",
 ]
 DEFAULT_K = 3  # passages shown, in the page and at the /ask endpoint
-MAX_K = 10
 QUESTION_MAX_CHARS = 100_000  # the engine cuts questions to 1,000 characters itself; this stops absurd pastes
 EXPORT_NAME = "conversation.md"
 QUEUE_CONCURRENCY = 4  # questions answered at once; each uses torch's threads for ~20 ms
