@@ -30,7 +30,7 @@ def check_both(engine):
     assert (pdf.paragraph_kind, pdf.paragraph_number, pdf.page, pdf.location) == ("operative", 3, 2, "p. 2, OP 3")
     both = engine.ask(question, k=4)
     assert {p.chunk.source for p in both.passages[:2]} == {"tidal.txt", "tidal.pdf"}
-    assert all(p.chunk.title == "A/RES/99/123" for p in both.passages[:2])
+    assert all(p.chunk.label == "A/RES/99/123" for p in both.passages[:2])
 
 
 def test_operative_paragraph_in_txt_and_pdf(two_formats, fake_encoder):

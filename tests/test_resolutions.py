@@ -40,14 +40,14 @@ def test_operative_paragraph_lookup_cites_the_resolution(shipped):
 
 def test_op_alone_gives_each_resolution_labelled_and_a_symbol_picks_one(shipped):
     both = shipped.ask("What does OP 7 say?")
-    assert {(p.chunk.title, p.chunk.location) for p in both.passages} == {
+    assert {(p.chunk.label, p.chunk.location) for p in both.passages} == {
         ("A/RES/78/311", "OP 7"),
         ("A/RES/78/265", "OP 7"),
     }
     one = shipped.ask("What does OP 7 of 78/265 say?")
-    assert [(p.chunk.title, p.chunk.location) for p in one.passages] == [("A/RES/78/265", "OP 7")]
+    assert [(p.chunk.label, p.chunk.location) for p in one.passages] == [("A/RES/78/265", "OP 7")]
     march = shipped.ask("OP 7 of the March resolution")
-    assert march.passages[0].chunk.title == "A/RES/78/265"
+    assert march.passages[0].chunk.label == "A/RES/78/265"
 
 
 def test_subparagraph_and_last_paragraph_references(shipped):
@@ -100,13 +100,13 @@ def test_clause_of_a_long_paragraph_is_the_answer(shipped):
 
 def test_a_named_document_scopes_the_answer(shipped):
     answer = shipped.ask("What does the March resolution say about data?")
-    assert all(p.chunk.title == "A/RES/78/265" for p in answer.passages)
+    assert all(p.chunk.label == "A/RES/78/265" for p in answer.passages)
     article = shipped.ask("According to the article, who sponsored the resolution?")
     assert all(p.chunk.source.endswith(".txt") for p in article.passages)
     follow = shipped.ask(
         "And what does it say about human rights?", history=["What does the March resolution say about data?"]
     )
-    assert all(p.chunk.title == "A/RES/78/265" for p in follow.passages)
+    assert all(p.chunk.label == "A/RES/78/265" for p in follow.passages)
 
 
 def test_baseline_returns_whole_paragraphs(shipped):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from .acronyms import ACRONYM
 from .tokens import STOP_WORDS, stem, tokenize, words
@@ -203,7 +204,7 @@ KINDS: tuple[AnswerKind, ...] = (
     ),
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
-KindName = str  # one of the KINDS' names, or "other"
+KindName = Literal["define", "title", "amount", "count", "when", "who", "where", "other"]  # KINDS' names
 
 
 def question_kind(question: str) -> KindName:

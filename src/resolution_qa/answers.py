@@ -136,7 +136,7 @@ def missing_reference_message(data: IndexData, ref: ParagraphRef, rows: np.ndarr
     counts: dict[str, int] = {}
     for row, chunk in enumerate(data.chunks):
         if chunk.paragraph_kind == ref.kind and (allowed is None or row in allowed):
-            counts[chunk.title] = max(counts.get(chunk.title, 0), chunk.paragraph_number)
+            counts[chunk.label] = max(counts.get(chunk.label, 0), chunk.paragraph_number)
     label = "OP" if ref.kind == "operative" else "PP"
     if not counts:
         return f"No indexed document has {ref.kind} paragraphs ({label}); ask about its content instead."
@@ -166,8 +166,8 @@ def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage],
     doc = data.by_source[chunk.source]
     quote = Quote(doc.text[span[0] : span[1]], doc.source, *span)
     passages = tuple(Passage(r.chunk, 1.0, (span,) if r is best else ()) for r in ranked[:k])
-    others = [f"{r.chunk.title}, {r.chunk.location}" for r in ranked[1:]]
-    message = f"{chunk.title}, {chunk.location_of(span)}."
+    others = [f"{r.chunk.label}, {r.chunk.location}" for r in ranked[1:]]
+    message = f"{chunk.label}, {chunk.location_of(span)}."
     if others:
         message += " Also: " + "; ".join(others) + " (see the passages)."
     return Answer(query.text, True, message, quote, passages, id=id, notices=query.notices)
@@ -218,14 +218,14 @@ def compose(
                 highlights = (_quotable(data, r.chunk, r.best.span),)  # a record line: its value
         passages.append(Passage(r.chunk, min(max(r.score, 0.0), 1.0), highlights))
     if answered:
-        message = f"Found in {best.chunk.title}, {best.chunk.location_of(span)}."
+        message = f"Found in {best.chunk.label}, {best.chunk.location_of(span)}."
         quote = candidate
     else:
         quote = None
         if probability >= 0.35:
             message = (
                 "The documents may not answer this directly. The closest passage, "
-                f"{best.chunk.title}, {best.chunk.location}, is listed below: check whether it answers."
+                f"{best.chunk.label}, {best.chunk.location}, is listed below: check whether it answers."
             )
         else:
             message = (
@@ -304,8 +304,8 @@ def _disagreement(data: IndexData, query: Query, ranked: list[RankedPassage], be
         theirs = _values(other_text, query.kind) - elsewhere
         if theirs and not theirs & mine:
             message = (
-                f"Sources differ: {best.chunk.title} ({best.chunk.location_of(best.best.span)}) says "
-                f"{', '.join(sorted(mine))}; {r.chunk.title} ({r.chunk.location_of(unit.span)}) says "
+                f"Sources differ: {best.chunk.label} ({best.chunk.location_of(best.best.span)}) says "
+                f"{', '.join(sorted(mine))}; {r.chunk.label} ({r.chunk.location_of(unit.span)}) says "
                 f"{', '.join(sorted(theirs))}."
             )
             return r, unit.span, message

@@ -157,10 +157,10 @@ def chunk_document(document: Document, max_chars: int = DEFAULT_MAX_CHARS) -> li
 def _make_chunk(document: Document, para: Paragraph, span: Span, units: list[Span]) -> Chunk:
     start, end = span
     symbol = para.symbol or document.symbol
-    title = para.symbol if para.kind == "record" and para.symbol else document.label
+    label = para.symbol if para.kind == "record" and para.symbol else document.label
     return Chunk(
         source=document.source,
-        title=title,
+        label=label,
         start=start,
         end=end,
         text=document.text[start:end],

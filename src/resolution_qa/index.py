@@ -113,4 +113,4 @@ class Index:
 
     @staticmethod
     def _is_current(data: store.IndexData, settings: Settings) -> bool:
-        return {**data.sources(), **data.skipped} == source_hashes(settings.data_dir)
+        return {**data.sources(), **data.skipped_hashes} == source_hashes(settings.data_dir)

@@ -150,7 +150,7 @@ def build(
         vectors=all_vectors[order] if len(order) else all_vectors,
         sentence_vectors=all_sentences[sentence_order] if sentence_order else all_sentences,
         params=params,
-        skipped={s.path: hashes[s.path] for s in skipped if s.path in hashes},
+        skipped_hashes={s.path: hashes[s.path] for s in skipped if s.path in hashes},
         skipped_reasons={s.path: s.reason for s in skipped},
     )
     report.passages = len(data.chunks)

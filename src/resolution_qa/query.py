@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Literal
 
-from .answering import FOLLOW_UP_WORDS, MONTHS, contextualize, question_kind
+from .answering import FOLLOW_UP_WORDS, MONTHS, KindName, contextualize, question_kind
 from .places import with_country_names
 from .schema import Document
 from .tokens import STOP_WORDS, stem, tokenize, words
@@ -86,7 +87,7 @@ _LOOKUP_WORDS = frozenset(
 class ParagraphRef:
     """A paragraph the question points at: "OP 7", "PP 6", "OP 4 (b)", "the last operative paragraph"."""
 
-    kind: str  # "operative" or "preambular"
+    kind: Literal["operative", "preambular"]
     number: int  # 0 for "the last"
     sub: str | None = None
 
@@ -101,13 +102,15 @@ class Query:
 
     text: str
     context: str  # the earlier questions a follow-up depends on ("" when self-contained)
-    kind: str  # the answer kind (see answering.KINDS)
+    kind: KindName  # the answer kind (see answering.KINDS)
     sources: frozenset[str] = frozenset()  # documents the question names (by path) ...
     symbols: frozenset[str] = frozenset()  # ... or by resolution symbol (its record included)
     reference: ParagraphRef | None = None
     bare_reference: bool = False  # "What does OP 7 say?": the whole paragraph is the answer
     notices: tuple[str, ...] = field(default=())
-    section: str | None = None  # "the preamble" → "preambular", "the operative part" → "operative"
+    section: Literal["operative", "preambular"] | None = (
+        None  # "the preamble" → "preambular", "the operative part" → "operative"
+    )
     topic: str = ""  # what to search for: the question without the words that name its document
     # ("the March resolution"), with the countries its capitals and demonyms stand for
     topic_context: str = ""  # the same for the context

@@ -68,7 +68,7 @@ def short_title(title: str, limit: int = 60) -> str:
 def citation(chunk: Chunk) -> str:
     """ "A/RES/78/311, OP 7"; a record field reads "A/RES/78/311 — UN record, adoption date"."""
     separator = " — " if chunk.paragraph_kind == "record" else ", "
-    return f"{short_title(chunk.title)}{separator}{chunk.location}"
+    return f"{short_title(chunk.label)}{separator}{chunk.location}"
 
 
 def terminal_text(answer: Answer) -> str:
@@ -196,7 +196,7 @@ def map_html(rows: list[tuple[Chunk, float]], answer: Answer | None) -> str:
                 f'<rect x="{i * step}" y="{60 - height}" width="{step - 2}" height="{height}" fill="{fill}"><title>{label}</title></rect>'
             )
         parts.append(
-            f'<div class="rqa-map-doc">{html.escape(short_title(items[0][0].title))}</div>'
+            f'<div class="rqa-map-doc">{html.escape(short_title(items[0][0].label))}</div>'
             f'<svg role="img" aria-label="relevance of each passage of {html.escape(source)}" '
             f'width="{width}" height="60" viewBox="0 0 {width} 60">{"".join(bars)}</svg>'
         )

@@ -142,11 +142,11 @@ class Chunk:
     spans inside it that can be quoted as an answer (sentences, clauses, list items)."""
 
     source: str
-    title: str  # the document's label in citations (symbol or title)
+    label: str  # how citations name the document: its symbol, else its title (stored as "title")
     start: int
     end: int
     text: str
-    paragraph_kind: str
+    paragraph_kind: ParagraphKind
     paragraph_number: int
     page: int | None
     sentences: tuple[Span, ...]  # absolute spans of the answer units inside [start, end)
@@ -178,7 +178,7 @@ class Chunk:
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
-            "title": self.title,
+            "title": self.label,
             "start": self.start,
             "end": self.end,
             "text": self.text,
@@ -197,7 +197,7 @@ class Chunk:
     def from_dict(cls, data: dict[str, Any]) -> Chunk:
         return cls(
             source=data["source"],
-            title=data["title"],
+            label=data["title"],
             start=int(data["start"]),
             end=int(data["end"]),
             text=data["text"],
@@ -260,7 +260,7 @@ class Answer:
                 {
                     "rank": rank,
                     "source": p.chunk.source,
-                    "title": p.chunk.title,
+                    "title": p.chunk.label,
                     "location": p.chunk.location,
                     "paragraph_kind": p.chunk.paragraph_kind,
                     "paragraph_number": p.chunk.paragraph_number,

@@ -47,7 +47,7 @@ class IndexData:
     vectors: np.ndarray  # one normalized row per chunk
     sentence_vectors: np.ndarray  # one row per sentence, chunks in order
     params: dict[str, Any]
-    skipped: dict[str, str] = field(default_factory=dict)  # source -> sha256 of files not indexed
+    skipped_hashes: dict[str, str] = field(default_factory=dict)  # source -> sha256 of files not indexed
     skipped_reasons: dict[str, str] = field(default_factory=dict)  # source -> why
     faiss_index: Any = None
 
@@ -180,7 +180,7 @@ def save(index_dir: Path, data: IndexData, model: dict[str, Any]) -> Path:
         "model": model,
         "chunking": data.params,
         "sources": data.sources(),
-        "skipped": data.skipped,
+        "skipped": data.skipped_hashes,
         "skipped_reasons": data.skipped_reasons,
         "passages": len(data.chunks),
         "faiss_type": type(data.faiss_index).__name__,
@@ -260,7 +260,7 @@ def load(index_dir: Path, model: dict[str, Any], params: dict[str, Any]) -> Inde
             vectors=vectors,
             sentence_vectors=sentence_vectors,
             params=params,
-            skipped=dict(manifest.get("skipped", {})),
+            skipped_hashes=dict(manifest.get("skipped", {})),
             skipped_reasons=dict(manifest.get("skipped_reasons", {})),
             faiss_index=faiss_index,
         )
