@@ -136,3 +136,31 @@ def test_bench_outside_a_checkout_says_so(monkeypatch, capsys, tmp_path):
     assert main(["bench", "--quick"]) == 2
     err = capsys.readouterr().err
     assert "runs from a checkout" in err and "clone the repository" in err
+
+
+def test_batch_input_has_limits(tmp_path, capsys):
+    from resolution_qa.cli import MAX_BATCH_LINE_BYTES, _read_jsonl
+    from resolution_qa.cli import UsageError as Usage
+
+    endless = tmp_path / "endless.jsonl"
+    endless.write_bytes(b"\0" * (MAX_BATCH_LINE_BYTES * 3))  # like /dev/zero: no newline, ever
+    with pytest.raises(Usage, match="longer than 64 KB"):
+        _read_jsonl(endless)
+    nested = tmp_path / "nested.jsonl"
+    nested.write_text("[" * 20_000 + "]" * 20_000 + "\n", encoding="utf-8")
+    with pytest.raises(Usage, match="not valid JSON"):
+        _read_jsonl(nested)
+    fine = tmp_path / "fine.jsonl"
+    fine.write_text('{"question": "Who?"}\n\n{"question": "When?", "history": ["Who?"]}\n', encoding="utf-8")
+    assert [r["question"] for r in _read_jsonl(fine)] == ["Who?", "When?"]
+
+
+def test_build_shows_file_names_with_escape_sequences_harmlessly(tmp_path, capsys):
+    from resolution_qa.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a\x1b]0;pwned\x07.txt").write_bytes(b"\xff\xfe not text \x00")  # skipped, and named
+    assert main(["build", "--data", str(data), "--index", str(tmp_path / "index")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "␛]0;pwned␇" in out

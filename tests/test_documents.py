@@ -115,3 +115,59 @@ def test_load_document_raises_clear_error(tmp_path):
     path.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(UnreadableDocument, match="x.txt"):
         load_document(path, "x.txt")
+
+
+def test_html_navigation_is_not_text(tmp_path):
+    path = tmp_path / "nav.html"
+    path.write_text("<nav><a href='/'>menu</a></nav><p>Tides rise twice a day.</p>", encoding="utf-8")
+    doc = load_document(path, "nav.html")
+    assert "menu" not in doc.text and doc.text == "Tides rise twice a day."
+
+
+def _python_lines_run(function, *args) -> int:
+    """How many Python lines ``function(*args)`` executes: a deterministic measure of work."""
+    import sys
+
+    count = 0
+
+    def tracer(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        function(*args)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_html_loading_grows_linearly_with_the_file():
+    # the old loader inserted two strings per block element into the tree, each insertion
+    # scanning the parent's children (quadratic: 20,000 <p> took 109 s)
+    from resolution_qa.documents import load_html
+
+    def page(n):
+        return "".join(f"<p>Paragraph {i} about tides.</p>" for i in range(n)).encode()
+
+    small, large = (_python_lines_run(load_html, page(n), "p.html") for n in (300, 3000))
+    assert large < 15 * small  # ten times the paragraphs: about ten times the work, not a hundred
+
+
+def test_text_that_expands_past_the_limit_is_refused_with_the_limit(tmp_path, monkeypatch):
+    from resolution_qa import documents
+
+    monkeypatch.setattr(documents, "MAX_TEXT_CHARS", 1_000)
+    path = tmp_path / "bomb.txt"
+    path.write_text("Tides rise. " * 200, encoding="utf-8")  # 2,400 characters
+    with pytest.raises(documents.UnreadableDocument, match=r"over the 1,000 limit"):
+        load_document(path, "bomb.txt")
+
+
+def test_page_lookup_is_by_bisection():
+    from resolution_qa.schema import Document
+
+    doc = Document("a.pdf", "A", "x" * 50, "", "pdf", page_starts=(0, 10, 20, 30))
+    assert [doc.page_at(o) for o in (0, 9, 10, 29, 30, 49)] == [1, 1, 2, 3, 4, 4]

@@ -139,6 +139,32 @@ def test_empty_data_folder_app_starts_and_says_how_to_add(tmp_path, fake_encoder
         app.close()
 
 
+def test_malformed_api_arguments_get_a_message(engine, settings):
+    import urllib.error
+
+    app = build_app(engine, settings)
+    port = free_port()
+    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        for data, expected in (
+            (["Who?", [], None, None], "k must be a whole number"),
+            (["Who?", [], 3, ["a.txt"]], "source must be one document's name"),
+            ([None, [], 3, None], "question must be a string"),
+            (["x" * 30_000, [], 3, None], "the limit is 20,000"),
+        ):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/gradio_api/run/ask_json",
+                data=json.dumps({"data": data}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            with pytest.raises(urllib.error.HTTPError) as failure:
+                urllib.request.urlopen(request, timeout=60)
+            body = json.loads(failure.value.read())
+            assert body["error"] and expected in body["error"]  # was {"error": null}
+    finally:
+        app.close()
+
+
 def post_ask(base: str, question: str, history=(), k=3) -> dict:
     request = urllib.request.Request(
         f"{base}/gradio_api/run/ask_json",

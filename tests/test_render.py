@@ -47,8 +47,30 @@ def test_context_marks_the_passage():
 
 
 def test_export_keeps_quotes_verbatim_with_citations():
+    import html
+
     md = export_markdown([ANSWER])
-    assert "## Q: q?" in md and TEXT[7:] in md and "evil.txt" in md and "¶ 1" in md
+    assert "## Q: q?" in md and "evil.txt" in md and "¶ 1" in md
+    # what a Markdown viewer shows is the quote as written; what it would run or load is not there
+    assert TEXT[7:].replace("![", "!\\[") in html.unescape(md)
+    assert "<img" not in md and "![i]" not in md
+
+
+def test_text_that_lies_is_shown_for_what_it_is():
+    from resolution_qa.render import terminal_text
+
+    lying = Chunk("a.txt", "a.txt", 0, 30, "pay 0987-6543 \u202efdp.exe\x1b]0;pwned\x07", "body", 1, None, ((0, 30),))
+    answer = Answer("q?", True, "Found.", Quote(lying.text, "a.txt", 0, 30), (Passage(lying, 0.5, ((0, 30),)),))
+    for shown in (terminal_text(answer), passages_html(answer), chat_markdown(answer), export_markdown([answer])):
+        assert "\u202e" not in shown and "\x1b" not in shown and "\x07" not in shown
+        assert "202E" in shown and "␛" in shown
+    assert answer.quote.text == lying.text  # only the display changes
+
+
+def test_a_bare_url_in_a_document_is_not_a_link_in_the_chat():
+    url = Chunk("a.txt", "a.txt", 0, 33, "see http://2130706433:9/login now", "body", 1, None, ((0, 33),))
+    answer = Answer("q?", True, "Found.", Quote(url.text, "a.txt", 0, 33), (Passage(url, 0.5, ((0, 33),)),))
+    assert "://" not in chat_markdown(answer) and "http&#58;//2130706433&#58;9/login" in chat_markdown(answer)
 
 
 def test_empty_states():

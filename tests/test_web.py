@@ -20,11 +20,13 @@ from resolution_qa.web import (
     ChatPage,
     Conversation,
     Exports,
+    LoginGuard,
     build_app,
     is_loopback,
     launch,
     main,
     parse_auth,
+    read_auth,
 )
 
 QUESTION = "Who should share tidal measurement data?"
@@ -211,6 +213,46 @@ def test_auth_parsing_and_loopback():
     with pytest.raises(ValueError):
         parse_auth("nopassword")
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and not is_loopback("0.0.0.0")
+
+
+def test_a_name_that_starts_with_127_is_not_loopback():
+    # the old check read the name: "127.attacker.example" skipped the auth requirement
+    assert not is_loopback("127.attacker.invalid")
+    assert not is_loopback("127.0.0.1.nip.invalid")
+
+
+def test_failed_logins_wait_longer_and_longer():
+    import asyncio
+
+    waits = []
+
+    async def record(seconds):
+        waits.append(seconds)
+
+    guard = LoginGuard("ana", "s3cret", sleep=record)
+
+    async def attempts():
+        results = [await guard.check("ana", guess) for guess in ("a", "b", "c", "d", "e")]
+        results.append(await guard.check("ana", "s3cret"))  # the right password still gets in, after the wait
+        results.append(await guard.check("ana", "s3cret"))
+        return results
+
+    results = asyncio.run(attempts())
+    assert results == [False] * 5 + [True, True]
+    assert waits == [0.5, 1.0, 2.0, 4.0, 8.0]  # nothing before the first try or after a success
+    # Gradio awaits the check only if it is a coroutine function; a plain call would return a
+    # coroutine object, which is truthy: every password would get in
+    import inspect
+
+    assert inspect.iscoroutinefunction(guard.check)
+
+
+def test_password_from_a_file_not_the_command_line(tmp_path):
+    secret = tmp_path / "auth"
+    secret.write_text("ana:s3cret\n", encoding="utf-8")
+    assert read_auth(None, str(secret)) == ("ana", "s3cret")
+    with pytest.raises(ValueError, match="cannot read --auth-file"):
+        read_auth(None, str(tmp_path / "missing"))
 
 
 def test_public_bind_requires_auth_or_explicit_flag(capsys):

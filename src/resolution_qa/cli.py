@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from .config import MAX_K, Settings
-from .render import terminal_text
+from .render import shown, terminal_text
 
 EXIT_USAGE = 2
 
@@ -52,30 +52,56 @@ def cmd_build(args) -> int:
 
     engine = QAEngine.open(_settings(args), force=args.force)
     for line in engine.report.lines():
-        print(line)
+        print(shown(line))  # file names may hold escape sequences
     return 0
 
 
+MAX_BATCH_LINE_BYTES = 64 * 1024  # one question with its history; a longer line is refused
+MAX_BATCH_LINES = 100_000
+
+
 def _read_jsonl(path: Path) -> list[dict]:
+    """Rows of a JSON-lines file, read line by line with limits (``/dev/zero`` or a file of
+    one endless line is refused, not read into memory)."""
+    rows = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with path.open("rb") as handle:
+            for number in range(1, MAX_BATCH_LINES + 2):
+                raw = handle.readline(MAX_BATCH_LINE_BYTES + 1)
+                if not raw:
+                    break
+                if number > MAX_BATCH_LINES:
+                    raise UsageError(f"{path} has more than {MAX_BATCH_LINES:,} lines — split it")
+                if len(raw) > MAX_BATCH_LINE_BYTES:
+                    raise UsageError(
+                        f"{path}:{number} is longer than {MAX_BATCH_LINE_BYTES // 1024} KB — "
+                        "one question (and its history) per line"
+                    )
+                row = _parse_row(path, number, raw)
+                if row is not None:
+                    rows.append(row)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise UsageError(f"{path}:{number} is not valid JSON") from None
-        if not isinstance(row, dict) or not isinstance(row.get("question"), str):
-            raise UsageError(f'{path}:{number} needs a "question" string')
-        history = row.get("history") or []
-        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-            raise UsageError(f'{path}:{number}: "history" must be a list of strings')
-        rows.append(row)
     return rows
+
+
+def _parse_row(path: Path, number: int, raw: bytes) -> dict | None:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}:{number} is not UTF-8 text") from None
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
+        raise UsageError(f"{path}:{number} is not valid JSON (or nests too deeply)") from None
+    if not isinstance(row, dict) or not isinstance(row.get("question"), str):
+        raise UsageError(f'{path}:{number} needs a "question" string')
+    history = row.get("history") or []
+    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        raise UsageError(f'{path}:{number}: "history" must be a list of strings')
+    return row
 
 
 def cmd_ask(args) -> int:

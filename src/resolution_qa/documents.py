@@ -23,6 +23,9 @@ SUPPORTED_SUFFIXES = (".xml", ".txt", ".md", ".pdf", ".html", ".htm", ".jsonl")
 BYTES_PER_MB = 1024 * 1024  # the MB of RESOLUTION_QA_MAX_FILE_MB, in every message
 DEFAULT_MAX_FILE_MB = 20
 DEFAULT_MAX_FILE_BYTES = DEFAULT_MAX_FILE_MB * BYTES_PER_MB
+# Extracted text per document: a 0.8 MB PDF whose 5,000 pages share one content stream expands
+# to 20 million characters and 45,000 passages. The longest GA resolution is about 0.6 million.
+MAX_TEXT_CHARS = 5_000_000
 
 
 def format_megabytes(size: int) -> str:
@@ -156,22 +159,42 @@ _BLOCK_TAGS = (
     "dd",
     "dt",
 )
-_HIDDEN_TAGS = ("script", "style", "noscript", "template", "head", "svg", "iframe", "object")
+# not shown as text: code, styles, the head, embedded objects, and navigation chrome (menus)
+_HIDDEN_TAGS = frozenset(["script", "style", "noscript", "template", "head", "svg", "iframe", "object", "nav"])
 
 
 def load_html(data: bytes, name: str) -> Loaded:
-    """Visible text of an HTML page, one block element per paragraph."""
-    from bs4 import BeautifulSoup
+    """Visible text of an HTML page, one block element per paragraph; navigation, scripts and
+    styles left out. One pass over the parsed tree (lxml), so time grows with the file's size."""
+    from lxml import etree
+    from lxml import html as lxml_html
 
-    soup = BeautifulSoup(decode_text(data, name), "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup(_HIDDEN_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    raw = soup.get_text()
-    paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", raw)]
+    parser = lxml_html.HTMLParser(recover=True, remove_comments=True, remove_pis=True)
+    root = etree.HTML(decode_text(data, name), parser)
+    if root is None:
+        return Loaded("")
+    title_element = root.find(".//title")
+    title = " ".join("".join(title_element.itertext()).split()) if title_element is not None else ""
+    pieces: list[str] = []
+    hidden = 0  # depth inside an element whose text is not shown
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if event == "start":
+            if hidden or tag in _HIDDEN_TAGS:
+                hidden += 1
+                continue
+            if tag in _BLOCK_TAGS:
+                pieces.append("\n\n")
+            pieces.append(element.text or "")
+        else:
+            if hidden:
+                hidden -= 1
+                if hidden:
+                    continue
+            elif tag in _BLOCK_TAGS:
+                pieces.append("\n\n")
+            pieces.append(element.tail or "")
+    paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", "".join(pieces))]
     text = "\n\n".join(p for p in paragraphs if p)
     if title and not text.startswith(title):
         text = f"{title}\n\n{text}" if text else title
@@ -213,6 +236,11 @@ def load_document(path: Path, source: str, max_bytes: int = DEFAULT_MAX_FILE_BYT
         raise UnreadableDocument(f"{source} cannot be read ({exc.strerror}) — check its permissions") from None
     loaded = loader(data, source)
     text = loaded.text
+    if len(text) > MAX_TEXT_CHARS:
+        raise UnreadableDocument(
+            f"{source} expands to {len(text):,} characters of text, over the {MAX_TEXT_CHARS:,} limit "
+            "(a PDF whose pages repeat one content stream does this) — split it or extract its text"
+        )
     if not text.strip():
         raise UnreadableDocument(f"{source} has no text — for a scanned PDF, run OCR on it first")
     kind = loaded.kind or ("html" if suffix == ".htm" else suffix[1:])

@@ -13,16 +13,55 @@ import re
 from .schema import Answer, Chunk, Document, Passage, Span
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&$])")
+# Characters that make text lie about itself when displayed: bidirectional overrides and
+# isolates ("invoice\u202efdp.exe" shows as "invoiceexe.pdf"), and control characters (ANSI/OSC
+# escape sequences clear the terminal, set its title or write the clipboard).
+_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_UNSHOWABLE = re.compile(rf"[{_BIDI}\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTEXT_CHARS = 4000  # "source in context" shows this much text on each side of the passage
+
+
+def shown(text: str) -> str:
+    """``text`` safe to display: bidi controls and control characters become visible marks.
+
+    Only what is displayed changes; quotes, offsets and JSON keep the document's own characters.
+
+    >>> shown("invoice\u202efdp.exe"), shown("\x1b]52;c;ZXZpbA==\x07ok")
+    ('invoice⟨U+202E⟩fdp.exe', '␛]52;c;ZXZpbA==␇ok')
+    """
+
+    def mark(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        if code < 0x20:
+            return chr(0x2400 + code)  # the Unicode "control pictures": ␛ for ESC
+        return "␡" if code == 0x7F else f"⟨U+{code:04X}⟩"
+
+    return _UNSHOWABLE.sub(mark, text)
+
+
+def _esc(text: str) -> str:
+    return html.escape(shown(text))
 
 
 def md_text(text: str) -> str:
     """Escape text for Gradio's Markdown so it renders literally.
 
     >>> md_text("**bold** [x](http://e)")
-    '\\\\*\\\\*bold\\\\*\\\\* \\\\[x\\\\]\\\\(http://e\\\\)'
+    '\\\\*\\\\*bold\\\\*\\\\* \\\\[x\\\\]\\\\(http&#58;//e\\\\)'
     """
-    escaped = html.escape(text, quote=False)
-    return _MD_SPECIAL.sub(r"\\\1", escaped).replace("\\&", "&").replace("\n", " ")
+    escaped = html.escape(shown(text), quote=False)
+    # ":" as an entity: "http://…" in a document must not become a clickable link
+    return _MD_SPECIAL.sub(r"\\\1", escaped).replace("\\&", "&").replace("\n", " ").replace(":", "&#58;")
+
+
+def md_safe(text: str) -> str:
+    """Text for a Markdown file that reads as written but never runs or loads anything: HTML
+    as entities, images as plain brackets, bidi and control characters visible.
+
+    >>> md_safe('<script>x</script> ![i](http://e/i.png) [a](http://e)')
+    '&lt;script&gt;x&lt;/script&gt; !\\\\[i](http://e/i.png) [a](http://e)'
+    """
+    return html.escape(shown(text), quote=False).replace("![", "!\\[")
 
 
 def marked_html(text: str, offset: int, spans: tuple[Span, ...] | list[Span], mark_id: str | None = None) -> str:
@@ -36,12 +75,12 @@ def marked_html(text: str, offset: int, spans: tuple[Span, ...] | list[Span], ma
         start, end = max(start - offset, position), min(end - offset, len(text))
         if start >= end:
             continue
-        out.append(html.escape(text[position:start]))
+        out.append(_esc(text[position:start]))
         attribute = f' id="{mark_id}"' if mark_id else ""
-        out.append(f"<mark{attribute}>{html.escape(text[start:end])}</mark>")
+        out.append(f"<mark{attribute}>{_esc(text[start:end])}</mark>")
         mark_id = None  # only the first mark gets the id used for scrolling
         position = end
-    out.append(html.escape(text[position:]))
+    out.append(_esc(text[position:]))
     return "".join(out)
 
 
@@ -72,7 +111,8 @@ def citation(chunk: Chunk) -> str:
 
 
 def terminal_text(answer: Answer) -> str:
-    """Readable output for a terminal: the quote, its citation, then the sources."""
+    """Readable output for a terminal: the quote, its citation, then the sources; control and
+    bidi characters of the documents shown as visible marks."""
     lines = []
     if answer.quote is not None:
         top = answer.passages[0].chunk
@@ -90,7 +130,7 @@ def terminal_text(answer: Answer) -> str:
             f"[{rank}] {citation(chunk)} — {chunk.source} {chunk.start}:{chunk.end} (score {passage.score:.2f})"
         )
         lines.append("    " + chunk.text.replace("\n", " "))
-    return "\n".join(lines)
+    return shown("\n".join(lines))  # escape sequences in a document never reach the terminal
 
 
 def chat_markdown(answer: Answer) -> str:
@@ -125,7 +165,7 @@ def passages_html(answer: Answer | None) -> str:
     parts = []
     if not answer.answered:
         parts.append(
-            f'<div class="rqa-abstain" role="status"><strong>Not answered.</strong> {html.escape(answer.message)}</div>'
+            f'<div class="rqa-abstain" role="status"><strong>Not answered.</strong> {_esc(answer.message)}</div>'
         )
     for rank, passage in enumerate(answer.passages, start=1):
         chunk = passage.chunk
@@ -134,23 +174,28 @@ def passages_html(answer: Answer | None) -> str:
         parts.append(
             f'<div class="{css}" data-rank="{rank}">'
             f'<div class="rqa-cite"><span class="rqa-num">[{rank}]</span> '
-            f"{html.escape(citation(chunk))}{label} {score_bar(passage.score)}</div>"
+            f"{_esc(citation(chunk))}{label} {score_bar(passage.score)}</div>"
             f'<div class="rqa-text">{marked_html(chunk.text, chunk.start, passage.highlights)}</div>'
-            f'<div class="rqa-src">{html.escape(chunk.source)} · characters {chunk.start}–{chunk.end}</div>'
+            f'<div class="rqa-src">{_esc(chunk.source)} · characters {chunk.start}–{chunk.end}</div>'
             "</div>"
         )
     return "".join(parts)
 
 
 def context_html(document: Document, passage: Passage) -> str:
-    """The whole document as text, the passage marked (answer sentences marked strongly)."""
+    """The passage in its surroundings (``CONTEXT_CHARS`` on each side), the passage marked
+    (answer sentences marked strongly); a long document is never sent whole."""
     chunk = passage.chunk
     text = document.text
+    start, end = max(0, chunk.start - CONTEXT_CHARS), min(len(text), chunk.end + CONTEXT_CHARS)
     inner = marked_html(text[chunk.start : chunk.end], chunk.start, passage.highlights)
+    before = ("… " if start else "") + _esc(text[start : chunk.start])
+    after = _esc(text[chunk.end : end]) + (" …" if end < len(text) else "")
     return (
-        f'<div class="rqa-context-head">{html.escape(document.label)} — {html.escape(chunk.location)}</div>'
-        f'<div id="rqa-context" class="rqa-context">{html.escape(text[: chunk.start])}'
-        f'<span id="rqa-target" class="rqa-target">{inner}</span>{html.escape(text[chunk.end :])}</div>'
+        f'<div class="rqa-context-head">{_esc(document.label)} — {_esc(chunk.location)} '
+        f'<span class="rqa-src">characters {start}–{end} of {len(text)}</span></div>'
+        f'<div id="rqa-context" class="rqa-context">{before}'
+        f'<span id="rqa-target" class="rqa-target">{inner}</span>{after}</div>'
     )
 
 
@@ -189,15 +234,13 @@ def map_html(rows: list[tuple[Chunk, float]], answer: Answer | None) -> str:
             height = 4 + round(max(value, 0.0) * 56)
             rank = cited.get((chunk.source, chunk.start))
             fill = "#d9480f" if rank else "#4c6ef5"
-            label = html.escape(
-                f"{chunk.location}: relevance {round(value * 100)}%" + (f" — cited [{rank}]" if rank else "")
-            )
+            label = _esc(f"{chunk.location}: relevance {round(value * 100)}%" + (f" — cited [{rank}]" if rank else ""))
             bars.append(
                 f'<rect x="{i * step}" y="{60 - height}" width="{step - 2}" height="{height}" fill="{fill}"><title>{label}</title></rect>'
             )
         parts.append(
-            f'<div class="rqa-map-doc">{html.escape(short_title(items[0][0].label))}</div>'
-            f'<svg role="img" aria-label="relevance of each passage of {html.escape(source)}" '
+            f'<div class="rqa-map-doc">{_esc(short_title(items[0][0].label))}</div>'
+            f'<svg role="img" aria-label="relevance of each passage of {_esc(source)}" '
             f'width="{width}" height="60" viewBox="0 0 {width} 60">{"".join(bars)}</svg>'
         )
     parts.append(
@@ -208,25 +251,30 @@ def map_html(rows: list[tuple[Chunk, float]], answer: Answer | None) -> str:
 
 
 def export_markdown(turns: list[Answer]) -> str:
-    """The conversation as a Markdown file, every quote with its full citation."""
+    """The conversation as a Markdown file, every quote with its full citation; document text
+    escaped, so that a viewer never runs its HTML or loads its images."""
     lines = ["# Conversation with resolution-qa", ""]
     for answer in turns:
-        lines.append(f"## Q: {answer.question}")
+        lines.append(f"## Q: {md_safe(answer.question)}")
         lines.append("")
         if answer.quote is not None:
             top = answer.passages[0].chunk
-            lines.append(f"> {answer.quote.text}")
+            lines.append(f"> {md_safe(answer.quote.text)}")
             lines.append("")
             lines.append(
-                f"— {citation(top)} ({answer.quote.source}, characters {answer.quote.start}–{answer.quote.end})"
+                f"— {md_safe(citation(top))} ({md_safe(answer.quote.source)}, characters "
+                f"{answer.quote.start}–{answer.quote.end})"
             )
         else:
-            lines.append(answer.message)
+            lines.append(md_safe(answer.message))
         if answer.passages:
             lines.append("")
             lines.append("Sources:" if answer.answered else "Closest passages (not an answer):")
             for rank, passage in enumerate(answer.passages, start=1):
                 chunk = passage.chunk
-                lines.append(f'{rank}. {citation(chunk)} — {chunk.source} {chunk.start}–{chunk.end}: "{chunk.text}"')
+                lines.append(
+                    f"{rank}. {md_safe(citation(chunk))} — {md_safe(chunk.source)} {chunk.start}–{chunk.end}: "
+                    f'"{md_safe(chunk.text)}"'
+                )
         lines.append("")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ Every span is a pair of absolute character offsets into ``Document.text``:
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -56,11 +57,7 @@ class Document:
         """
         if not self.page_starts:
             return None
-        page = 1
-        for number, start in enumerate(self.page_starts, start=1):
-            if start <= offset:
-                page = number
-        return page
+        return max(1, bisect.bisect_right(self.page_starts, offset))  # one lookup, not a scan per passage
 
     @property
     def label(self) -> str:

@@ -31,6 +31,7 @@ from .render import (
     md_text,
     passages_html,
     short_title,
+    shown,
 )
 from .schema import Answer
 from .uploads import (
@@ -325,7 +326,13 @@ class ChatPage:
     def api_ask(
         self, question: str, history: list[str] | None = None, k: int = DEFAULT_K, source: str | None = None
     ) -> dict:
-        """Answer a question with verbatim quotes; returns the same JSON object as the CLI's ask --json."""
+        """Answer a question with verbatim quotes; returns the same JSON object as the CLI's ask --json.
+
+        Malformed arguments get an error that says which one and what it must be (Gradio sends
+        every error with HTTP status 500; the message is what tells them apart)."""
+        problem = api_argument_problem(question, history, k, source)
+        if problem:
+            raise gr.Error(problem)
         try:
             return self.engine.ask(question, history=history or (), k=int(k), source=source or None).to_json()
         except ValueError as exc:
@@ -334,6 +341,33 @@ class ChatPage:
     def api_add_documents(self, paths: list[str] | None) -> dict:
         """Add documents; returns {"files": [{"name", "status", "message", "source"}, ...], "documents": n, ...}."""
         return add_documents(self.engine, paths or []).to_json()
+
+
+MAX_API_QUESTION_CHARS = 20_000  # a longer question is refused, not cut (the engine reads 1,000)
+MAX_API_HISTORY = 50
+
+
+def api_argument_problem(question, history, k, source) -> str | None:
+    """What is wrong with the API's arguments, in words, or None.
+
+    >>> api_argument_problem("Who?", None, None, None)
+    'k must be a whole number from 1 to 20, got None'
+    >>> api_argument_problem("Who?", [], 3, ["a.txt"]) is None, api_argument_problem(None, [], 3, None)
+    (False, 'question must be a string, got NoneType')
+    """
+    if not isinstance(question, str):
+        return f"question must be a string, got {type(question).__name__}"
+    if len(question) > MAX_API_QUESTION_CHARS:
+        return f"question is {len(question):,} characters; the limit is {MAX_API_QUESTION_CHARS:,}"
+    if history is not None and (
+        not isinstance(history, list) or len(history) > MAX_API_HISTORY or not all(isinstance(h, str) for h in history)
+    ):
+        return f"history must be a list of at most {MAX_API_HISTORY} strings (earlier questions, oldest first)"
+    if isinstance(k, bool) or not isinstance(k, int | float) or k != int(k) or not 1 <= k <= MAX_K:
+        return f"k must be a whole number from 1 to {MAX_K}, got {k!r}"
+    if source is not None and not isinstance(source, str):
+        return f"source must be one document's name (a string) or null, got {type(source).__name__}"
+    return None
 
 
 def build_app(engine, settings: Settings | None = None) -> gr.Blocks:
@@ -365,8 +399,75 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+LOGIN_DELAY = 0.5  # seconds before the attempt after a failed login; doubles with each failure
+LOGIN_DELAY_MAX = 30.0
+
+
+class LoginGuard:
+    """Checks the page's USER:PASSWORD, waiting longer after each failed attempt (0.5 s, 1 s,
+    2 s … up to 30 s, for every client: Gradio does not tell the check who is asking), so that
+    guessing costs hours instead of 200 tries in 0.4 s. A success resets the wait."""
+
+    def __init__(self, user: str, password: str, sleep=None):
+        import asyncio
+
+        self._user, self._password = user.encode(), password.encode()
+        self._sleep = sleep or asyncio.sleep
+        self.failures = 0
+
+    def delay(self) -> float:
+        """The wait before the next attempt.
+
+        >>> guard = LoginGuard("ana", "pw"); guard.failures = 3; guard.delay()
+        2.0
+        """
+        return 0.0 if not self.failures else min(LOGIN_DELAY_MAX, LOGIN_DELAY * 2 ** (self.failures - 1))
+
+    async def check(self, username: str, password: str) -> bool:
+        """Gradio's auth callback (a coroutine function, so the wait never blocks the server)."""
+        import hmac
+
+        wait = self.delay()
+        if wait:
+            await self._sleep(wait)
+        right = hmac.compare_digest(username.encode(), self._user) & hmac.compare_digest(
+            password.encode(), self._password
+        )
+        self.failures = 0 if right else self.failures + 1
+        return bool(right)
+
+
+def read_auth(value: str | None, file: str | None) -> tuple[str, str] | None:
+    """USER:PASSWORD from ``--auth-file`` (first line; not visible in ``ps``) or ``--auth``."""
+    if file:
+        try:
+            value = Path(file).read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read --auth-file {file}: {exc or 'empty file'}") from None
+    return parse_auth(value)
+
+
 def is_loopback(host: str) -> bool:
-    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+    """Whether every address ``host`` names is a loopback one (resolved, not read off the name:
+    "127.attacker.example" is a public host).
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("localhost")
+    (True, True, True)
+    >>> is_loopback("0.0.0.0"), is_loopback("127.attacker.invalid")
+    (False, False)
+    """
+    import ipaddress
+    import socket
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False  # a name that does not resolve is not known to be local
+    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
 def launch(app, host: str, port: int, auth=None, max_file_bytes: int | None = None, **kwargs):
@@ -404,7 +505,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--auth",
         default=os.environ.get("RESOLUTION_QA_AUTH"),
-        help="USER:PASSWORD required to open the page (or $RESOLUTION_QA_AUTH)",
+        help="USER:PASSWORD required to open the page (or $RESOLUTION_QA_AUTH); "
+        "other users of this machine can see it in `ps`: prefer the variable or --auth-file",
+    )
+    parser.add_argument(
+        "--auth-file",
+        default=os.environ.get("RESOLUTION_QA_AUTH_FILE"),
+        help="a file whose first line is USER:PASSWORD (or $RESOLUTION_QA_AUTH_FILE)",
     )
     parser.add_argument(
         "--insecure-public",
@@ -415,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("resolution_qa").setLevel(logging.INFO)
     try:
-        auth = parse_auth(args.auth)
+        auth = read_auth(args.auth, args.auth_file)
     except ValueError as exc:
         parser.error(str(exc))
     if not is_loopback(args.host) and auth is None and not args.insecure_public:
@@ -439,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for line in engine.report.lines():
-        log.info("%s", line)
+        log.info("%s", shown(line))
     if not engine.documents:
         log.warning(
             "no documents in %s — add %s files there, or upload them in the page",
@@ -456,5 +563,6 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     app = build_app(engine, settings)
-    launch(app, args.host, args.port, auth=auth, max_file_bytes=settings.max_file_bytes)
+    guard = LoginGuard(*auth) if auth else None
+    launch(app, args.host, args.port, auth=guard.check if guard else None, max_file_bytes=settings.max_file_bytes)
     return 0
