@@ -164,3 +164,19 @@ def test_build_shows_file_names_with_escape_sequences_harmlessly(tmp_path, capsy
     assert main(["build", "--data", str(data), "--index", str(tmp_path / "index")]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "␛]0;pwned␇" in out
+
+
+def test_history_before_the_question_does_not_swallow_it(capsys, folders):
+    code, out, err = run(
+        capsys,
+        "ask",
+        "--history",
+        "What does the tidal energy resolution ask of Member States?",
+        "What did it encourage?",
+        "--json",
+        *folders,
+    )
+    assert code == 0 and json.loads(out)["question"] == "What did it encourage?"
+    assert 'asking "What did it encourage?"' in err
+    code, _, err = run(capsys, "ask", "--history", "Who sponsored it?", *folders)
+    assert code == 2 and "the question comes first" in err

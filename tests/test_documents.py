@@ -171,3 +171,40 @@ def test_page_lookup_is_by_bisection():
 
     doc = Document("a.pdf", "A", "x" * 50, "", "pdf", page_starts=(0, 10, 20, 30))
     assert [doc.page_at(o) for o in (0, 9, 10, 29, 30, 49)] == [1, 1, 2, 3, 4, 4]
+
+
+def test_a_later_copy_is_the_duplicate_not_the_original(tmp_path):
+    import os
+
+    data = tmp_path / "data"
+    data.mkdir()
+    original = data / "zz-resolution.txt"
+    original.write_text("Tides rise twice a day.\n", encoding="utf-8")
+    copy = data / "aa-copy.txt"
+    copy.write_text("Tides rise twice a day.\n", encoding="utf-8")
+    os.utime(original, (1_000_000, 1_000_000))  # the original is older
+    docs, skipped = load_folder(data)
+    assert [d.source for d in docs] == ["zz-resolution.txt"]
+    assert [(s.path, s.reason) for s in skipped] == [
+        ("aa-copy.txt", "same content as zz-resolution.txt — indexed once")
+    ]
+    # the one already indexed stays, whatever the dates say
+    os.utime(original, None)
+    docs, _ = load_folder(data, known={"zz-resolution.txt": docs[0]})
+    assert [d.source for d in docs] == ["zz-resolution.txt"]
+
+
+def test_unchanged_files_are_not_parsed_again(tmp_path, monkeypatch):
+    from resolution_qa import documents
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("Tides rise twice a day.\n", encoding="utf-8")
+    (data / "b.txt").write_text("Ebb and flow.\n", encoding="utf-8")
+    first, _ = load_folder(data)
+    parsed = []
+    real = documents.load_document
+    monkeypatch.setattr(documents, "load_document", lambda path, rel, **kw: parsed.append(rel) or real(path, rel, **kw))
+    (data / "b.txt").write_text("Ebb and flow, changed.\n", encoding="utf-8")
+    again, _ = load_folder(data, known={d.source: d for d in first})
+    assert parsed == ["b.txt"] and again[0] is first[0] and "changed" in again[1].text

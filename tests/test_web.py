@@ -260,3 +260,15 @@ def test_public_bind_requires_auth_or_explicit_flag(capsys):
         main(["--host", "0.0.0.0"])
     assert exit_info.value.code == 2
     assert "--auth USER:PASSWORD" in capsys.readouterr().err
+
+
+def test_a_taken_port_is_named_with_the_fix(capsys):
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert main(["--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is in use" in err and "--port" in err and "Traceback" not in err

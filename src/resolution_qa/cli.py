@@ -109,8 +109,17 @@ def cmd_ask(args) -> int:
 
     if args.batch and args.question:
         raise UsageError("give either a QUESTION or --batch FILE, not both")
+    if not args.batch and args.question is None and args.history and len(args.history) > 1:
+        # `ask --history "Q1" "Q2"`: --history took every word; the last one is the question
+        *args.history, args.question = args.history
+        print(
+            f'note: asking "{shown(args.question)}" after the earlier question(s) given with --history', file=sys.stderr
+        )
     if not args.batch and args.question is None:
-        raise UsageError("ask needs a QUESTION or --batch FILE")
+        raise UsageError(
+            "ask needs a QUESTION or --batch FILE — the question comes first: "
+            'python -m resolution_qa ask "And who else?" --history "Who sponsored it?"'
+        )
     if args.batch and not args.json:
         raise UsageError("--batch writes JSON lines; add --json")
     if not 1 <= args.k <= MAX_K:

@@ -285,22 +285,56 @@ def list_sources(data_dir: Path) -> tuple[list[tuple[Path, str]], list[Skipped]]
     return found, skipped
 
 
-def load_folder(data_dir: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[list[Document], list[Skipped]]:
-    """Load every supported file; a bad file is skipped and named, duplicates kept once."""
+def load_folder(
+    data_dir: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES, known: dict[str, Document] | None = None
+) -> tuple[list[Document], list[Skipped]]:
+    """Load every supported file; a bad file is skipped and named, duplicates kept once.
+
+    ``known``: documents already indexed, by source. A file whose bytes are unchanged is not
+    parsed again (its stored Document is reused), and among files with the same content the
+    one already indexed stays — else the oldest — and the others are skipped, each named once.
+    """
     files, skipped = list_sources(data_dir)
-    documents: list[Document] = []
-    seen: dict[str, str] = {}
+    known = known or {}
+    loaded: list[tuple[Path, str, Document]] = []
     for path, rel in files:
         try:
-            doc = load_document(path, rel, max_bytes=max_bytes)
+            doc = _reuse(path, known.get(rel), max_bytes) or load_document(path, rel, max_bytes=max_bytes)
         except UnreadableDocument as exc:
             skipped.append(Skipped(rel, str(exc).removeprefix(rel).lstrip(" :")))
             continue
-        if doc.sha256 in seen:
-            skipped.append(Skipped(rel, f"same content as {seen[doc.sha256]} — indexed once"))
-            continue
-        seen[doc.sha256] = rel
-        documents.append(doc)
+        loaded.append((path, rel, doc))
+
+    def seniority(item: tuple[Path, str, Document]) -> tuple[int, float, str]:
+        path, rel, _ = item
+        indexed = rel in known and known[rel].sha256 == item[2].sha256
+        try:
+            age = path.stat().st_mtime
+        except OSError:
+            age = float("inf")
+        return (0 if indexed else 1, age, rel)
+
+    kept: dict[str, str] = {}  # sha256 -> the source that stays
+    for _, rel, doc in sorted(loaded, key=seniority):
+        kept.setdefault(doc.sha256, rel)
+    documents = []
+    for _, rel, doc in loaded:
+        if kept[doc.sha256] == rel:
+            documents.append(doc)
+        else:
+            skipped.append(Skipped(rel, f"same content as {kept[doc.sha256]} — indexed once"))
     for item in skipped:
         log.warning("%s", item)
     return documents, skipped
+
+
+def _reuse(path: Path, stored: Document | None, max_bytes: int) -> Document | None:
+    """The stored Document when the file's bytes are the ones it was made from."""
+    if stored is None:
+        return None
+    try:
+        if path.stat().st_size > max_bytes:
+            return None  # let load_document refuse it with the usual message
+        return stored if sha256_bytes(path.read_bytes()) == stored.sha256 else None
+    except OSError:
+        return None

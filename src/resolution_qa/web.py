@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import errno
 import logging
 import os
 import shutil
@@ -530,6 +531,10 @@ def main(argv: list[str] | None = None) -> int:
             f"--host {args.host} would expose the app to the network: add --auth USER:PASSWORD "
             "(or set RESOLUTION_QA_AUTH), or pass --insecure-public if you really mean it"
         )
+    taken = port_taken(args.host, args.port)
+    if taken:
+        print(f"error: {taken}", file=sys.stderr)
+        return 1
     from .embedding import ModelError
     from .engine import QAEngine
 
@@ -564,5 +569,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     app = build_app(engine, settings)
     guard = LoginGuard(*auth) if auth else None
-    launch(app, args.host, args.port, auth=guard.check if guard else None, max_file_bytes=settings.max_file_bytes)
+    try:
+        launch(app, args.host, args.port, auth=guard.check if guard else None, max_file_bytes=settings.max_file_bytes)
+    except OSError as exc:  # taken between the check and the start, or the address is not this machine's
+        print(f"error: cannot serve on {args.host}:{args.port} ({exc}) — choose another with --port", file=sys.stderr)
+        return 1
     return 0
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why the app cannot listen on ``host:port``, checked before the slow start, or None."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"cannot use --host {host} ({exc})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                reason = "is in use by another program" if exc.errno == errno.EADDRINUSE else "needs privileges"
+                return f"port {port} on {host} {reason} — choose another with --port (e.g. --port {port + 1})"
+            return f"cannot listen on {host}:{port} ({exc.strerror}) — check --host and --port"
+    return None
