@@ -186,7 +186,7 @@ def wait_for_header_count(page, count: int) -> None:
 
 def open_add_documents(page) -> None:
     if not page.locator("#rqa-upload input[type=file]").count() or not page.locator("#rqa-upload").is_visible():
-        page.click("text=Add documents")
+        page.locator("#rqa-documents").get_by_text("Documents", exact=True).first.click()
     page.locator("#rqa-upload").wait_for(state="visible", timeout=10_000)
 
 
@@ -270,3 +270,48 @@ def test_at_400_pixels_the_question_box_stacks_above_the_ask_button(browser, ser
         assert box["width"] > 300 and button["x"] + button["width"] <= 400
     finally:
         context.close()
+
+
+def test_remove_a_document_in_the_page(page, server, tmp_path):
+    open_add_documents(page)
+    note = tmp_path / "removable-note.md"
+    note.write_text("# Removable\n\nThe removable note mentions seagrass meadows.\n", encoding="utf-8")
+    status = upload(page, note, "removable-note.md")
+    count = indexed_count(status)
+    wait_for_header_count(page, count)
+    page.locator("#rqa-documents-table").get_by_text("uploads/removable-note.md", exact=False).first.wait_for(
+        timeout=30_000
+    )
+    page.click("#rqa-remove-pick input")
+    page.fill("#rqa-remove-pick input", "removable")
+    page.get_by_role("option", name="removable-note.md", exact=False).first.click()
+    page.click("#rqa-remove")
+    page.wait_for_function(
+        "() => (document.querySelector('#rqa-remove-status')?.innerText || '').includes('removed')", timeout=60_000
+    )
+    wait_for_header_count(page, count - 1)
+    assert "uploads/removable-note.md" not in page.locator("#rqa-documents-table").inner_text()
+    assert (server["data"] / ".removed" / "removable-note.md").is_file()  # kept, not deleted
+    ask(page, "Which note mentions seagrass meadows?")
+    assert "removable-note.md" not in page.locator("#rqa-chat .message").last.inner_text()
+
+
+def test_a_pdf_source_shows_its_page_with_the_quote_marked(page, server, tmp_path):
+    from conftest import RESOLUTION_TEXT
+    from pdf_fixture import make_pdf, split_resolution
+
+    open_add_documents(page)
+    pdf = make_pdf(tmp_path / "tidal-network.pdf", split_resolution(RESOLUTION_TEXT))
+    upload(page, pdf, "tidal-network.pdf")
+    ask(page, "What workshops on turbine maintenance are the regional commissions invited to organize?")
+    page.locator("#rqa-source-pick label").first.click()
+    figure = page.locator("#rqa-context-view figure.rqa-pdf-page").first
+    figure.wait_for(timeout=30_000)
+    caption = figure.locator("figcaption").inner_text()
+    assert caption.startswith("Page ") and "could not be placed" not in caption
+    image = figure.locator("img")
+    assert image.evaluate("img => img.complete && img.naturalWidth > 500")
+    page.wait_for_timeout(800)  # after the page's own scroll to the passage
+    figure.evaluate("f => f.scrollIntoView({block: 'start'})")
+    if os.environ.get("RQA_SCREENSHOT_DIR"):  # the README's second screenshot: RQA_SCREENSHOT_DIR=docs
+        page.screenshot(path=str(Path(os.environ["RQA_SCREENSHOT_DIR"]) / "screenshot-pdf.png"))

@@ -199,3 +199,21 @@ def test_with_the_engine_an_upload_is_indexed_and_the_rest_stays_indexed(engine,
     assert {d.source for d in engine.documents} == before | {"uploads/kelp.md"}
     assert not (settings.data_dir / "uploads" / "broken.txt").exists()
     assert "uploads/broken.txt" not in {s.path for s in engine.refresh().skipped}
+
+
+def test_an_unwritable_data_folder_refuses_the_upload_with_a_message(fake, tmp_path, monkeypatch):
+    import errno
+    import tempfile as tempfile_module
+
+    incoming = tmp_path / "in" / "kelp.txt"
+    incoming.parent.mkdir()
+    incoming.write_text("Kelp farms absorb nitrogen.\n", encoding="utf-8")
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfile_module, "mkstemp", read_only)  # tests run as root: chmod would not stop writes
+    report = add_documents(fake, [str(incoming)])
+    outcome = report.files[0]
+    assert outcome.status == "refused" and "not writable (Read-only file system)" in outcome.message
+    assert len(fake.documents) == 3  # nothing lost, nothing half-added

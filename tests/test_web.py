@@ -22,6 +22,7 @@ from resolution_qa.web import (
     Exports,
     LoginGuard,
     build_app,
+    header_markdown,
     is_loopback,
     launch,
     main,
@@ -126,11 +127,52 @@ def test_an_upload_refreshes_the_header_and_the_document_filter(page, tmp_path):
     new.parent.mkdir()
     new.write_text("# Kelp notes\n\nKelp farms absorb nitrogen.\n", encoding="utf-8")
     out = page.upload([str(new)])
-    assert set(out) == {page.upload_status, page.uploader, page.header, page.source_box}
+    assert set(out) == {
+        page.upload_status,
+        page.uploader,
+        page.header,
+        page.source_box,
+        page.documents_table,
+        page.remove_pick,
+    }
     assert out[page.upload_status].startswith("✓ kelp\\.md added as uploads/kelp\\.md\\.")
+    assert any("uploads/kelp.md" in row[0] for row in out[page.documents_table])
     assert "**4 document(s)**" in out[page.header]
     assert "uploads/kelp.md" in [value for _, value in out[page.source_box]["choices"]]
     assert page.upload([]) == {page.upload_status: "No file chosen."}
+
+
+def test_removing_a_document_keeps_its_file_and_refreshes_the_lists(page, fake, settings):
+    source = "lighthouse-notes.md"
+    out = page.remove(source)
+    assert out[page.remove_status].startswith("✓ lighthouse\\-notes\\.md removed")
+    assert source not in {d.source for d in fake.documents}
+    assert not (settings.data_dir / source).exists() and (settings.data_dir / ".removed" / source).is_file()
+    assert "**2 document(s)**" in out[page.header]
+    assert source not in [value for _, value in out[page.source_box]["choices"]]
+    assert source not in [value for _, value in out[page.remove_pick]["choices"]]
+    assert not any(source in row[0] for row in out[page.documents_table])
+    # an answer can no longer come from it; and it comes back when its file is put back
+    assert page.remove(source)[page.remove_status].startswith("✗ lighthouse\\-notes\\.md is not an indexed document")
+    (settings.data_dir / ".removed" / source).rename(settings.data_dir / source)
+    fake.refresh()
+    assert source in {d.source for d in fake.documents}
+
+
+def test_the_header_names_the_loaded_resolutions():
+    from resolution_qa.schema import Document
+
+    docs = [
+        Document(
+            "a.xml", "Enhancing international cooperation", "", "", "xml", symbol="A/RES/78/311", date="2024-07-01"
+        ),
+        Document("b.xml", "Seizing the opportunities", "", "", "xml", symbol="A/RES/78/265", date="2024-03-21"),
+        Document("c.txt", "An article", "", "", "txt"),
+    ]
+    header = header_markdown(docs, Path("data"))
+    assert "**3 document(s)**" in header
+    assert header.index("A/RES/78/311") < header.index("A/RES/78/265")  # newest first
+    assert "adopted 1 July 2024" in header and "Seizing the opportunities" in header
 
 
 def test_a_page_load_shows_documents_added_since_the_app_was_built(page, fake, settings):

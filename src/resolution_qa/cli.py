@@ -53,7 +53,7 @@ def cmd_build(args) -> int:
     engine = QAEngine.open(_settings(args), force=args.force)
     for line in engine.report.lines():
         print(shown(line))  # file names may hold escape sequences
-    return 0
+    return 1 if engine.index.notice else 0  # the last good index still answers, but this build failed
 
 
 MAX_BATCH_LINE_BYTES = 64 * 1024  # one question with its history; a longer line is refused

@@ -1,7 +1,8 @@
 """Paths and limits, with their defaults in one place.
 
 Every setting can come from the command line or from an environment variable
-(``RESOLUTION_QA_DATA``, ``RESOLUTION_QA_INDEX``, ``RESOLUTION_QA_MAX_FILE_MB``, ...).
+(``RESOLUTION_QA_DATA``, ``RESOLUTION_QA_INDEX``, ``RESOLUTION_QA_MAX_FILE_MB``,
+``RESOLUTION_QA_LOCK_TIMEOUT``, ...).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .documents import BYTES_PER_MB, DEFAULT_MAX_FILE_MB
 MAX_K = 20  # passages one answer may list: CLI, web slider and API alike
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_INDEX_DIR = Path("index")
+DEFAULT_LOCK_TIMEOUT = 30  # seconds to wait for another build's lock: a person is waiting for an answer
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -43,7 +45,8 @@ class Settings:
     max_file_bytes: int = field(
         default_factory=lambda: _env_int("RESOLUTION_QA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB) * BYTES_PER_MB
     )
-    lock_timeout: float = 600.0
+    # seconds to wait for another build; then the last good index answers (saying why), or a clear error
+    lock_timeout: float = field(default_factory=lambda: _env_int("RESOLUTION_QA_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

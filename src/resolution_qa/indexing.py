@@ -30,9 +30,10 @@ class BuildReport:
     passages: int = 0
     embedded: int = 0  # passages embedded in this build (the rest were reused)
     rebuilt_reason: str | None = None
+    notice: str | None = None  # why the index could not be updated and the last good one answers
 
     def lines(self) -> list[str]:
-        out = []
+        out = [self.notice] if self.notice else []
         if self.rebuilt_reason:
             out.append(f"rebuilding: {self.rebuilt_reason}")
         for label, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
@@ -99,11 +100,13 @@ def build(
 ) -> tuple[IndexData, BuildReport]:
     """Load ``data_dir`` and index it, reusing ``previous``'s vectors for unchanged documents."""
     kwargs = {} if max_file_bytes is None else {"max_bytes": max_file_bytes}
+    params = chunk_params(max_chars)
+    if previous is not None and previous.params == params:  # same loaders and chunking: unchanged files are not parsed
+        kwargs["known"] = {d.source: d for d in previous.documents}
     documents, skipped = load_folder(data_dir, **kwargs)
     # loaded documents carry their own sha256; only the skipped files still need hashing
     hashes = source_hashes(data_dir, only={s.path for s in skipped})
     report = BuildReport(skipped=skipped)
-    params = chunk_params(max_chars)
     reusable: dict[str, tuple[list[Chunk], np.ndarray, np.ndarray]] = {}
     old_sources: dict[str, str] = {}
     if previous is not None and previous.params == params:

@@ -6,6 +6,7 @@ Layout of ``index/``::
     gen-<time>-<pid>/    manifest.json, faiss.index, passages.jsonl, documents.jsonl,
                          vectors.npy, sentence_vectors.npy
     .lock                held by a build while it writes
+    .building.json       who holds the lock since when (pid, start time), for those who wait
 
 A build writes a new generation folder, fsyncs it, then points CURRENT at it: a build killed
 at any moment leaves the previous generation live. Loading checks the manifest (format,
@@ -15,6 +16,7 @@ No pickle anywhere: JSON, ``.npy`` without objects, and FAISS's own format.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -141,14 +143,33 @@ def _jsonl(rows: list[dict[str, Any]]) -> bytes:
 def save(index_dir: Path, data: IndexData, model: dict[str, Any]) -> Path:
     """Write ``data`` as a new generation and switch CURRENT to it atomically.
 
-    Returns the generation folder. Older generations are removed after the switch.
+    Returns the generation folder. Older generations are removed after the switch. When a write
+    fails (a full disk, a read-only folder) what it wrote is removed and the OSError raised.
     """
-    import faiss
-
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     name = f"gen-{time.time_ns()}-{os.getpid()}"
     tmp = index_dir / f".tmp-{name}"
+    pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
+    try:
+        _write_generation(tmp, data, model)
+        tmp.rename(index_dir / name)
+        _write(pointer_tmp, name.encode("utf-8"))
+        os.replace(pointer_tmp, index_dir / "CURRENT")
+    except OSError:  # e.g. a full disk: CURRENT still names the previous generation; drop the half-written one
+        for path in (tmp, index_dir / name):
+            shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            pointer_tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(index_dir)
+    cleanup(index_dir, keep=name)
+    return index_dir / name
+
+
+def _write_generation(tmp: Path, data: IndexData, model: dict[str, Any]) -> None:
+    import faiss
+
     tmp.mkdir()
     checksums = {
         "faiss.index": _write(tmp / "faiss.index", faiss.serialize_index(data.faiss_index).tobytes()),
@@ -189,22 +210,33 @@ def save(index_dir: Path, data: IndexData, model: dict[str, Any]) -> Path:
     }
     _write(tmp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
     _fsync_dir(tmp)
-    tmp.rename(index_dir / name)
-    pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
-    _write(pointer_tmp, name.encode("utf-8"))
-    os.replace(pointer_tmp, index_dir / "CURRENT")
-    _fsync_dir(index_dir)
-    cleanup(index_dir, keep=name)
-    return index_dir / name
+
+
+def live_name(index_dir: Path) -> str | None:
+    """The name of the generation CURRENT points at, or None."""
+    generation = _generation(Path(index_dir))
+    return None if generation is None else generation.name
+
+
+def leftovers(index_dir: Path, keep: str) -> list[Path]:
+    """Generations other than ``keep`` and what killed or failed builds left behind
+    (``.tmp-gen-*`` folders, ``.CURRENT.<pid>`` pointer files)."""
+    found = []
+    for path in Path(index_dir).iterdir():
+        generation = path.is_dir() and path.name.startswith(("gen-", ".tmp-gen-"))
+        pointer = path.is_file() and path.name.startswith(".CURRENT.")
+        if path.name != keep and (generation or pointer):
+            found.append(path)
+    return found
 
 
 def cleanup(index_dir: Path, keep: str) -> None:
-    """Remove generations other than ``keep`` and temporary folders left by killed builds."""
-    for path in Path(index_dir).iterdir():
-        if path.name == keep or not path.is_dir():
-            continue
-        if path.name.startswith(("gen-", ".tmp-gen-")):
+    """Remove ``leftovers`` (only while holding the build lock: a running build's are not left over)."""
+    for path in leftovers(index_dir, keep):
+        if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def load(index_dir: Path, model: dict[str, Any], params: dict[str, Any]) -> IndexData:

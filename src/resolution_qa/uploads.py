@@ -34,6 +34,7 @@ from .embedding import file_sha256
 log = logging.getLogger(__name__)
 
 UPLOADS_FOLDER = "uploads"  # inside the data folder
+NAME_LOCK_TIMEOUT = 30.0  # seconds to wait for another process that is saving an upload
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes; this leaves room for "-2" and the temp prefix
 COPY_BLOCK = 1024 * 1024
 
@@ -187,7 +188,7 @@ def _claiming_names(folder: Path) -> Iterator[None]:
     by other processes uploading into the same folder."""
     from filelock import FileLock
 
-    with FileLock(str(folder / ".lock")):
+    with FileLock(str(folder / ".lock"), timeout=NAME_LOCK_TIMEOUT):
         yield
 
 
@@ -226,8 +227,11 @@ def _place(path: Path, engine) -> Outcome:
         return _refused(name, f"cannot be read ({exc.strerror}) — upload it again")
     if size > limit:
         return _refused(name, f"{format_megabytes(size)} is {too_big}")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".part")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".part")
+    except OSError as exc:
+        return _refused(name, f"cannot be saved: {folder} is not writable ({exc.strerror}) — make it writable")
     temp = Path(temp_name)
     try:
         try:
@@ -236,12 +240,19 @@ def _place(path: Path, engine) -> Outcome:
             return _refused(name, f"it grew while uploading and is {too_big}")
         except OSError as exc:
             return _refused(name, f"cannot be read ({exc.strerror}) — upload it again")
-        with _claiming_names(folder):
-            present = _present_files(data_dir)
-            same = _identical(present, engine.documents, size, sha256)
-            if same is not None:
-                return Outcome(name, ALREADY_HERE, f"{name} is already here as {same} — nothing added.", same)
-            saved = _link_to_free_name(temp, folder, wanted, {p.name.casefold() for p, _ in present})
+        from filelock import Timeout
+
+        try:
+            with _claiming_names(folder):
+                present = _present_files(data_dir)
+                same = _identical(present, engine.documents, size, sha256)
+                if same is not None:
+                    return Outcome(name, ALREADY_HERE, f"{name} is already here as {same} — nothing added.", same)
+                saved = _link_to_free_name(temp, folder, wanted, {p.name.casefold() for p, _ in present})
+        except Timeout:
+            return _refused(name, f"another upload held {folder} for {NAME_LOCK_TIMEOUT:.0f} s — try again")
+        except OSError as exc:
+            return _refused(name, f"cannot be saved in {folder} ({exc.strerror}) — make it writable")
     finally:
         temp.unlink(missing_ok=True)
     source = f"{UPLOADS_FOLDER}/{saved}"
@@ -289,3 +300,53 @@ def add_documents(engine, paths: Sequence[str | os.PathLike]) -> UploadReport:
         if removed:  # index again, so the index does not remember the refused files
             report = engine.refresh()
     return UploadReport(tuple(outcomes), len(engine.documents), report.passages, report.embedded)
+
+
+REMOVED_FOLDER = ".removed"  # inside the data folder: hidden, so never indexed; files can be put back
+
+
+@dataclass(frozen=True)
+class Removal:
+    source: str
+    removed: bool
+    message: str
+
+
+def remove_document(engine, source: str) -> Removal:
+    """Take one document out of the index: its file moves to ``data/.removed/`` (nothing is
+    deleted; move it back to restore it) and the index is refreshed.
+
+    ``engine``: anything with ``settings``, ``documents`` and ``refresh()``.
+    """
+    data_dir = Path(engine.settings.data_dir)
+    if source not in {document.source for document in engine.documents}:
+        return Removal(source, False, f"{source} is not an indexed document — choose one from the list")
+    path = data_dir / source
+    target_dir = data_dir / REMOVED_FOLDER
+    with _INDEXING:
+        try:
+            target_dir.mkdir(exist_ok=True)
+            target = target_dir / PurePosixPath(source).name
+            counter = 1
+            while target.exists():
+                counter += 1
+                target = target_dir / f"{Path(source).stem}-{counter}{Path(source).suffix}"
+            os.replace(path, target)
+        except OSError as exc:
+            return Removal(
+                source,
+                False,
+                f"{source} could not be moved out of the data folder ({exc.strerror}) — check its permissions",
+            )
+        try:
+            engine.refresh()
+        except Exception as exc:  # the file is out of the folder; the next start indexes without it
+            log.exception("refreshing after removing %s failed", source)
+            return Removal(
+                source,
+                True,
+                f"{source} was moved to {target.relative_to(data_dir)}, but the index could not be updated ({exc})",
+            )
+    return Removal(
+        source, True, f"{source} removed — its file is in {target.relative_to(data_dir).as_posix()} if you want it back"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import errno
+import html
 import logging
 import os
 import shutil
@@ -44,6 +45,7 @@ from .uploads import (
     add_documents,
     format_megabytes,
     readable_suffixes,
+    remove_document,
 )
 
 log = logging.getLogger(__name__)
@@ -141,18 +143,113 @@ def document_choices(documents) -> list[tuple[str, str]]:
     ]
 
 
+DOCUMENT_COLUMNS = ("Document", "Symbol", "Type", "Pages", "Passages", "Added")
+
+
+def document_rows(engine) -> list[list]:
+    """One row per indexed document: title, symbol, type, pages, passages, when its file came."""
+    import datetime
+
+    data = getattr(engine, "data", None)
+    passages: dict[str, int] = {}
+    for chunk in getattr(data, "chunks", None) or ():
+        passages[chunk.source] = passages.get(chunk.source, 0) + 1
+    rows = []
+    for document in engine.documents:
+        try:
+            mtime = (Path(engine.settings.data_dir) / document.source).stat().st_mtime
+            added = datetime.datetime.fromtimestamp(mtime).strftime("%Y-%m-%d %H:%M")
+        except OSError:
+            added = ""
+        rows.append(
+            [
+                shown(short_title(document.title)) + f" ({shown(document.source)})",
+                document.symbol or "",
+                document.kind,
+                len(document.page_starts) or "",
+                passages.get(document.source, ""),
+                added,
+            ]
+        )
+    return rows
+
+
+def removable_choices(documents) -> list[tuple[str, str]]:
+    return [(f"{short_title(d.symbol or d.title)} — {d.source}", d.source) for d in documents]
+
+
+def pdf_pages_html(path: Path, document, passage) -> str:
+    """For a PDF, the page(s) of the passage as images, the quote (or else the passage) marked
+    on them; "" for other documents or when the file cannot be drawn (the text view remains)."""
+    if document.kind != "pdf":
+        return ""
+    import base64
+
+    from .pdfpage import PdfPageError, page_image, page_quotes
+
+    spans = passage.highlights or ((passage.chunk.start, passage.chunk.end),)
+    parts = []
+    try:
+        for part in page_quotes(document, spans[0]):
+            image = page_image(path, part.page, part.text, occurrence=part.occurrence)
+            data = base64.b64encode(image.png).decode("ascii")
+            note = "" if image.found else " (the quote could not be placed on the page image)"
+            parts.append(
+                f'<figure class="rqa-pdf-page"><img src="data:image/png;base64,{data}" width="{image.width}" '
+                f'style="max-width:100%;height:auto" alt="page {part.page} of {html.escape(shown(document.source))}">'
+                f"<figcaption>Page {part.page}{note}</figcaption></figure>"
+            )
+    except (PdfPageError, OSError) as exc:
+        log.warning("cannot draw %s: %s", document.source, exc)
+        return ""
+    return "".join(parts)
+
+
 def passage_choices(answer: Answer) -> list[tuple[str, int]]:
     """The "show a source" picker's (label, rank) pairs, numbered like the chat's citations."""
     return [(f"[{rank}] {citation(p.chunk)}", rank) for rank, p in enumerate(answer.passages, start=1)]
 
 
-def header_markdown(documents: int, data_dir: Path) -> str:
-    if documents:
-        return f"# Resolution Q&A\nAsk about **{documents} document(s)**. Every answer is a verbatim quote with its citation."
-    return (
-        f"# Resolution Q&A\n**No documents yet.** Upload {readable_suffixes()} files below (or put them in the "
-        f"`{data_dir}` folder and restart)."
+HEADER_RESOLUTIONS = 4  # resolutions named in the header; more are counted
+
+
+def header_markdown(documents, data_dir: Path, notice: str | None = None) -> str:
+    """The first screen: what is loaded (the resolutions by symbol, title and date), or how to
+    add documents; and, when the index could not be updated, why (answers come from the last one)."""
+    warning = f"\n\n⚠ {md_text(notice)}" if notice else ""
+    return _header(documents, data_dir) + warning
+
+
+def _header(documents, data_dir: Path) -> str:
+    if not documents:
+        return (
+            f"# Resolution Q&A\n**No documents yet.** Upload {readable_suffixes()} files below (or put them in the "
+            f"`{data_dir}` folder and restart)."
+        )
+    resolutions = sorted(
+        (d for d in documents if d.symbol and d.kind == "xml"), key=lambda d: d.date or "", reverse=True
     )
+    lines = [
+        f"# Resolution Q&A\nAsk about **{len(documents)} document(s)**. Every answer is a verbatim quote with its citation."
+    ]
+    for document in resolutions[:HEADER_RESOLUTIONS]:
+        date = f" — adopted {_long_date(document.date)}" if document.date else ""
+        lines.append(f"- **{md_text(document.symbol)}** {md_text(short_title(document.title, 90))}{date}")
+    if len(resolutions) > HEADER_RESOLUTIONS:
+        lines.append(f"- and {len(resolutions) - HEADER_RESOLUTIONS:,} more resolutions")
+    return "\n".join(lines)
+
+
+def index_notice(engine) -> str | None:
+    """Why the index could not be updated, if it could not (see index.Index.notice)."""
+    return getattr(getattr(engine, "index", None), "notice", None)
+
+
+def _long_date(iso: str) -> str:
+    from .answers import MONTHS
+
+    year, month, day = iso.split("-")
+    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
 def upload_markdown(report: UploadReport) -> str:
@@ -171,7 +268,9 @@ class ChatPage:
     def __init__(self, engine, settings: Settings, exports: Exports):
         self.engine, self.settings, self.exports = engine, settings, exports
         documents = engine.documents
-        self.header = gr.Markdown(header_markdown(len(documents), settings.data_dir), elem_id="rqa-header")
+        self.header = gr.Markdown(
+            header_markdown(documents, settings.data_dir, index_notice(engine)), elem_id="rqa-header"
+        )
         self.state = gr.State(Conversation(), delete_callback=exports.discard)
         with gr.Row():
             with gr.Column(scale=3):
@@ -199,7 +298,24 @@ class ChatPage:
                     self.source_box = gr.Dropdown(
                         document_choices(documents), value=ALL_DOCUMENTS_VALUE, label="Search in", elem_id="rqa-source"
                     )
-                with gr.Accordion("Add documents", open=not documents):
+                with gr.Accordion("Documents", open=not documents, elem_id="rqa-documents"):
+                    self.documents_table = gr.Dataframe(
+                        document_rows(engine),
+                        headers=list(DOCUMENT_COLUMNS),
+                        interactive=False,
+                        wrap=True,
+                        elem_id="rqa-documents-table",
+                    )
+                    with gr.Row():
+                        self.remove_pick = gr.Dropdown(
+                            removable_choices(documents),
+                            value=None,
+                            label="Remove a document",
+                            scale=3,
+                            elem_id="rqa-remove-pick",
+                        )
+                        self.remove_button = gr.Button("Remove", variant="stop", scale=1, elem_id="rqa-remove")
+                    self.remove_status = gr.Markdown(elem_id="rqa-remove-status")
                     self.uploader = gr.File(
                         label=f"Upload {readable_suffixes()} (up to {format_megabytes(settings.max_file_bytes)} each)",
                         file_count="multiple",
@@ -241,7 +357,10 @@ class ChatPage:
             self.show_source, [self.source_pick, self.state], self.context_view, api_visibility="private"
         ).then(None, None, None, js=SCROLL_JS)
         self.clear_button.click(self.clear, self.state, [*answer_views, self.export_button], api_visibility="private")
-        document_views = [self.header, self.source_box]
+        document_views = [self.header, self.source_box, self.documents_table, self.remove_pick]
+        self.remove_button.click(
+            self.remove, self.remove_pick, [self.remove_status, *document_views], api_visibility="private"
+        )
         self.uploader.upload(
             self.upload, self.uploader, [self.upload_status, self.uploader, *document_views], api_visibility="private"
         )
@@ -294,7 +413,10 @@ class ChatPage:
             return {}
         passage = passages[int(rank) - 1]
         document = next((d for d in self.engine.documents if d.source == passage.chunk.source), None)
-        return {self.context_view: context_html(document, passage) if document is not None else NO_LONGER_INDEXED}
+        if document is None:
+            return {self.context_view: NO_LONGER_INDEXED}
+        pages = pdf_pages_html(Path(self.settings.data_dir) / document.source, document, passage)
+        return {self.context_view: pages + context_html(document, passage)}
 
     def clear(self, conversation: Conversation | None) -> dict:
         self.exports.discard(conversation)
@@ -315,12 +437,24 @@ class ChatPage:
         report = add_documents(self.engine, paths)
         return {self.upload_status: upload_markdown(report), self.uploader: None, **self.document_views()}
 
+    def remove(self, source: str | None) -> dict:
+        """Take the chosen document out (its file is kept in data/.removed/) and refresh the lists."""
+        if not source:
+            return {self.remove_status: "Choose a document to remove."}
+        removal = remove_document(self.engine, source)
+        return {
+            self.remove_status: ("✓ " if removal.removed else "✗ ") + md_text(removal.message),
+            **self.document_views(),
+        }
+
     def document_views(self) -> dict:
-        """The header's document count and the document filter's choices, as indexed now."""
+        """The header, the document filter, the documents table and the remove list, as indexed now."""
         documents = self.engine.documents
         return {
-            self.header: header_markdown(len(documents), self.settings.data_dir),
-            self.source_box: gr.update(choices=document_choices(documents)),
+            self.header: header_markdown(documents, self.settings.data_dir, index_notice(self.engine)),
+            self.source_box: gr.update(choices=document_choices(documents), value=ALL_DOCUMENTS_VALUE),
+            self.documents_table: document_rows(self.engine),
+            self.remove_pick: gr.update(choices=removable_choices(documents), value=None),
         }
 
     # ---------------------------------------------------------------- API
@@ -537,6 +671,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from .embedding import ModelError
     from .engine import QAEngine
+    from .index import IndexUpdateError
 
     kwargs = {}
     if args.data:
@@ -547,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         engine = QAEngine.open(settings)
         engine.warm_up()
-    except ModelError as exc:
+    except (ModelError, IndexUpdateError) as exc:  # no index to answer from, and none can be built
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for line in engine.report.lines():
