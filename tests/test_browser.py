@@ -259,7 +259,7 @@ def test_clicking_an_example_asks_it(page):
     assert "director-general of the Department of Arms Control" in last_reply(page)
 
 
-def test_at_400_pixels_the_question_box_stacks_above_the_ask_button(browser, server):
+def test_at_400_pixels_the_input_stacks_and_the_answer_is_in_view(browser, server):
     context = browser.new_context(viewport={"width": 400, "height": 900})
     narrow = context.new_page()
     try:
@@ -268,6 +268,16 @@ def test_at_400_pixels_the_question_box_stacks_above_the_ask_button(browser, ser
         box, button = narrow.locator("#rqa-question").bounding_box(), narrow.locator("#rqa-ask").bounding_box()
         assert box["y"] + box["height"] <= button["y"] + 1  # below, not beside
         assert box["width"] > 300 and button["x"] + button["width"] <= 400
+        # after an answer, its quote and citation are on screen without scrolling (the chat's
+        # own autoscroll used to show only the end of the source list)
+        ask(narrow, "Who is Ambassador Fu?")
+        narrow.wait_for_timeout(800)
+        chat = narrow.locator("#rqa-chat").bounding_box()
+        reply = narrow.locator("#rqa-chat .message.bot").last
+        for part in (reply.locator("blockquote").first, reply.get_by_text("characters", exact=False).first):
+            seen = part.bounding_box()
+            assert seen is not None and seen["y"] >= 0 and seen["y"] + seen["height"] <= 900
+            assert chat["y"] <= seen["y"] and seen["y"] + seen["height"] <= chat["y"] + chat["height"]
     finally:
         context.close()
 

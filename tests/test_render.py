@@ -92,3 +92,16 @@ def test_map_shows_cited_documents_and_caps_bars():
     assert "other.txt" not in html  # not cited: no strip
     assert MAP_BARS // 2 < html.count("<rect") <= MAP_BARS
     assert "cited [1]" in html  # the cited passage survives the thinning
+
+
+def test_a_quote_with_its_own_quotation_marks_is_not_wrapped_again():
+    text = "the Resolution resolves “to bridge the divides”."
+    chunk = Chunk("a.txt", "a.txt", 0, len(text), text, "body", 1, None, ((0, len(text)),))
+    answer = Answer("q?", True, "Found.", Quote(text, "a.txt", 0, len(text)), (Passage(chunk, 0.5, ((0, len(text)),)),))
+    assert "“the Resolution" not in chat_markdown(answer) and "”.”" not in chat_markdown(answer)
+    plain = "It was adopted."
+    chunk = Chunk("a.txt", "a.txt", 0, len(plain), plain, "body", 1, None, ((0, len(plain)),))
+    answer = Answer(
+        "q?", True, "Found.", Quote(plain, "a.txt", 0, len(plain)), (Passage(chunk, 0.5, ((0, len(plain)),)),)
+    )
+    assert "“It was adopted\\.”" in chat_markdown(answer)

@@ -120,3 +120,12 @@ def test_cli_json_names_the_record_field(tmp_path):
     answer = ask_json("Was there a vote?", data, tmp_path / "index")
     assert answer["answer"]["text"] == "Without a vote"
     assert answer["passages"][0]["record_field"] == "adoption_type"
+
+
+def test_the_resolution_unnamed_is_the_newest_one_for_when_it_was_adopted(shipped):
+    # both resolutions' header lines and records state an adoption date; the question names
+    # neither, so it is about the most recent one (78/311), not 78/265's 21 March 2024
+    answer = shipped.ask("When was the resolution adopted?")
+    assert "1 July 2024" in answer.quote.text and answer.passages[0].chunk.symbol == "A/RES/78/311"
+    assert any("Sources differ" in n and "25 June 2024" in n for n in answer.notices)
+    verbatim(shipped, answer)

@@ -250,9 +250,11 @@ def _official(data: IndexData, chunk: Chunk) -> bool:
 def _prefer_official(data: IndexData, query: Query, ranked: list[RankedPassage]) -> list[RankedPassage]:
     """When an article comes first while the UN's own text or record answers nearly as well
     (for a date or a number: holds one), the UN's wins: it is the primary source."""
-    if not ranked or _official(data, ranked[0].chunk):
+    if not ranked:
         return ranked
     checkable = query.kind in ("when", "count", "amount")
+    if _official(data, ranked[0].chunk):
+        return _newest_act(data, query, ranked, checkable)
     close = [
         r
         for r in ranked[1:]
@@ -262,10 +264,27 @@ def _prefer_official(data: IndexData, query: Query, ranked: list[RankedPassage])
     ]
     if not close:
         return ranked
-    if not query.scoped and all(r.chunk.paragraph_kind == "record" for r in close):
+    if not query.scoped and all(r.chunk.paragraph_kind in METADATA_KINDS for r in close):
         # records of several resolutions, and the question names none: the most recent one
         close.sort(key=lambda r: data.adopted.get(r.chunk.symbol or "", ""), reverse=True)
     return [close[0]] + [x for x in ranked if x is not close[0]]
+
+
+def _newest_act(data: IndexData, query: Query, ranked: list[RankedPassage], checkable: bool) -> list[RankedPassage]:
+    """ "When was the resolution adopted?" naming none, answered by a header line or record of
+    one resolution while another's says it nearly as well: the most recently adopted one's."""
+    top = ranked[0]
+    if query.scoped or top.chunk.paragraph_kind not in METADATA_KINDS:
+        return ranked
+    close = [
+        r
+        for r in ranked
+        if r.chunk.paragraph_kind in METADATA_KINDS
+        and (r.best.kind_ok if checkable else True)
+        and r.score >= OFFICIAL_RATIO * top.score
+    ]
+    newest = max(close, key=lambda r: data.adopted.get(r.chunk.symbol or "", ""), default=top)
+    return ranked if newest is top else [newest] + [x for x in ranked if x is not newest]
 
 
 def _long_date(iso: str) -> str:

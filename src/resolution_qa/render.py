@@ -39,6 +39,15 @@ def shown(text: str) -> str:
     return _UNSHOWABLE.sub(mark, text)
 
 
+def quoted(text: str) -> str:
+    """The quote in quotation marks, unless it has its own (“… resolves “to bridge …”.”).
+
+    >>> quoted("It was adopted."), quoted("resolves “to bridge the divides”")
+    ('“It was adopted.”', 'resolves “to bridge the divides”')
+    """
+    return text if any(mark in text for mark in '“”"') else f"“{text}”"
+
+
 def _esc(text: str) -> str:
     return html.escape(shown(text))
 
@@ -116,7 +125,7 @@ def terminal_text(answer: Answer) -> str:
     lines = []
     if answer.quote is not None:
         top = answer.passages[0].chunk
-        lines.append(f"“{answer.quote.text}”")
+        lines.append(quoted(answer.quote.text))
         lines.append(f"  — {citation(top)} [{answer.quote.source} {answer.quote.start}:{answer.quote.end}]")
     else:
         lines.append(answer.message)
@@ -138,7 +147,7 @@ def chat_markdown(answer: Answer) -> str:
     lines = []
     if answer.quote is not None and answer.passages:
         top = answer.passages[0].chunk
-        lines.append(f"> “{md_text(answer.quote.text)}” **\\[1\\]**")
+        lines.append(f"> {md_text(quoted(answer.quote.text))} **\\[1\\]**")
         lines.append("")
         lines.append(f"— *{md_text(citation(top))}* · characters {answer.quote.start}–{answer.quote.end}")
     else:

@@ -91,13 +91,23 @@ CSS = """
 .rqa-map-doc { font-size: .85em; margin-top: 4px; }
 .rqa-legend { font-size: .75em; opacity: .7; }
 .rqa-empty { opacity: .6; font-style: italic; }
+#rqa-chat .message-wrap { padding-top: 36px; }  /* the newest bubble never sits under the chat's toolbar */
 @media (max-width: 480px) {  /* phones: the question box gets the whole width, the Ask button goes below it */
   #rqa-ask-row { flex-direction: column; align-items: stretch; }
   #rqa-ask-row > * { width: 100%; min-width: 0; }
+  #rqa-header ul { display: none; }  /* the resolutions' list: the chat comes first on a small screen */
+  #rqa-chat { height: 75vh !important; max-height: none !important; }  /* a quote and its citation fit */
 }
 """
 
 SCROLL_JS = "() => { const t = document.querySelector('#rqa-target'); if (t) t.scrollIntoView({block: 'center'}); }"
+# After an answer: the start of the reply (its quote and citation) in view, not the end of its
+# source list where the chat's own autoscroll leaves it (on a phone the reply is taller than the chat).
+SHOW_ANSWER_JS = """() => { setTimeout(() => {
+  const replies = document.querySelectorAll('#rqa-chat .message.bot');
+  const last = replies[replies.length - 1];
+  if (last) last.scrollIntoView({block: 'start'});
+}, 300); }"""
 
 
 @dataclass(frozen=True)
@@ -274,7 +284,14 @@ class ChatPage:
         self.state = gr.State(Conversation(), delete_callback=exports.discard)
         with gr.Row():
             with gr.Column(scale=3):
-                self.chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, elem_id="rqa-chat")
+                self.chatbot = gr.Chatbot(
+                    label="Conversation",
+                    show_label=False,
+                    height=460,
+                    sanitize_html=True,
+                    autoscroll=False,
+                    elem_id="rqa-chat",
+                )
                 with gr.Row(elem_id="rqa-ask-row"):
                     self.question = gr.Textbox(
                         label="Question",
@@ -349,10 +366,13 @@ class ChatPage:
             self.context_view,
         ]
         ask_outputs = [self.question, *answer_views, self.export_button]
-        self.question.submit(self.respond, ask_inputs, ask_outputs, api_visibility="private")
-        self.ask_button.click(self.respond, ask_inputs, ask_outputs, api_visibility="private")
-        # Gradio's own event puts the example in the box; then it is asked like a typed question
-        self.examples.load_input_event.then(self.respond, ask_inputs, ask_outputs, api_visibility="private")
+        for asked in (
+            self.question.submit(self.respond, ask_inputs, ask_outputs, api_visibility="private"),
+            self.ask_button.click(self.respond, ask_inputs, ask_outputs, api_visibility="private"),
+            # Gradio's own event puts the example in the box; then it is asked like a typed question
+            self.examples.load_input_event.then(self.respond, ask_inputs, ask_outputs, api_visibility="private"),
+        ):
+            asked.then(None, None, None, js=SHOW_ANSWER_JS)
         self.source_pick.change(
             self.show_source, [self.source_pick, self.state], self.context_view, api_visibility="private"
         ).then(None, None, None, js=SCROLL_JS)
