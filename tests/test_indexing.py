@@ -48,6 +48,9 @@ def test_reused_vectors_match_fresh_ones(engine, settings, fake_encoder, corpus)
 def test_force_rebuild_embeds_everything(engine, settings, fake_encoder):
     rebuilt = QAEngine.open(settings, encoder=fake_encoder, force=True)
     assert rebuilt.report.embedded == rebuilt.report.passages
+    # what was indexed already is "re-indexed", not "added"
+    assert rebuilt.report.added == [] and sorted(rebuilt.report.reindexed) == sorted(d.source for d in engine.documents)
+    assert any(line.startswith("re-indexed: ") for line in rebuilt.report.lines())
 
 
 def test_bad_file_is_skipped_not_fatal(settings, fake_encoder, corpus):

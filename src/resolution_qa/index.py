@@ -143,8 +143,9 @@ class Index:
                 settings.data_dir,
                 encoder,
                 settings.max_chars,
-                previous=None if force else data,
+                previous=data,
                 max_file_bytes=settings.max_file_bytes,
+                reuse=not force,
             )
             if (settings.index_dir / "CURRENT").exists():  # a rebuild, not a first build
                 report.rebuilt_reason = reason

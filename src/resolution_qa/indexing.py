@@ -24,6 +24,7 @@ class BuildReport:
 
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
+    reindexed: list[str] = field(default_factory=list)  # build --force: already indexed, embedded again
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
@@ -36,11 +37,17 @@ class BuildReport:
         out = [self.notice] if self.notice else []
         if self.rebuilt_reason:
             out.append(f"rebuilding: {self.rebuilt_reason}")
-        for label, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
+        for label, names in (
+            ("added", self.added),
+            ("changed", self.changed),
+            ("re-indexed", self.reindexed),
+            ("removed", self.removed),
+        ):
             out.extend(f"{label}: {name}" for name in names)
         out.extend(str(s) for s in self.skipped)
         out.append(
-            f"{len(self.added) + len(self.changed) + len(self.unchanged)} documents, {self.passages} passages "
+            f"{len(self.added) + len(self.changed) + len(self.reindexed) + len(self.unchanged)} documents, "
+            f"{self.passages} passages "
             f"({self.embedded} embedded, {self.passages - self.embedded} reused)"
         )
         return out
@@ -97,10 +104,18 @@ def build(
     max_chars: int,
     previous: IndexData | None = None,
     max_file_bytes: int | None = None,
+    reuse: bool = True,
 ) -> tuple[IndexData, BuildReport]:
-    """Load ``data_dir`` and index it, reusing ``previous``'s vectors for unchanged documents."""
+    """Load ``data_dir`` and index it, reusing ``previous``'s vectors for unchanged documents
+    (``reuse=False``, as ``build --force``: everything is read and embedded again, and the report
+    says "re-indexed" for what ``previous`` already held)."""
     kwargs = {} if max_file_bytes is None else {"max_bytes": max_file_bytes}
     params = chunk_params(max_chars)
+    if previous is not None and not reuse:
+        forced_sources = previous.sources()
+        previous = None
+    else:
+        forced_sources = {}
     if previous is not None and previous.params == params:  # same loaders and chunking: unchanged files are not parsed
         kwargs["known"] = {d.source: d for d in previous.documents}
     documents, skipped = load_folder(data_dir, **kwargs)
@@ -134,9 +149,12 @@ def build(
             sentence_vectors.append(old[2])
             report.unchanged.append(doc.source)
             continue
-        (report.changed if doc.source in old_sources else report.added).append(doc.source)
+        if doc.source in forced_sources:
+            report.reindexed.append(doc.source)
+        else:
+            (report.changed if doc.source in old_sources else report.added).append(doc.source)
         fresh.extend(chunk_document(doc, max_chars))
-    report.removed = sorted(set(old_sources) - set(by_source))
+    report.removed = sorted(set(old_sources or forced_sources) - set(by_source))
     new_vectors, new_sentence_vectors = embed_chunks(fresh, by_source, encoder)
     chunks.extend(fresh)
     vectors.append(new_vectors)
