@@ -101,11 +101,11 @@ CSS = """
 """
 
 SCROLL_JS = "() => { const t = document.querySelector('#rqa-target'); if (t) t.scrollIntoView({block: 'center'}); }"
-# After an answer: the start of the reply (its quote and citation) in view, not the end of its
+# After an answer: the question and the start of its reply (quote and citation) in view, not the end of its
 # source list where the chat's own autoscroll leaves it (on a phone the reply is taller than the chat).
 SHOW_ANSWER_JS = """() => { setTimeout(() => {
-  const replies = document.querySelectorAll('#rqa-chat .message.bot');
-  const last = replies[replies.length - 1];
+  const asked = document.querySelectorAll('#rqa-chat .message.user');  // the question, then its reply
+  const last = asked[asked.length - 1];
   if (last) last.scrollIntoView({block: 'start'});
 }, 300); }"""
 
