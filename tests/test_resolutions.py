@@ -3,6 +3,7 @@ their catalogue records and the article, answered with the real model."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -129,3 +130,44 @@ def test_the_resolution_unnamed_is_the_newest_one_for_when_it_was_adopted(shippe
     assert "1 July 2024" in answer.quote.text and answer.passages[0].chunk.symbol == "A/RES/78/311"
     assert any("Sources differ" in n and "25 June 2024" in n for n in answer.notices)
     verbatim(shipped, answer)
+
+
+def test_the_onnx_query_path_gives_the_same_answers_as_sentence_transformers(shipped):
+    import json
+
+    from conftest import ROOT
+    from resolution_qa.onnx_encoder import OnnxEncoder, query_encoder
+
+    # the build exported the model beside the index; a cold `ask` answers with it, without torch
+    onnx = query_encoder(shipped.settings.index_dir)
+    assert isinstance(onnx, OnnxEncoder)
+    fast = QAEngine(shipped.index, onnx)
+    rows = []
+    for path in (ROOT / "eval" / "dev_qa.jsonl", ROOT.parent / "shared" / "eval" / "dev_resolutions_qa.jsonl"):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) > 60
+    for row in rows:
+        history = row.get("history") or ()
+        reference, candidate = shipped.ask(row["question"], history), fast.ask(row["question"], history)
+        assert [(p.chunk.source, p.chunk.start) for p in candidate.passages] == [
+            (p.chunk.source, p.chunk.start) for p in reference.passages
+        ], row["question"]
+        assert candidate.answered == reference.answered
+        assert (candidate.quote and candidate.quote.text) == (reference.quote and reference.quote.text)
+
+
+def test_a_cold_ask_never_imports_torch(shipped):
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, json; from resolution_qa.cli import main; "
+        f"code = main(['ask', 'What does OP 15 request?', '--json', '--data', {str(shipped.settings.data_dir)!r}, "
+        f"'--index', {str(shipped.settings.index_dir)!r}]); "
+        "print(json.dumps({'code': code, 'heavy': [m for m in ('torch', 'transformers', 'sentence_transformers') "
+        "if m in sys.modules]}), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report == {"code": 0, "heavy": []}
+    assert json.loads(result.stdout)["passages"][0]["location"] == "OP 15"

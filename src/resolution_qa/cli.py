@@ -42,15 +42,21 @@ def _settings(args) -> Settings:
 
 
 def _open_engine(args):
+    """The engine for questions: the index's ONNX export answers when it is there, so a cold
+    `ask` never imports torch (the build, if one is needed, still uses sentence-transformers)."""
     from .engine import QAEngine
+    from .onnx_encoder import query_encoder
 
-    return QAEngine.open(_settings(args))
+    settings = _settings(args)
+    return QAEngine.open(settings, query_encoder=query_encoder(settings.index_dir))
 
 
 def cmd_build(args) -> int:
     from .engine import QAEngine
+    from .onnx_encoder import ensure_export
 
     engine = QAEngine.open(_settings(args), force=args.force)
+    ensure_export(engine.settings.index_dir, engine.index.encoder)  # an index built before exports existed
     for line in engine.report.lines():
         print(shown(line))  # file names may hold escape sequences
     return 1 if engine.index.notice else 0  # the last good index still answers, but this build failed

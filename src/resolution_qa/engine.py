@@ -56,11 +56,13 @@ class QAEngine:
         self._cache_lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings=None, encoder=None, calibration=None, force: bool = False) -> QAEngine:
-        """Open the index of ``settings`` (building it when needed) and answer from it."""
+    def open(cls, settings=None, encoder=None, calibration=None, force: bool = False, query_encoder=None) -> QAEngine:
+        """Open the index of ``settings`` (building it with ``encoder`` when needed) and answer
+        from it; ``query_encoder`` (default: ``encoder``) embeds the questions — the same model
+        exported to ONNX answers without importing torch (``onnx_encoder.query_encoder``)."""
         settings = settings or Settings()
         encoder = encoder or MiniLMEncoder()
-        return cls(Index.open(settings, encoder, force=force), encoder, calibration)
+        return cls(Index.open(settings, encoder, force=force), query_encoder or encoder, calibration)
 
     # the index, as the front ends see it
     settings = property(lambda self: self.index.settings)

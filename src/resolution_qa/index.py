@@ -153,6 +153,9 @@ class Index:
                 store.save(settings.index_dir, new, model)
             except OSError as exc:
                 raise IndexUpdateError(_cannot_write(exc, settings.index_dir)) from exc
+            from .onnx_encoder import ensure_export
+
+            ensure_export(settings.index_dir, encoder)  # the torch-free query path (once per model)
             return new, report
 
     @staticmethod

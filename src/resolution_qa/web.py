@@ -692,6 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     from .embedding import ModelError
     from .engine import QAEngine
     from .index import IndexUpdateError
+    from .onnx_encoder import query_encoder
 
     kwargs = {}
     if args.data:
@@ -700,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
         kwargs["index_dir"] = Path(args.index)
     settings = Settings(**kwargs)
     try:
-        engine = QAEngine.open(settings)
+        engine = QAEngine.open(settings, query_encoder=query_encoder(settings.index_dir))  # ONNX: faster per question
         engine.warm_up()
     except (ModelError, IndexUpdateError) as exc:  # no index to answer from, and none can be built
         print(f"error: {exc}", file=sys.stderr)
