@@ -287,10 +287,10 @@ def _newest_act(data: IndexData, query: Query, ranked: list[RankedPassage], chec
     return ranked if newest is top else [newest] + [x for x in ranked if x is not newest]
 
 
-def _long_date(iso: str) -> str:
+def long_date(iso: str) -> str:
     """ "2024-03-21" → "21 March 2024" (how UN texts write dates).
 
-    >>> _long_date("2024-07-01")
+    >>> long_date("2024-07-01")
     '1 July 2024'
     """
     year, month, day = iso.split("-")
@@ -310,7 +310,7 @@ def _disagreement(data: IndexData, query: Query, ranked: list[RankedPassage], be
     if not mine:
         return None
     # a date that is another loaded resolution's adoption date speaks of that resolution
-    elsewhere = {_long_date(date) for symbol, date in data.adopted.items() if symbol != best.chunk.symbol}
+    elsewhere = {long_date(date) for symbol, date in data.adopted.items() if symbol != best.chunk.symbol}
     for r in ranked:
         if r.chunk.source == best.chunk.source or r.score < DISAGREE_RATIO * best.score:
             continue

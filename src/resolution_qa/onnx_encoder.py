@@ -360,11 +360,8 @@ def ensure_export(index_dir: Path, encoder) -> Path | None:
     if not isinstance(encoder, MiniLMEncoder):
         return None  # a test's fake encoder: nothing to export
     folder = Path(index_dir) / ONNX_FOLDER
-    try:
-        if OnnxModel.read(folder).source_sha256 == MODEL_SHA256:
-            return folder
-    except (ModelError, OSError, ValueError):
-        pass
+    if _exported(folder):
+        return folder
     try:
         export_onnx(folder)
     except Exception as exc:  # noqa: BLE001 — any failure only costs the fast path
@@ -377,9 +374,13 @@ def query_encoder(index_dir: Path) -> OnnxEncoder | None:
     """The encoder for questions: the ONNX export in ``index_dir`` when it is there and checks
     out (no torch: a cold `ask` takes about a second), else None (the build's encoder answers)."""
     folder = Path(index_dir) / ONNX_FOLDER
+    return OnnxEncoder(folder) if _exported(folder) else None
+
+
+def _exported(folder: Path) -> bool:
+    """An export's record is there and says it was made from the packaged weights (the files
+    themselves are checked against it when the encoder loads)."""
     try:
-        if OnnxModel.read(folder).source_sha256 == MODEL_SHA256:
-            return OnnxEncoder(folder)
+        return OnnxModel.read(folder).source_sha256 == MODEL_SHA256
     except (ModelError, OSError, ValueError):
-        pass
-    return None
+        return False

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from .answers import long_date
 from .config import MAX_K, Settings
 from .documents import SUPPORTED_SUFFIXES
 from .render import (
@@ -243,7 +244,7 @@ def _header(documents, data_dir: Path) -> str:
         f"# Resolution Q&A\nAsk about **{len(documents)} document(s)**. Every answer is a verbatim quote with its citation."
     ]
     for document in resolutions[:HEADER_RESOLUTIONS]:
-        date = f" — adopted {_long_date(document.date)}" if document.date else ""
+        date = f" — adopted {long_date(document.date)}" if document.date else ""
         lines.append(f"- **{md_text(document.symbol)}** {md_text(short_title(document.title, 90))}{date}")
     if len(resolutions) > HEADER_RESOLUTIONS:
         lines.append(f"- and {len(resolutions) - HEADER_RESOLUTIONS:,} more resolutions")
@@ -253,13 +254,6 @@ def _header(documents, data_dir: Path) -> str:
 def index_notice(engine) -> str | None:
     """Why the index could not be updated, if it could not (see index.Index.notice)."""
     return getattr(getattr(engine, "index", None), "notice", None)
-
-
-def _long_date(iso: str) -> str:
-    from .answers import MONTHS
-
-    year, month, day = iso.split("-")
-    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
 def upload_markdown(report: UploadReport) -> str:
