@@ -208,3 +208,20 @@ def test_unchanged_files_are_not_parsed_again(tmp_path, monkeypatch):
     (data / "b.txt").write_text("Ebb and flow, changed.\n", encoding="utf-8")
     again, _ = load_folder(data, known={d.source: d for d in first})
     assert parsed == ["b.txt"] and again[0] is first[0] and "changed" in again[1].text
+
+
+def test_a_pdf_bomb_stops_being_read_at_the_limit(tmp_path, monkeypatch):
+    from pypdf import PdfReader, PdfWriter
+
+    from resolution_qa import documents
+
+    monkeypatch.setattr(documents, "MAX_TEXT_CHARS", 3_000)
+    page = make_pdf(tmp_path / "one.pdf", ["Tidal energy research cooperation. " * 40])
+    writer = PdfWriter()
+    for _ in range(200):  # one content stream, 200 pages: 0.3 MB of text from a small file
+        writer.add_page(PdfReader(str(page)).pages[0])
+    bomb = tmp_path / "bomb.pdf"
+    with bomb.open("wb") as handle:
+        writer.write(handle)
+    with pytest.raises(documents.UnreadableDocument, match=r"more than .* characters of text by page [0-9]+, over the 3,000 limit"):
+        load_document(bomb, "bomb.pdf")

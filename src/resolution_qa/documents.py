@@ -108,6 +108,20 @@ def load_records(data: bytes, name: str) -> Loaded:
     return Loaded(parsed.text, (), tuple(parsed.paragraphs), None, "UN catalogue records", None, kind="records")
 
 
+def _too_much_text(name: str, count: int, page: int | None = None) -> str:
+    """The refusal of a file whose text is over ``MAX_TEXT_CHARS`` (``page``: where reading stopped).
+
+    >>> _too_much_text("b.pdf", 5_000_100, page=1235)[:70]
+    'b.pdf expands to more than 5,000,100 characters of text by page 1,235,'
+    """
+    where = f" by page {page:,}" if page else ""
+    return (
+        f"{name} expands to {'more than ' if page else ''}{count:,} characters of text{where}, over the "
+        f"{MAX_TEXT_CHARS:,} limit (a PDF whose pages repeat one content stream does this) — split it "
+        "or extract its text"
+    )
+
+
 def load_pdf(data: bytes, name: str) -> Loaded:
     """Extract a PDF's text page by page; returns the text and each page's start offset."""
     from pypdf import PdfReader
@@ -117,7 +131,12 @@ def load_pdf(data: bytes, name: str) -> Loaded:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadableDocument(f"{name} is an encrypted PDF — save an unencrypted copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages, total = [], 0
+        for page in reader.pages:  # stop as soon as the text is over the limit (a PDF bomb)
+            pages.append(page.extract_text() or "")
+            total += len(pages[-1]) + 1
+            if total > MAX_TEXT_CHARS:
+                raise UnreadableDocument(_too_much_text(name, total, page=len(pages)))
     except UnreadableDocument:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
@@ -237,10 +256,7 @@ def load_document(path: Path, source: str, max_bytes: int = DEFAULT_MAX_FILE_BYT
     loaded = loader(data, source)
     text = loaded.text
     if len(text) > MAX_TEXT_CHARS:
-        raise UnreadableDocument(
-            f"{source} expands to {len(text):,} characters of text, over the {MAX_TEXT_CHARS:,} limit "
-            "(a PDF whose pages repeat one content stream does this) — split it or extract its text"
-        )
+        raise UnreadableDocument(_too_much_text(source, len(text)))
     if not text.strip():
         raise UnreadableDocument(f"{source} has no text — for a scanned PDF, run OCR on it first")
     kind = loaded.kind or ("html" if suffix == ".htm" else suffix[1:])
