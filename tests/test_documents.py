@@ -223,5 +223,7 @@ def test_a_pdf_bomb_stops_being_read_at_the_limit(tmp_path, monkeypatch):
     bomb = tmp_path / "bomb.pdf"
     with bomb.open("wb") as handle:
         writer.write(handle)
-    with pytest.raises(documents.UnreadableDocument, match=r"more than .* characters of text by page [0-9]+, over the 3,000 limit"):
+    with pytest.raises(
+        documents.UnreadableDocument, match=r"more than .* characters of text by page [0-9]+, over the 3,000 limit"
+    ):
         load_document(bomb, "bomb.pdf")
