@@ -116,3 +116,15 @@ def test_prepare_cleans_and_cuts_the_question():
     long = prepare("word " * 300)
     assert len(long.text) <= 1000
     assert long.notices == (f"Your question was cut to its first {len(long.text)} characters.",)
+
+
+def test_a_huge_question_is_cut_before_it_is_cleaned(monkeypatch):
+    # a 50 MB question cost 20 s of server time in a character loop before it was cut
+    from resolution_qa import query
+
+    seen = []
+    real = query.clean_question
+    monkeypatch.setattr(query, "clean_question", lambda text: seen.append(len(text)) or real(text))
+    long = prepare("What is PAM? " * 1_000_000, ["Who? " * 1_000_000])
+    assert len(long.text) <= query.MAX_QUESTION_CHARS and long.notices
+    assert max(seen) <= 4 * query.MAX_QUESTION_CHARS

@@ -320,11 +320,12 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
     ('Who sponsored 78/311?', ParagraphRef(kind='operative', number=7, sub=None), True)
     """
     notices: list[str] = []
-    text = clean_question(question)
+    # cut before cleaning: a 50 MB "question" must not cost a character loop over all of it
+    text = clean_question(str(question)[: MAX_QUESTION_CHARS * 4])
     if len(text) > MAX_QUESTION_CHARS:
         text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
         notices.append(f"Your question was cut to its first {len(text)} characters.")
-    history = tuple(clean_question(h)[:MAX_QUESTION_CHARS] for h in history if h)
+    history = tuple(clean_question(str(h)[: MAX_QUESTION_CHARS * 4])[:MAX_QUESTION_CHARS] for h in history if h)
     context = contextualize(text, history)
     documents = documents or []
     sources, symbols = named_documents(text, documents)
