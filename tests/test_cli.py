@@ -180,3 +180,13 @@ def test_history_before_the_question_does_not_swallow_it(capsys, folders):
     assert 'asking "What did it encourage?"' in err
     code, _, err = run(capsys, "ask", "--history", "Who sponsored it?", *folders)
     assert code == 2 and "the question comes first" in err
+
+
+def test_a_first_build_does_not_tell_you_to_run_build(capsys, folders, caplog):
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    code, out, err = run(capsys, "build", *folders)
+    said = out + err + " ".join(r.getMessage() for r in caplog.records)
+    assert code == 0 and "added: " in out
+    assert "rebuilding" not in said and 'run "python -m resolution_qa build"' not in said
