@@ -165,6 +165,25 @@ def test_malformed_api_arguments_get_a_message(engine, settings):
         app.close()
 
 
+def test_an_oversized_request_is_refused_before_it_is_read(engine, settings):
+    import urllib.error
+
+    app = build_app(engine, settings)
+    port = free_port()
+    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        body = json.dumps({"data": ["x" * 3_000_000, [], 3, None]}).encode()  # a 3 MB "question"
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/gradio_api/run/ask_json", data=body, headers={"Content-Type": "application/json"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as failure:
+            urllib.request.urlopen(request, timeout=60)
+        assert failure.value.code == 413 and "one question" in json.loads(failure.value.read())["error"]
+        assert post_ask(f"http://127.0.0.1:{port}", "Who chairs the cooperative?")["passages"]  # others still served
+    finally:
+        app.close()
+
+
 def post_ask(base: str, question: str, history=(), k=3) -> dict:
     request = urllib.request.Request(
         f"{base}/gradio_api/run/ask_json",

@@ -12,6 +12,7 @@ import argparse
 import atexit
 import errno
 import html
+import json
 import logging
 import os
 import shutil
@@ -619,6 +620,57 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
+MAX_REQUEST_BYTES = 1024 * 1024  # any request but an upload (a question with its history is a few KB)
+
+
+class RequestSizeLimit:
+    """ASGI middleware: a request body over ``limit`` gets HTTP 413 with a message before it is
+    read (a 50 MB question cost 20 s of server time and 1 GB of memory). Uploads are left to
+    Gradio's own per-file limit."""
+
+    def __init__(self, app, limit: int = MAX_REQUEST_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or "/upload" in scope.get("path", ""):
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or ()).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            return await self._refuse(send)
+        received = 0
+        started = False
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b"")) if message["type"] == "http.request" else 0
+            if received > self.limit:
+                raise _TooLarge
+            return message
+
+        async def sending(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send) -> None:
+        body = json.dumps(
+            {"error": f"request over {self.limit // 1024:,} KB — send one question (and its history) per request"}
+        ).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def launch(app, host: str, port: int, auth=None, max_file_bytes: int | None = None, **kwargs):
     """Serve ``app`` with the project's settings (theme, CSS, limits, no API docs page).
 
@@ -627,10 +679,15 @@ def launch(app, host: str, port: int, auth=None, max_file_bytes: int | None = No
     """
     if max_file_bytes is None:
         max_file_bytes = Settings().max_file_bytes
+    from starlette.middleware import Middleware
+
+    app_kwargs = kwargs.pop("app_kwargs", {}) or {}
+    app_kwargs.setdefault("middleware", []).append(Middleware(RequestSizeLimit))
     return app.launch(
         server_name=host,
         server_port=port,
         auth=auth,
+        app_kwargs=app_kwargs,
         theme=theme(),
         css=CSS,
         max_file_size=max_file_bytes,
