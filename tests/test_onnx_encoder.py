@@ -210,3 +210,20 @@ def test_tampered_real_export_is_refused(exported, tmp_path):
     with pytest.raises(ModelError, match="damaged or replaced") as info:
         OnnxEncoder(copy).encode(["x"])
     assert_names_file_and_fix(info.value, copy / ONNX_FILE)
+
+
+@pytest.mark.model
+def test_a_damaged_export_falls_back_to_torch_and_the_next_build_exports_again(exported, tmp_path):
+    import shutil
+
+    from resolution_qa.embedding import MiniLMEncoder
+    from resolution_qa.onnx_encoder import ONNX_FOLDER, ensure_export, query_encoder
+
+    index = tmp_path / "index"
+    shutil.copytree(exported, index / ONNX_FOLDER)
+    assert query_encoder(index) is not None
+    with (index / ONNX_FOLDER / "tokenizer.json").open("a") as handle:
+        handle.write("damage")
+    assert query_encoder(index) is None  # questions use the build's encoder, not a failing one
+    assert ensure_export(index, MiniLMEncoder()) == index / ONNX_FOLDER  # the next build exports again
+    assert query_encoder(index) is not None

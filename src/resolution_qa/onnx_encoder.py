@@ -360,7 +360,7 @@ def ensure_export(index_dir: Path, encoder) -> Path | None:
     if not isinstance(encoder, MiniLMEncoder):
         return None  # a test's fake encoder: nothing to export
     folder = Path(index_dir) / ONNX_FOLDER
-    if _exported(folder):
+    if _exported(folder) is not None:
         return folder
     try:
         export_onnx(folder)
@@ -373,14 +373,18 @@ def ensure_export(index_dir: Path, encoder) -> Path | None:
 def query_encoder(index_dir: Path) -> OnnxEncoder | None:
     """The encoder for questions: the ONNX export in ``index_dir`` when it is there and checks
     out (no torch: a cold `ask` takes about a second), else None (the build's encoder answers)."""
-    folder = Path(index_dir) / ONNX_FOLDER
-    return OnnxEncoder(folder) if _exported(folder) else None
+    return _exported(Path(index_dir) / ONNX_FOLDER)
 
 
-def _exported(folder: Path) -> bool:
-    """An export's record is there and says it was made from the packaged weights (the files
-    themselves are checked against it when the encoder loads)."""
+def _exported(folder: Path) -> OnnxEncoder | None:
+    """A loaded encoder for the export in ``folder`` if its record says it was made from the
+    packaged weights and its files match the record; else None (a damaged export is exported
+    again by the next build, and questions use torch meanwhile instead of failing)."""
     try:
-        return OnnxModel.read(folder).source_sha256 == MODEL_SHA256
+        if OnnxModel.read(folder).source_sha256 != MODEL_SHA256:
+            return None
+        encoder = OnnxEncoder(folder)
+        encoder.load()
+        return encoder
     except (ModelError, OSError, ValueError):
-        return False
+        return None
