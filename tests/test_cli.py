@@ -190,3 +190,16 @@ def test_a_first_build_does_not_tell_you_to_run_build(capsys, folders, caplog):
     said = out + err + " ".join(r.getMessage() for r in caplog.records)
     assert code == 0 and "added: " in out
     assert "rebuilding" not in said and 'run "python -m resolution_qa build"' not in said
+
+
+def test_bench_collection_builds_and_queries_a_folder_of_resolutions(capsys, tmp_path):
+    from conftest import ROOT
+    from resolution_qa.cli import main
+
+    # (the fake model of this module: what is checked is the benchmark's plumbing and keys)
+    assert main(["bench", "--collection", str(ROOT / "data"), "--limit", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["collection_documents"] == 1 and report["collection_passages"] > 20
+    assert report["collection_query_p50_ms"] > 0 and report["collection_index_mb"] > 0
+    assert main(["bench", "--collection", str(tmp_path / "missing")]) == 2
+    assert "is not a folder" in capsys.readouterr().err

@@ -8,6 +8,7 @@ they mean the same on a fast or a slow machine. Nothing here is asserted; CI pri
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -508,3 +509,89 @@ def format_table(result: dict) -> str:
             f"{row['query_p95_ms']:>9}{row['memory_mb']:>9}{row['recall@10']:>11}"
         )
     return "\n".join(lines)
+
+
+COLLECTION_QUESTIONS = (
+    "What does the resolution say about climate change?",
+    "Which resolutions concern the rights of the child?",
+    "What is the Secretary-General requested to report on?",
+    "What does the General Assembly decide about peacekeeping financing?",
+    "Does any resolution mention artificial intelligence?",
+    "What is said about nuclear disarmament?",
+    "When was resolution 78/311 adopted?",
+    "What does OP 3 say?",
+)
+
+
+def bench_collection(folder: Path, workdir: Path, limit: int | None = None, repeat: int = 3) -> dict:
+    """Build an index over the resolutions (``.xml``) of ``folder`` — the first ``limit`` in
+    name order, or all — then open it again as a user would and ask ``COLLECTION_QUESTIONS``.
+
+    Reports build time and throughput, the index's size on disk (with the ONNX export, ~90 MB),
+    the peak RSS while building and the RSS after the questions, the time to open the built
+    index, and query p50/p95 (ONNX query path, question cache cleared each time)."""
+    import resource
+
+    from .engine import QAEngine
+    from .onnx_encoder import query_encoder
+
+    files = sorted(Path(folder).rglob("*.xml"))[:limit] if limit else sorted(Path(folder).rglob("*.xml"))
+    if not files:
+        raise ValueError(f"no .xml resolutions under {folder}")
+    data, index = workdir / "collection", workdir / "collection-index"
+    data.mkdir(parents=True)
+    for path in files:  # copied, not linked: links out of the data folder are refused
+        shutil.copyfile(path, data / path.name)
+    settings = Settings(data_dir=data, index_dir=index)
+    start = time.perf_counter()
+    built = QAEngine.open(settings)
+    build_s = time.perf_counter() - start
+    build_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    passages = len(built.data.chunks)
+    del built
+    start = time.perf_counter()
+    engine = QAEngine.open(settings, query_encoder=query_encoder(index))
+    open_s = time.perf_counter() - start
+    engine.ask(COLLECTION_QUESTIONS[0])  # warm: model session and caches
+    times = []
+    for _ in range(repeat):
+        for question in COLLECTION_QUESTIONS:
+            engine.clear_cache()
+            start = time.perf_counter()
+            engine.ask(question)
+            times.append((time.perf_counter() - start) * 1000)
+    return {
+        "collection_documents": len(engine.documents),
+        "collection_passages": passages,
+        "collection_build_s": round(build_s, 1),
+        "collection_build_passages_per_s": round(passages / build_s, 1),
+        "collection_index_mb": round(sum(p.stat().st_size for p in index.rglob("*") if p.is_file()) / 1e6, 1),
+        "collection_build_peak_rss_mb": round(build_rss, 1),
+        "collection_open_s": round(open_s, 2),
+        "collection_rss_after_queries_mb": round(_current_rss_mb(), 1),  # not a peak: the build's is above
+        "collection_query_p50_ms": round(percentile(times, 50), 1),
+        "collection_query_p95_ms": round(percentile(times, 95), 1),
+    }
+
+
+def _current_rss_mb() -> float:
+    """This process's resident memory now (Linux /proc; 0 where it is not available)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
+
+
+def run_collection_bench(folder: Path, limit: int | None, as_json: bool = False) -> int:
+    """``bench --collection DIR [--limit N]``: the real collection as the scale benchmark."""
+    workdir = Path(tempfile.mkdtemp(prefix="rqa-collection-"))
+    try:
+        result = bench_collection(folder, workdir, limit)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        print("\n".join(f"{key:<34}{value:>12}" for key, value in result.items()))
+    return 0

@@ -240,8 +240,16 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import NotACheckout, run_bench
+    from .bench import NotACheckout, run_bench, run_collection_bench
 
+    if args.collection:
+        if not Path(args.collection).is_dir():
+            raise UsageError(f"--collection {args.collection} is not a folder — give the folder of the resolutions")
+        limit = args.limit or (100 if args.quick else None)
+        try:
+            return run_collection_bench(Path(args.collection), limit, as_json=args.json)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     try:
         return run_bench(quick=args.quick, as_json=args.json, settings=_settings(args))
     except NotACheckout as exc:
@@ -303,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure speed and memory (ratios measured in one run)")
     p.add_argument("--quick", action="store_true", help="under a minute; skips the 1M-passage case")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--collection",
+        metavar="DIR",
+        help="instead: build and query the resolutions (.xml) under DIR, e.g. ../shared/corpus/unga-resolutions",
+    )
+    p.add_argument("--limit", type=int, help="with --collection: only the first N resolutions (--quick: 100)")
     folders(p)
     p.set_defaults(func=cmd_bench)
     return parser
