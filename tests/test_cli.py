@@ -203,3 +203,24 @@ def test_bench_collection_builds_and_queries_a_folder_of_resolutions(capsys, tmp
     assert report["collection_query_p50_ms"] > 0 and report["collection_index_mb"] > 0
     assert main(["bench", "--collection", str(tmp_path / "missing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_subject_retrieval_scores_resolutions_by_their_unbis_subjects(tmp_path):
+    import shutil
+
+    from conftest import ROOT
+    from resolution_qa import QAEngine, Settings
+    from resolution_qa.bench import subject_retrieval, unbis_subjects
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in (ROOT / "data").glob("*.xml"):
+        shutil.copyfile(path, data / path.name)
+    engine = QAEngine.open(Settings(data_dir=data, index_dir=tmp_path / "index"))
+    subjects = unbis_subjects(ROOT / "data")  # the shipped catalogue records
+    assert "ARTIFICIAL INTELLIGENCE" in subjects["A/RES/78/311"]
+    report = subject_retrieval(engine, subjects, fewest=1)
+    assert report["subject_terms"] >= 1
+    assert report["dense_recall@100"] == 1.0  # two resolutions: every one is within the first 100
+    assert all(0.0 <= value <= 1.0 for key, value in report.items() if key != "subject_terms")
+    assert subject_retrieval(engine, subjects)["subject_terms"] == 0  # no subject has 5 of 2 resolutions

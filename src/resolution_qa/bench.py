@@ -8,6 +8,7 @@ they mean the same on a fast or a slow machine. Nothing here is asserted; CI pri
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import statistics
@@ -560,7 +561,9 @@ def bench_collection(folder: Path, workdir: Path, limit: int | None = None, repe
             start = time.perf_counter()
             engine.ask(question)
             times.append((time.perf_counter() - start) * 1000)
+    quality = subject_retrieval(engine, unbis_subjects(folder))
     return {
+        **quality,
         "collection_documents": len(engine.documents),
         "collection_passages": passages,
         "collection_build_s": round(build_s, 1),
@@ -572,6 +575,71 @@ def bench_collection(folder: Path, workdir: Path, limit: int | None = None, repe
         "collection_query_p50_ms": round(percentile(times, 50), 1),
         "collection_query_p95_ms": round(percentile(times, 95), 1),
     }
+
+
+def unbis_subjects(folder: Path) -> dict[str, set[str]]:
+    """symbol → its UNBIS Thesaurus subjects, from the catalogue records under ``folder``."""
+    out: dict[str, set[str]] = {}
+    for path in sorted(Path(folder).rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(row, dict) or not isinstance(row.get("symbol"), str):
+                continue
+            terms = {t[0] for t in row.get("subjects") or () if isinstance(t, list) and t[1:] == ["UNBIS Thesaurus"]}
+            if terms:
+                out.setdefault(row["symbol"], set()).update(terms)
+    return out
+
+
+def _ndcg_at_10(ranked: list[str], relevant: set[str]) -> float:
+    """Binary-relevance nDCG@10 of ranked resolution symbols.
+
+    >>> round(_ndcg_at_10(["a", "b", "x"], {"a", "b"}), 3), round(_ndcg_at_10(["a", "x", "b"], {"a", "b"}), 3)
+    (1.0, 0.92)
+    """
+    gain = sum(1 / math.log2(rank + 2) for rank, symbol in enumerate(ranked[:10]) if symbol in relevant)
+    ideal = sum(1 / math.log2(rank + 2) for rank in range(min(10, len(relevant))))
+    return gain / ideal if ideal else 0.0
+
+
+def subject_retrieval(engine, subjects: dict[str, set[str]], fewest: int = 5, most: int = 200) -> dict:
+    """Retrieval quality on real labels: each UNBIS subject used by ``fewest``–``most`` of the
+    indexed resolutions is asked as a question; a resolution counts as retrieved when any of its
+    passages is. nDCG@10 and recall@100 of the resolutions, for the product's fusion (BM25 and
+    dense over paragraphs, dense over the best unit) and for BM25 alone and dense alone."""
+    from .retrieval import rrf, top_rows
+
+    data, retriever = engine.index.state
+    by_subject: dict[str, set[str]] = {}
+    for symbol in {c.symbol for c in data.chunks if c.symbol}:
+        for term in subjects.get(symbol, ()):
+            by_subject.setdefault(term, set()).add(symbol)
+    terms = sorted(t for t, found in by_subject.items() if fewest <= len(found) <= most)
+    if not terms:
+        return {"subject_terms": 0}
+    limit = min(len(data.chunks), 5000)
+    totals = {name: [0.0, 0.0] for name in ("hybrid", "bm25", "dense")}
+    for term in terms:
+        vector = engine.encode((term,))[-1]
+        dense = top_rows(data.vectors @ vector, limit)
+        best_unit = np.maximum.reduceat(data.sentence_vectors @ vector, data.sentence_offsets[:-1])
+        scores = retriever.bm25_scores(retriever.tokens(term))
+        bm25 = [i for i in top_rows(scores, limit) if scores[i] > 0]
+        fused = rrf([dense, top_rows(best_unit, limit), bm25])
+        hybrid = sorted(fused, key=lambda i: (-fused[i], i))
+        for name, rows in (("hybrid", hybrid), ("bm25", bm25), ("dense", dense)):
+            ranked = list(dict.fromkeys(data.chunks[i].symbol for i in rows if data.chunks[i].symbol))
+            relevant = by_subject[term]
+            totals[name][0] += _ndcg_at_10(ranked, relevant)
+            totals[name][1] += len(set(ranked[:100]) & relevant) / len(relevant)
+    out: dict = {"subject_terms": len(terms)}
+    for name, (ndcg, recall) in totals.items():
+        out[f"{name}_ndcg@10"] = round(ndcg / len(terms), 3)
+        out[f"{name}_recall@100"] = round(recall / len(terms), 3)
+    return out
 
 
 def _current_rss_mb() -> float:
