@@ -150,9 +150,7 @@ class Exports:
 
 def document_choices(documents) -> list[tuple[str, str]]:
     """The document filter's (label, value) pairs: every document, then each one by name."""
-    return [(ALL_DOCUMENTS, ALL_DOCUMENTS_VALUE)] + [
-        (f"{short_title(d.symbol or d.title)} — {d.source}", d.source) for d in documents
-    ]
+    return [(ALL_DOCUMENTS, ALL_DOCUMENTS_VALUE), *removable_choices(documents)]
 
 
 DOCUMENT_COLUMNS = ("Document", "Symbol", "Type", "Pages", "Passages", "Added")
@@ -187,6 +185,7 @@ def document_rows(engine) -> list[list]:
 
 
 def removable_choices(documents) -> list[tuple[str, str]]:
+    """Each document as a (label, value) pair: "A/RES/78/311 — A_RES_78_311-2412313E.xml"."""
     return [(f"{short_title(d.symbol or d.title)} — {d.source}", d.source) for d in documents]
 
 
@@ -623,10 +622,15 @@ def is_loopback(host: str) -> bool:
 MAX_REQUEST_BYTES = 1024 * 1024  # any request but an upload (a question with its history is a few KB)
 
 
+DRAIN_BYTES = 64 * 1024 * 1024  # an oversized body is read and dropped up to this, so the 413 arrives
+
+
 class RequestSizeLimit:
-    """ASGI middleware: a request body over ``limit`` gets HTTP 413 with a message before it is
-    read (a 50 MB question cost 20 s of server time and 1 GB of memory). Uploads are left to
-    Gradio's own per-file limit."""
+    """ASGI middleware: a request body over ``limit`` gets HTTP 413 with a message and is never
+    parsed or kept (a 50 MB question cost 20 s of server time and 1 GB of memory). The rest of
+    the body is read and dropped first (up to ``DRAIN_BYTES``): a client still sending when the
+    reply comes would get a broken pipe instead of the message. Uploads are left to Gradio's
+    own per-file limit."""
 
     def __init__(self, app, limit: int = MAX_REQUEST_BYTES):
         self.app, self.limit = app, limit
@@ -636,6 +640,7 @@ class RequestSizeLimit:
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or ()).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
+            await _drain(receive)
             return await self._refuse(send)
         received = 0
         started = False
@@ -645,6 +650,8 @@ class RequestSizeLimit:
             message = await receive()
             received += len(message.get("body", b"")) if message["type"] == "http.request" else 0
             if received > self.limit:
+                if message.get("more_body"):
+                    await _drain(receive)
                 raise _TooLarge
             return message
 
@@ -669,6 +676,18 @@ class RequestSizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+async def _drain(receive) -> None:
+    """Read what is left of a request body without keeping it (at most ``DRAIN_BYTES``)."""
+    dropped = 0
+    while dropped <= DRAIN_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body"):
+            return
 
 
 def launch(app, host: str, port: int, auth=None, max_file_bytes: int | None = None, **kwargs):
