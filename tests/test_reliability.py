@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -127,61 +128,53 @@ def test_fifty_megabyte_file_is_skipped_and_named(settings, corpus, fake_encoder
 def test_empty_data_folder_app_starts_and_says_how_to_add(tmp_path, fake_encoder):
     settings = Settings(data_dir=tmp_path / "nothing", index_dir=tmp_path / "ix")
     engine = QAEngine.open(settings, encoder=fake_encoder)
-    app = build_app(engine, settings)
-    port = free_port()
-    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
+    with serving(engine, settings) as base:
+        page = urllib.request.urlopen(f"{base}/", timeout=10).read().decode()
         assert "No documents yet" in page
-        answer = post_ask(f"http://127.0.0.1:{port}", "Anything?")
+        answer = post_ask(base, "Anything?")
         assert answer["answered"] is False and "add resolutions (.xml), .txt, .md, .pdf or .html" in answer["message"]
-    finally:
-        app.close()
 
 
 def test_malformed_api_arguments_get_a_message(engine, settings):
-    import urllib.error
-
-    app = build_app(engine, settings)
-    port = free_port()
-    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
+    with serving(engine, settings) as base:
         for data, expected in (
             (["Who?", [], None, None], "k must be a whole number"),
             (["Who?", [], 3, ["a.txt"]], "source must be one document's name"),
             ([None, [], 3, None], "question must be a string"),
             (["x" * 30_000, [], 3, None], "the limit is 20,000"),
         ):
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/gradio_api/run/ask_json",
-                data=json.dumps({"data": data}).encode(),
-                headers={"Content-Type": "application/json"},
-            )
-            with pytest.raises(urllib.error.HTTPError) as failure:
-                urllib.request.urlopen(request, timeout=60)
-            body = json.loads(failure.value.read())
+            failure = refused(base, json.dumps({"data": data}).encode())
+            body = json.loads(failure.read())
             assert body["error"] and expected in body["error"]  # was {"error": null}
-    finally:
-        app.close()
 
 
 def test_an_oversized_request_is_refused_before_it_is_read(engine, settings):
-    import urllib.error
+    with serving(engine, settings) as base:
+        failure = refused(base, json.dumps({"data": ["x" * 3_000_000, [], 3, None]}).encode())  # a 3 MB "question"
+        assert failure.code == 413 and "one question" in json.loads(failure.read())["error"]
+        assert post_ask(base, "Who chairs the cooperative?")["passages"]  # others still served
 
+
+@contextlib.contextmanager
+def serving(engine, settings):
+    """The page of ``engine`` served in this process on a free loopback port; yields its base URL."""
     app = build_app(engine, settings)
     port = free_port()
     launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
-        body = json.dumps({"data": ["x" * 3_000_000, [], 3, None]}).encode()  # a 3 MB "question"
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/gradio_api/run/ask_json", data=body, headers={"Content-Type": "application/json"}
-        )
-        with pytest.raises(urllib.error.HTTPError) as failure:
-            urllib.request.urlopen(request, timeout=60)
-        assert failure.value.code == 413 and "one question" in json.loads(failure.value.read())["error"]
-        assert post_ask(f"http://127.0.0.1:{port}", "Who chairs the cooperative?")["passages"]  # others still served
+        yield f"http://127.0.0.1:{port}"
     finally:
         app.close()
+
+
+def refused(base: str, body: bytes) -> urllib.error.HTTPError:
+    """POST ``body`` to the JSON route, which must refuse it; the HTTP error it answered with."""
+    request = urllib.request.Request(
+        f"{base}/gradio_api/run/ask_json", data=body, headers={"Content-Type": "application/json"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as failure:
+        urllib.request.urlopen(request, timeout=60)
+    return failure.value
 
 
 def post_ask(base: str, question: str, history=(), k=3) -> dict:
@@ -198,20 +191,15 @@ def post_ask(base: str, question: str, history=(), k=3) -> dict:
 def test_files_outside_data_are_never_served(engine, settings, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
-    app = build_app(engine, settings)
-    port = free_port()
-    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
+    with serving(engine, settings) as base:
         for path in (secret, settings.data_dir / "tidal-resolution.txt", Path("/etc/passwd"), ROOT / "app.py"):
             for route in (f"/gradio_api/file={path}", f"/file={path}", f"/gradio_api/file={path.as_posix()}"):
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{route}", timeout=10) as response:
+                    with urllib.request.urlopen(f"{base}{route}", timeout=10) as response:
                         body = response.read().decode(errors="replace")
                     assert "TOP-SECRET" not in body and "root:" not in body and "Decides to" not in body, route
                 except urllib.error.HTTPError as exc:
                     assert exc.code in (403, 404, 405), route
-    finally:
-        app.close()
 
 
 def test_public_bind_prints_what_it_exposes(tmp_path):
