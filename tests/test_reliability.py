@@ -142,10 +142,13 @@ def test_malformed_api_arguments_get_a_message(engine, settings):
             (["Who?", [], 3, ["a.txt"]], "source must be one document's name"),
             ([None, [], 3, None], "question must be a string"),
             (["x" * 30_000, [], 3, None], "the limit is 20,000"),
+            (["Who?", "not a list", 3, None], "history must be a list"),
+            (["Who?", [], 3, None, "extra"], '{"data": [question, history, k, source]}'),
         ):
             failure = refused(base, json.dumps({"data": data}).encode())
             body = json.loads(failure.read())
-            assert body["error"] and expected in body["error"]  # was {"error": null}
+            assert failure.code == 422 and expected in body["error"]  # was HTTP 500 {"error": null}
+        assert post_ask(base, "Who chairs the cooperative?")["passages"]  # a good request still passes
 
 
 def test_an_oversized_request_is_refused_before_it_is_read(engine, settings):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -83,26 +82,44 @@ def test_the_source_picker_uses_ranks_as_values_not_labels(page, fake):
     assert page.show_source(99, out[page.state]) == {} and page.show_source(None, out[page.state]) == {}
 
 
-def test_one_export_file_per_conversation_replaced_each_turn_and_removed_on_clear(page):
-    root = page.exports.root
+def test_exports_are_made_on_demand_and_forgotten_on_clear(page):
     one = ask(page, QUESTION, Conversation())[page.state]
+    token = one.export_token
     one = ask(page, "When are workshops on turbine maintenance organized?", one)[page.state]
-    one = ask(page, "Where are the lighthouse logbooks?", one)[page.state]
+    out = ask(page, "Where are the lighthouse logbooks?", one)
+    one = out[page.state]
     two = ask(page, "Who chairs the orchard cooperative?", Conversation())[page.state]
-    files = sorted(root.rglob("*.md"))
-    assert len(files) == 2  # the old code wrote one file per turn and never removed any
-    text = Path(one.export_folder, "conversation.md").read_text(encoding="utf-8")
+    assert one.export_token == token != two.export_token  # one token per conversation, kept across turns
+    assert len(page.exports) == 2
+    assert f'href="rqa-export/{token}"' in out[page.export_button]
+    text = page.exports.markdown(token)
     assert text.count("## Q:") == 3 and "## Q: Where are the lighthouse logbooks?" in text
     cleared = page.clear(one)
-    assert cleared[page.state] == Conversation() and not Path(one.export_folder).exists()
+    assert cleared[page.state] == Conversation() and page.exports.markdown(token) is None
+    assert 'aria-disabled="true"' in cleared[page.export_button]
     page.exports.discard(two)  # what Gradio calls when a tab's state expires
-    assert list(root.rglob("*")) == []
+    assert len(page.exports) == 0
 
 
-def test_the_export_folder_is_removed_at_exit():
-    script = "from resolution_qa.web import Exports; e = Exports(); (e.root / 'x.md').write_text('x'); print(e.root)"
-    root = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
-    assert root and not Path(root).exists()
+def test_the_export_link_serves_the_conversation_as_markdown(fake):
+    app = build_app(fake)
+    port = free_port()
+    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/rqa-export/"
+    try:
+        answer = fake.ask(QUESTION, history=[], k=3)
+        conversation = app.rqa_exports.file(Conversation(answers=(answer,)))
+        with urllib.request.urlopen(url + conversation.export_token) as response:
+            body = response.read().decode("utf-8")
+            assert response.headers["Content-Disposition"] == 'attachment; filename="conversation.md"'
+        assert "## Q: " + QUESTION in body and "share tidal measurement data openly" in body
+        app.rqa_exports.discard(conversation)
+        for token in (conversation.export_token, "x" * 32):  # expired, never issued
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(url + token)
+            assert refused.value.code == 404 and b"expired" in refused.value.read()
+    finally:
+        app.close()
 
 
 def test_the_upload_limit_is_shown_in_the_settings_megabytes(fake, settings):

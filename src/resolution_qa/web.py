@@ -9,15 +9,14 @@ folder. Bad input becomes a message in the chat, never a traceback.
 from __future__ import annotations
 
 import argparse
-import atexit
 import errno
 import html
 import json
 import logging
 import os
-import shutil
+import re
+import secrets
 import sys
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -75,6 +74,10 @@ PICK_SOURCE_HINT = '<div class="rqa-empty">Pick a source above to read it in its
 NO_LONGER_INDEXED = '<div class="rqa-empty">That document is no longer indexed.</div>'
 
 CSS = """
+.rqa-export { display: flex; align-items: center; justify-content: center; min-height: 40px; border-radius: 8px;
+  border: 1px solid var(--button-secondary-border-color); background: var(--button-secondary-background-fill);
+  color: var(--button-secondary-text-color); font-weight: 600; text-decoration: none; }
+.rqa-export.rqa-disabled { opacity: .5; cursor: not-allowed; }
 .rqa-passage { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
 .rqa-not-answer { opacity: .8; border-style: dashed; }
 .rqa-tag { font-size: .8em; background: #fff3bf; color: #5c3c00; border-radius: 4px; padding: 0 4px; }
@@ -114,38 +117,83 @@ SHOW_ANSWER_JS = """() => { setTimeout(() => {
 
 @dataclass(frozen=True)
 class Conversation:
-    """One browser tab's conversation: the answered turns, and the folder of its export file."""
+    """One browser tab's conversation: the answered turns, and the token of its export link."""
 
     answers: tuple[Answer, ...] = ()
-    export_folder: str | None = None
+    export_token: str | None = None
 
     @property
     def history(self) -> list[str]:
         return [answer.question for answer in self.answers]
 
 
+EXPORT_PATH = "rqa-export/"  # the export link, relative to the page: GET …/rqa-export/TOKEN
+EXPORT_TOKEN = re.compile(r"/rqa-export/([A-Za-z0-9_-]{16,64})$")
+
+
 class Exports:
-    """Markdown exports under one temporary folder: one file per conversation, replaced at each
-    turn; a conversation's file goes when it is cleared or its tab's state expires, and the whole
-    folder when the process exits."""
+    """Each conversation's Markdown export, written only when its link is followed: a turn files
+    the conversation's answers under a random token (no disk, no copy), the link's request turns
+    them into Markdown (``ExportDownloads``). A token goes when its conversation is cleared or its
+    tab's state expires. (Writing the file at each turn cost 77 MB of Gradio cache after 200 turns
+    and left a folder behind per start.)"""
 
     def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="rqa-export-"))
-        atexit.register(shutil.rmtree, self.root, True)
+        self._answers: dict[str, tuple[Answer, ...]] = {}
 
-    def write(self, conversation: Conversation) -> tuple[Conversation, Path]:
-        """Write (or replace) the conversation's export; returns the conversation knowing its folder."""
-        folder = Path(conversation.export_folder or tempfile.mkdtemp(dir=self.root))
-        path = folder / EXPORT_NAME
-        fd, partial = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")  # one per write: turns may overlap
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(export_markdown(list(conversation.answers)))
-        os.replace(partial, path)  # a download in progress never sees half a file
-        return replace(conversation, export_folder=str(folder)), path
+    def file(self, conversation: Conversation) -> Conversation:
+        """The conversation, its answers filed under its token (a new one on its first turn)."""
+        token = conversation.export_token or secrets.token_urlsafe(24)
+        self._answers[token] = conversation.answers
+        return replace(conversation, export_token=token)
+
+    def markdown(self, token: str) -> str | None:
+        answers = self._answers.get(token)
+        return None if answers is None else export_markdown(list(answers))
 
     def discard(self, conversation: Conversation | None) -> None:
-        if conversation is not None and conversation.export_folder:
-            shutil.rmtree(conversation.export_folder, ignore_errors=True)
+        if conversation is not None and conversation.export_token:
+            self._answers.pop(conversation.export_token, None)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+
+def export_link(conversation: Conversation | None) -> str:
+    """The page's "Export as Markdown" link: live once the conversation has an answer."""
+    if conversation is None or not conversation.answers or not conversation.export_token:
+        return '<span id="rqa-export" class="rqa-export rqa-disabled" aria-disabled="true">Export as Markdown</span>'
+    return (
+        f'<a id="rqa-export" class="rqa-export" href="{EXPORT_PATH}{conversation.export_token}" '
+        f'download="{EXPORT_NAME}">Export as Markdown</a>'
+    )
+
+
+class ExportDownloads:
+    """ASGI middleware answering GET …/rqa-export/TOKEN with that conversation's Markdown (404 with
+    a message for a token that is unknown or expired). The token is the tab's secret: 24 random
+    bytes, known only to the page that asked the questions."""
+
+    def __init__(self, app, exports: Exports):
+        self.app, self.exports = app, exports
+
+    async def __call__(self, scope, receive, send):
+        found = EXPORT_TOKEN.search(scope.get("path", "")) if scope["type"] == "http" else None
+        if found is None or scope.get("method") != "GET":
+            return await self.app(scope, receive, send)
+        text = self.exports.markdown(found.group(1))
+        if text is None:
+            status, body = 404, b"This export has expired: ask a question again, then export."
+            headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        else:
+            status, body = 200, text.encode("utf-8")
+            headers = [
+                (b"content-type", b"text/markdown; charset=utf-8"),
+                (b"content-disposition", f'attachment; filename="{EXPORT_NAME}"'.encode()),
+                (b"cache-control", b"no-store"),
+            ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 def document_choices(documents) -> list[tuple[str, str]]:
@@ -298,9 +346,7 @@ class ChatPage:
                     self.ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="rqa-ask")
                 with gr.Row():
                     self.clear_button = gr.Button("Clear conversation", elem_id="rqa-clear")
-                    self.export_button = gr.DownloadButton(
-                        "Export as Markdown", interactive=False, elem_id="rqa-export"
-                    )
+                    self.export_button = gr.HTML(export_link(None), elem_id="rqa-export-box")
                 self.examples = gr.Examples(EXAMPLES, inputs=self.question, label="Example questions")
                 with gr.Accordion("Settings", open=False):
                     self.k_slider = gr.Slider(
@@ -403,10 +449,8 @@ class ChatPage:
         rows = self.engine.relevance(answer.question, history, source) if answer.passages else []
         if answer.passages:
             conversation = replace(conversation, answers=(*conversation.answers, answer))
-        export = gr.update(value=None, interactive=False)
         if conversation.answers:
-            conversation, path = self.exports.write(conversation)
-            export = gr.update(value=str(path), interactive=True)
+            conversation = self.exports.file(conversation)
         return {
             self.question: "",
             self.chatbot: chat,
@@ -415,7 +459,7 @@ class ChatPage:
             self.map_view: map_html(rows, answer),
             self.source_pick: gr.update(choices=passage_choices(answer), value=None),
             self.context_view: PICK_SOURCE_HINT,
-            self.export_button: export,
+            self.export_button: export_link(conversation),
         }
 
     def show_source(self, rank: int | None, conversation: Conversation | None) -> dict:
@@ -441,7 +485,7 @@ class ChatPage:
             self.map_view: map_html([], None),
             self.source_pick: gr.update(choices=[], value=None),
             self.context_view: "",
-            self.export_button: gr.update(value=None, interactive=False),
+            self.export_button: export_link(None),
         }
 
     def upload(self, paths: list[str] | None) -> dict:
@@ -477,8 +521,8 @@ class ChatPage:
     ) -> dict:
         """Answer a question with verbatim quotes; returns the same JSON object as the CLI's ask --json.
 
-        Malformed arguments get an error that says which one and what it must be (Gradio sends
-        every error with HTTP status 500; the message is what tells them apart)."""
+        Malformed arguments get an error that says which one and what it must be (HTTP 422 on
+        the JSON routes, see ``ApiArgumentCheck``; an error event on Gradio's queue)."""
         problem = api_argument_problem(question, history, k, source)
         if problem:
             raise gr.Error(problem)
@@ -524,7 +568,8 @@ def build_app(engine, settings: Settings | None = None) -> gr.Blocks:
     ``refresh`` and ``settings``); ``settings`` defaults to the engine's."""
     settings = settings or engine.settings
     with gr.Blocks(title="Resolution Q&A", delete_cache=GRADIO_CACHE_CLEANUP) as app:
-        ChatPage(engine, settings, Exports()).wire(app)
+        app.rqa_exports = Exports()  # served by launch()'s ExportDownloads
+        ChatPage(engine, settings, app.rqa_exports).wire(app)
     app.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_SIZE)
     return app
 
@@ -674,6 +719,70 @@ class RequestSizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+API_ROUTES = re.compile(r"/(?:run|call)/ask(?:_json)?$")  # the JSON routes of the ask endpoints
+
+
+class ApiArgumentCheck:
+    """ASGI middleware: a POST to the ask endpoints' JSON routes (``/gradio_api/run/ask_json``,
+    ``/gradio_api/call/ask`` …) whose arguments are malformed gets HTTP 422 with the message of
+    ``api_argument_problem`` instead of Gradio's 500. The body is already bounded by
+    ``RequestSizeLimit``; a good one is passed on unchanged. (The queue route that gradio_client
+    uses still gets the same message as an error event.)"""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") != "POST" or not API_ROUTES.search(scope.get("path", "")):
+            return await self.app(scope, receive, send)
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        problem = request_problem(body)
+        if problem:
+            reply = json.dumps({"error": problem}).encode()
+            await send(
+                {"type": "http.response.start", "status": 422, "headers": [(b"content-type", b"application/json")]}
+            )
+            await send({"type": "http.response.body", "body": reply})
+            return
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def request_problem(body: bytes) -> str | None:
+    """What is wrong with an ask request's JSON body, or None.
+
+    >>> request_problem(b'{"data": ["Who?", [], 0]}')
+    'k must be a whole number from 1 to 20, got 0'
+    >>> request_problem(b'["Who?"]')
+    'the body must be JSON {"data": [question, history, k, source]}'
+    """
+    shape = 'the body must be JSON {"data": [question, history, k, source]}'
+    try:
+        request = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return shape
+    data = request.get("data") if isinstance(request, dict) else None
+    if not isinstance(data, list) or not 1 <= len(data) <= 4:
+        return shape
+    question, history, k, source = [*data, *(None, DEFAULT_K, None)[len(data) - 1 :]]
+    return api_argument_problem(question, history, k, source)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -701,7 +810,9 @@ def launch(app, host: str, port: int, auth=None, max_file_bytes: int | None = No
     from starlette.middleware import Middleware
 
     app_kwargs = kwargs.pop("app_kwargs", {}) or {}
-    app_kwargs.setdefault("middleware", []).append(Middleware(RequestSizeLimit))
+    app_kwargs.setdefault("middleware", []).extend([Middleware(RequestSizeLimit), Middleware(ApiArgumentCheck)])
+    if getattr(app, "rqa_exports", None) is not None:
+        app_kwargs["middleware"].append(Middleware(ExportDownloads, exports=app.rqa_exports))
     return app.launch(
         server_name=host,
         server_port=port,
