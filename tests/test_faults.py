@@ -91,6 +91,32 @@ def answer_json(engine) -> dict:
     return engine.ask(QUESTION).to_json()
 
 
+# ------------------------------------------------------------------ restart with new files
+def test_a_restart_answers_at_once_and_indexes_new_files_after(engine, settings, corpus, fake_encoder):
+    """The web app's start: a good index opens as it is while new files wait (a kill -9 during an
+    upload left a file unindexed, and the port stayed closed until it was embedded: 31–75 s)."""
+    before = answer_json(engine)
+    (corpus / "new.md").write_text(NEW_DOCUMENT, encoding="utf-8")
+    reopened = QAEngine.open(settings, encoder=fake_encoder, stale_ok=True)
+    assert reopened.index.pending and "Indexing 1 new or changed file(s)" in reopened.index.notice
+    assert "new.md" not in reopened.data.by_source and answer_json(reopened) == before
+    reopened.index.refresh_pending()
+    assert not reopened.index.pending and reopened.index.notice is None
+    assert "new.md" in reopened.data.by_source
+    current = QAEngine.open(settings, encoder=fake_encoder, stale_ok=True)  # nothing new: nothing pending
+    assert not current.index.pending and current.index.notice is None
+
+
+def test_a_pending_update_that_fails_says_why_and_keeps_answering(engine, settings, corpus, fake_encoder, monkeypatch):
+    before = answer_json(engine)
+    (corpus / "new.md").write_text(NEW_DOCUMENT, encoding="utf-8")
+    reopened = QAEngine.open(settings, encoder=fake_encoder, stale_ok=True)
+    fill_disk(monkeypatch)
+    reopened.index.refresh_pending()  # in the app, a background thread: it must not raise
+    assert not reopened.index.pending and "No space left" in reopened.index.notice
+    assert answer_json(reopened) == before
+
+
 # ------------------------------------------------------------------ disk full
 def test_disk_full_keeps_answering_from_the_last_good_index(engine, settings, corpus, fake_encoder, monkeypatch):
     before = answer_json(engine)

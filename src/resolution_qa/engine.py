@@ -56,13 +56,16 @@ class QAEngine:
         self._cache_lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings=None, encoder=None, calibration=None, force: bool = False, query_encoder=None) -> QAEngine:
+    def open(
+        cls, settings=None, encoder=None, calibration=None, force: bool = False, query_encoder=None, stale_ok=False
+    ) -> QAEngine:
         """Open the index of ``settings`` (building it with ``encoder`` when needed) and answer
         from it; ``query_encoder`` (default: ``encoder``) embeds the questions — the same model
-        exported to ONNX answers without importing torch (``onnx_encoder.query_encoder``)."""
+        exported to ONNX answers without importing torch (``onnx_encoder.query_encoder``).
+        ``stale_ok``: see ``Index.open`` (then call ``index.refresh_pending()``)."""
         settings = settings or Settings()
         encoder = encoder or MiniLMEncoder()
-        return cls(Index.open(settings, encoder, force=force), query_encoder or encoder, calibration)
+        return cls(Index.open(settings, encoder, force=force, stale_ok=stale_ok), query_encoder or encoder, calibration)
 
     # the index, as the front ends see it
     settings = property(lambda self: self.index.settings)

@@ -56,18 +56,44 @@ class Index:
         self.encoder = encoder
         self.report = report
         self.notice: str | None = report.notice  # why the index could not be updated; None when it is current
+        self.pending = False  # opened before the data folder's latest changes were indexed: refresh() soon
         self._state = (data, Retriever(data))
         self._refresh_lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings, encoder: Encoder, force: bool = False) -> Index:
-        """Load or build the index (see module docstring).
+    def open(cls, settings: Settings, encoder: Encoder, force: bool = False, stale_ok: bool = False) -> Index:
+        """Load or build the index (see module docstring). With ``stale_ok``, a good index that
+        lacks the data folder's latest changes opens as it is, with ``pending`` set and a notice:
+        the caller then calls ``refresh()`` (the web app does, in the background, so that a
+        restart answers at once instead of after re-embedding a new document).
 
         Raises:
             IndexUpdateError: it had to be built, could not be, and no good index can answer instead.
         """
+        if stale_ok and not force:
+            data, _ = cls._try_load(settings, model_info(encoder), chunk_params(settings.max_chars))
+            changed = None if data is None else _changed_files(data, settings)
+            if changed:
+                index = cls(settings, encoder, data, cls._current_report(data))
+                index.notice = (
+                    f"Indexing {changed} new or changed file(s) of {settings.data_dir}: until that is done, "
+                    "answers come from the documents indexed before."
+                )
+                index.pending = True
+                return index
         data, report = cls._load_or_build(settings, encoder, force, fallback=True)
         return cls(settings, encoder, data, report)
+
+    def refresh_pending(self) -> None:
+        """``refresh()`` for an index opened ``pending``; a failure stays in ``notice`` and the log."""
+        try:
+            report = self.refresh()
+        except IndexUpdateError as exc:
+            log.warning("%s", exc)
+            return
+        finally:
+            self.pending = False
+        log.info("index updated: %s", "; ".join(report.lines()) or "nothing changed")
 
     @property
     def state(self) -> tuple[store.IndexData, Retriever]:
@@ -176,6 +202,12 @@ class Index:
     @staticmethod
     def _is_current(data: store.IndexData, settings: Settings) -> bool:
         return {**data.sources(), **data.skipped_hashes} == source_hashes(settings.data_dir)
+
+
+def _changed_files(data: store.IndexData, settings: Settings) -> int:
+    """How many files of the data folder are new, changed or gone since ``data`` was built."""
+    indexed, now = {**data.sources(), **data.skipped_hashes}, source_hashes(settings.data_dir)
+    return sum(indexed.get(name) != digest for name, digest in now.items()) + len(indexed.keys() - now.keys())
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import sys
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -882,13 +883,16 @@ def main(argv: list[str] | None = None) -> int:
         kwargs["index_dir"] = Path(args.index)
     settings = Settings(**kwargs)
     try:
-        engine = QAEngine.open(settings, query_encoder=query_encoder(settings.index_dir))  # ONNX: faster per question
+        # ONNX answers faster per question; a good index opens at once and new files are indexed after
+        engine = QAEngine.open(settings, query_encoder=query_encoder(settings.index_dir), stale_ok=True)
         engine.warm_up()
     except (ModelError, IndexUpdateError) as exc:  # no index to answer from, and none can be built
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for line in engine.report.lines():
         log.info("%s", shown(line))
+    if engine.index.pending:
+        log.info("%s", shown(engine.index.notice))
     if not engine.documents:
         log.warning(
             "no documents in %s — add %s files there, or upload them in the page",
@@ -905,6 +909,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     app = build_app(engine, settings)
+    if engine.index.pending:  # the page is served meanwhile, from the index as it was
+        threading.Thread(target=engine.index.refresh_pending, name="rqa-index-update", daemon=True).start()
     guard = LoginGuard(*auth) if auth else None
     try:
         launch(app, args.host, args.port, auth=guard.check if guard else None, max_file_bytes=settings.max_file_bytes)
