@@ -396,8 +396,34 @@ def specificity(word: str) -> float:
 # the passage that answers holds a date or a country, not the word.
 ANSWER_TYPE_WORDS = frozenset(
     ["date", "dates", "day", "days", "month", "months", "year", "years", "time", "number", "numbers", "amount"]
-    + ["name", "names", "country", "countries", "city", "place"]
+    + ["name", "names", "title", "titles", "country", "countries", "city", "place"]
 )
+# Of those, the ones that are often the topic instead ("gaps inside countries"): an answer type
+# only right after an asking word ("Which country …", "how many countries", "what two cities").
+_TOPICAL_TYPES = frozenset(["country", "countries", "city", "place"])
+_ASKING = frozenset(["what", "which", "whose", "many", "much"])
+
+
+def content_words(question: str) -> list[str]:
+    """The words that say what a question is about: not stop words, and not the noun that names
+    the kind of answer wanted.
+
+    >>> content_words("Which country backed the gaps inside countries?")
+    ['backed', 'gaps', 'inside', 'countries']
+    >>> content_words("On what date was it adopted?")
+    ['adopted']
+    """
+    tokens = words(question)
+    out = []
+    for i, word in enumerate(tokens):
+        if word in STOP_WORDS:
+            continue
+        if word in ANSWER_TYPE_WORDS and (
+            word not in _TOPICAL_TYPES or _ASKING.intersection(tokens[max(0, i - 2) : i])
+        ):
+            continue
+        out.append(word)
+    return list(dict.fromkeys(out))
 
 
 def unknown_share(question: str, known_stems) -> float:
@@ -408,8 +434,7 @@ def unknown_share(question: str, known_stems) -> float:
     >>> unknown_share("What date is on it?", set())
     0.0
     """
-    content = {w for w in words(question) if w not in STOP_WORDS and w not in ANSWER_TYPE_WORDS}
-    weights = {w: specificity(w) for w in content}
+    weights = {w: specificity(w) for w in content_words(question)}
     total = sum(weights.values())
     if not total:
         return 0.0
@@ -428,13 +453,48 @@ def unknown_names(question: str, known_stems) -> float:
     >>> unknown_names("Who won the FIFA World Cup?", {"world", "cup"})
     0.3333333333333333
     """
-    names = [n.lower() for n in _NAME.findall(question.strip())]
+    # a capital or demonym stands for its country, whose name the search adds (places.with_country_names)
+    names = [n.lower() for n in _NAME.findall(question.strip()) if not _stands_for_a_country(n)]
     if not names:
         return 0.0
     return sum(1 for n in names if stem(n) not in known_stems) / len(names)
 
 
-ABSTAIN_FEATURES = ("dense", "passage_dense", "coverage", "unknown", "unknown_names", "kind_missing", "kind_match")
+def _stands_for_a_country(name: str) -> bool:
+    from .places import country_of, normalize
+
+    country = country_of(name)
+    return country is not None and country != normalize(name)
+
+
+ABSTAIN_FEATURES = (
+    "dense",
+    "passage_dense",
+    "coverage",
+    "rare_coverage",
+    "unknown",
+    "unknown_names",
+    "kind_missing",
+    "kind_match",
+)
+
+
+def rare_coverage(question: str, chunk_stems, document_frequency: dict[str, int], passages: int) -> float:
+    """Share of the question's content words the passage holds, each weighted by its rarity in
+    these documents (BM25's idf): a passage that holds the common words of a question but not
+    its rare one ("judicial", "donors") is a weak answer, however well the rest matches.
+
+    >>> df = {"court": 1, "intellig": 90, "artifici": 90}
+    >>> round(rare_coverage("artificial intelligence in courts", {"artifici", "intellig"}, df, 100), 2)
+    0.05
+    """
+    weights = {
+        w: math.log((passages + 1) / (document_frequency.get(stem(w), 0) + 0.5)) for w in content_words(question)
+    }
+    total = sum(weights.values())
+    if total <= 0:
+        return 1.0
+    return sum(v for w, v in weights.items() if stem(w) in chunk_stems) / total
 
 
 def abstention_features(query, best, retriever) -> dict[str, float]:
@@ -449,6 +509,9 @@ def abstention_features(query, best, retriever) -> dict[str, float]:
         "dense": max(unit.dense, unit.dense_context),
         "passage_dense": best.hit.dense,
         "coverage": 1.0 - unknown_share(retriever.spelled_out(query.search_context), chunk_stems),
+        "rare_coverage": rare_coverage(
+            question, chunk_stems, retriever.document_frequency, max(1, len(retriever.data.chunks))
+        ),
         "unknown": unknown_share(question, retriever.document_frequency),
         "unknown_names": unknown_names(question, retriever.document_frequency),
         "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
@@ -467,6 +530,12 @@ class Calibration:
     weights: dict[str, float]
     bias: float
     threshold: float = 0.5
+
+    @classmethod
+    def unfitted(cls) -> Calibration:
+        """Every weight 0 (p = 0.5 for every question): what ``calibrate`` asks with, so that it
+        can refit a calibration that no longer matches the features."""
+        return cls(weights=dict.fromkeys(ABSTAIN_FEATURES, 0.0), bias=0.0)
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(self.weights[name] * features[name] for name in ABSTAIN_FEATURES)

@@ -224,13 +224,15 @@ def cmd_eval(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
+    from .answering import Calibration
     from .engine import QAEngine
     from .evaluate import calibrate
 
+    unfitted = Calibration.unfitted()  # the features do not depend on it; the file on disk may not fit
     if args.plan:
-        sets = [(name, rows, QAEngine.open(settings)) for name, rows, settings in _plan(args)]
+        sets = [(name, rows, QAEngine.open(settings, calibration=unfitted)) for name, rows, settings in _plan(args)]
     elif args.file:
-        engine = _open_engine(args)
+        engine = QAEngine.open(_settings(args), calibration=unfitted)
         sets = [(Path(f).name, _read_jsonl(Path(f)), engine) for f in args.file]
     else:
         raise UsageError("calibrate needs FILE.jsonl ... or --plan eval/sets.json")
