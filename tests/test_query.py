@@ -86,6 +86,9 @@ def test_the_documents_are_what_named_documents_expects(documents):
         ("What does the article say?", {"ai-article.txt"}, set()),
         ("What does it say about capacity-building?", set(), set()),
         ("What does the resolution say?", set(), set()),
+        ("Which UNESCO tools does the March text refer to?", set(), {"A/RES/78/265"}),  # "text" names one too
+        ("Does the capacity-building text mention data?", set(), {"A/RES/78/311"}),
+        ("Did they march? What does the text say?", set(), set()),  # a verb, not the month
     ],
 )
 def test_named_documents(documents, question, sources, symbols):

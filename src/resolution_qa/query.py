@@ -255,10 +255,14 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
     return text if len(tokenize(text)) >= 1 else ""
 
 
+_NAMING = r"\b(?i:resolution|text)\b"  # what people call a resolution: "the March text", "the capacity-building resolution"
+_NAMING_NOUN = re.compile(_NAMING)
+
+
 def named_documents(question: str, documents: list[Document]) -> tuple[frozenset[str], frozenset[str]]:
     """The documents a question names: (source paths, resolution symbols).
 
-    A symbol ("78/265", "A/RES/78/311"), the month of adoption ("the March resolution"),
+    A symbol ("78/265", "A/RES/78/311"), the month of adoption ("the March resolution", "the March text"),
     words found only in one resolution's title next to "resolution" ("the capacity-building
     resolution"), or "the article" for a document that is not a UN text.
     """
@@ -270,10 +274,9 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
         symbol = f"A/RES/{match.group(1)}/{match.group(2)}"
         if symbol in known_symbols:
             symbols.add(symbol)
-    lowered = question.lower()
-    if "resolution" in lowered:
+    if _NAMING_NOUN.search(question):
         for number, month in enumerate(MONTHS, start=1):
-            if re.search(rf"\b{month}\b[^?.]*\bresolution|\bresolution\b[^?.]*\b(?:of|in|from) {month}\b", question):
+            if re.search(rf"\b{month}\b[^?.]*{_NAMING}|{_NAMING}[^?.]*\b(?:of|in|from) {month}\b", question):
                 symbols.update(d.symbol for d in resolutions if d.date and int(d.date[5:7]) == number)
         distinct_stems = distinct_title_stems(documents)
         if len(distinct_stems) > 1:
@@ -323,7 +326,7 @@ def _near_resolution(question: str) -> set[str]:
     tokens = words(question)
     out: set[str] = set()
     for i, token in enumerate(tokens):
-        if token.startswith("resolution"):
+        if token.startswith("resolution") or token == "text":
             window = tokens[max(0, i - 4) : i]
             if i + 1 < len(tokens) and tokens[i + 1] in _TITLE_LEADS:
                 window += tokens[i + 1 : i + 7]
