@@ -3,7 +3,10 @@ import pytest
 from resolution_qa.acronyms import expand_acronyms, find_acronyms
 from resolution_qa.answering import (
     ABSTAIN_FEATURES,
+    UNIT_FEATURES,
     Calibration,
+    CalibrationError,
+    Ranking,
     contextualize,
     counted_noun,
     default_calibration,
@@ -12,7 +15,7 @@ from resolution_qa.answering import (
     is_follow_up,
     question_kind,
     satisfies,
-    sentence_score,
+    unit_features,
     unknown_names,
     unknown_share,
 )
@@ -98,11 +101,23 @@ def test_concessive_clause_is_background():
     assert foreground("A sponsored it.") == ("", "A sponsored it.")
 
 
-def test_sentence_score_prefers_each_signal():
-    base = sentence_score(0.5, 0.5, 0.5, None, 0.5)
-    assert sentence_score(0.6, 0.5, 0.5, None, 0.5) > base
-    assert sentence_score(0.5, 0.5, 0.6, None, 0.5) > base
-    assert sentence_score(0.5, 0.5, 0.5, True, 0.5) > base > sentence_score(0.5, 0.5, 0.5, False, 0.5)
+@pytest.mark.parametrize("ranking", [Ranking(), default_calibration().ranking], ids=["hand-set", "shipped"])
+def test_unit_ranking_prefers_each_signal(ranking):
+    def score(dense=0.5, lexical=0.5, kind_ok=None, passage=0.5, unaddressed=False):
+        return ranking.score(unit_features(dense, dense, lexical, kind_ok, passage, unaddressed))
+
+    base = score()
+    assert score(dense=0.6) > base and score(lexical=0.6) > base and score(passage=0.6) > base
+    assert score(kind_ok=True) > base > score(kind_ok=False)
+    assert score(unaddressed=True) < base
+
+
+def test_the_shipped_ranking_is_fitted_and_checked_on_load():
+    calibration = default_calibration()
+    assert calibration.ranking.weights is not None and set(calibration.ranking.weights) == set(UNIT_FEATURES)
+    raw = calibration.to_json() | {"ranking": {"features": ["dense"], "weights": {"dense": 1.0}, "bias": 0.0}}
+    with pytest.raises(CalibrationError, match="ranks answers on features"):
+        Calibration.from_json(raw, "calibration.json")
 
 
 def test_unknown_signals():

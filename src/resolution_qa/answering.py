@@ -353,29 +353,110 @@ def lexical_overlap(query_tokens: list[str], text_tokens: set[str], idf) -> floa
     return sum(idf(t) * n for t, n in counts.items() if t in text_tokens) / total
 
 
-# Weights of the answer-unit score. Re-checked on whole-paragraph passages with a small grid
-# over the development sets and the tune half of our own questions (eval/sets.json, never the
-# held-out half): more weight on the unit's own words (lexical 0.12 → 0.20) put the right
-# paragraph first more often (summed hit@1 over the five sets 3.92 → 4.17); the other
-# variants tried moved it by less than one question. They sum to 1 so the score stays in 0..1.
-SENTENCE_WEIGHTS = {"dense": 0.28, "context": 0.12, "lexical": 0.2, "kind": 0.12, "passage": 0.28}
+# The signals of one answer unit (a sentence or clause of a candidate paragraph) that rank it.
+UNIT_FEATURES = ("dense", "dense_context", "lexical", "kind_ok", "kind_missing", "passage", "unaddressed_fact")
 
 
-def sentence_score(dense: float, dense_context: float, lexical: float, kind_ok: bool | None, passage: float) -> float:
-    """Combine a sentence's signals into one ranking score (higher is better).
+def unit_features(
+    dense: float, dense_context: float, lexical: float, kind_ok: bool | None, passage: float, unaddressed: bool
+) -> dict[str, float]:
+    """The named signals of a unit: its closeness to the question (and to the question with its
+    context), the question's words it holds (idf-weighted), whether it holds the kind of value
+    asked for (True/False/None: not a typed question), its paragraph's fused retrieval score,
+    and whether it is a one-line fact (record field, header line) the question does not ask for.
 
-    >>> round(sentence_score(0.6, 0.5, 0.5, None, 1.0), 3)
+    >>> unit_features(0.6, 0.5, 0.5, None, 1.0, False)["kind_ok"]
+    0.0
+    """
+    return {
+        "dense": max(dense, 0.0),
+        "dense_context": max(dense_context, 0.0),
+        "lexical": lexical,
+        "kind_ok": 1.0 if kind_ok is True else 0.0,
+        "kind_missing": 1.0 if kind_ok is False else 0.0,
+        "passage": passage,
+        "unaddressed_fact": 1.0 if unaddressed else 0.0,
+    }
+
+
+# The hand-set score of the first versions (weights summing to 1, a one-line fact the question
+# does not ask for halved): what ``calibrate`` compares the fitted ranking against.
+HAND_WEIGHTS = {"dense": 0.28, "context": 0.12, "lexical": 0.2, "kind": 0.12, "passage": 0.28}
+
+
+def hand_score(f: dict[str, float]) -> float:
+    """The hand-set unit score.
+
+    >>> round(hand_score(unit_features(0.6, 0.5, 0.5, None, 1.0, False)), 3)
     0.668
     """
-    w = SENTENCE_WEIGHTS
-    kind_value = 0.5 if kind_ok is None else float(kind_ok)
-    return (
-        w["dense"] * max(dense, 0.0)
-        + w["context"] * max(dense_context, 0.0)
-        + w["lexical"] * lexical
-        + w["kind"] * kind_value
-        + w["passage"] * passage
+    w = HAND_WEIGHTS
+    kind = 0.5 + 0.5 * f["kind_ok"] - 0.5 * f["kind_missing"]
+    score = (
+        w["dense"] * f["dense"]
+        + w["context"] * f["dense_context"]
+        + w["lexical"] * f["lexical"]
+        + w["kind"] * kind
+        + w["passage"] * f["passage"]
     )
+    return score * (0.5 if f["unaddressed_fact"] else 1.0)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How answer units are ranked: p(the unit holds the answer) = sigmoid(bias + weights ·
+    features), a logistic model fitted by ``calibrate`` on the tuning questions' candidate units
+    (one row per unit, labelled by whether it holds a gold answer); ``weights`` None is the
+    hand-set score (``hand_score``)."""
+
+    weights: dict[str, float] | None = None
+    bias: float = 0.0
+
+    def score(self, features: dict[str, float]) -> float:
+        if self.weights is None:
+            return hand_score(features)
+        z = self.bias + sum(self.weights[name] * features[name] for name in UNIT_FEATURES)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+
+    def to_json(self) -> dict | None:
+        if self.weights is None:
+            return None
+        return {"features": list(UNIT_FEATURES), "weights": self.weights, "bias": self.bias}
+
+    @classmethod
+    def from_json(cls, raw: dict | None, name: str, fix: str) -> Ranking:
+        if raw is None:
+            return cls()
+        weights = raw.get("weights") or {}
+        if list(raw.get("features", [])) != list(UNIT_FEATURES) or set(weights) != set(UNIT_FEATURES):
+            raise CalibrationError(
+                f"{name} ranks answers on features {raw.get('features')}, this version uses {list(UNIT_FEATURES)} — {fix}"
+            )
+        return cls({k: float(v) for k, v in weights.items()}, float(raw.get("bias", 0.0)))
+
+
+def fit_logistic(
+    rows: list[dict[str, float]],
+    labels: list[int],
+    names: tuple[str, ...],
+    negative_weight: float = 1.0,
+    l2: float = 0.01,
+    steps: int = 5000,
+) -> tuple[dict[str, float], float]:
+    """Logistic regression by gradient descent on the mean loss: (weights by name, bias)."""
+    import numpy as np
+
+    x = np.array([[r[name] for name in names] for r in rows], dtype=np.float64)
+    y = np.array(labels, dtype=np.float64)
+    weight = np.where(y == 1, 1.0, negative_weight)
+    w = np.zeros(x.shape[1])
+    b = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+        grad = weight * (p - y)
+        w -= 0.5 * (x.T @ grad / len(y) + l2 * w)
+        b -= 0.5 * grad.mean()
+    return dict(zip(names, map(float, w), strict=True)), float(b)
 
 
 def specificity(word: str) -> float:
@@ -402,6 +483,19 @@ ANSWER_TYPE_WORDS = frozenset(
 # only right after an asking word ("Which country …", "how many countries", "what two cities").
 _TOPICAL_TYPES = frozenset(["country", "countries", "city", "place"])
 _ASKING = frozenset(["what", "which", "whose", "many", "much"])
+
+
+def answer_type_stems(question: str) -> frozenset[str]:
+    """Stems of the nouns that name the kind of answer wanted, where they do: a passage that
+    answers "Which country sponsored it?" names a country, it need not say "country".
+
+    >>> sorted(answer_type_stems("Which country sponsored it, and on what date?"))
+    ['countri', 'date']
+    >>> sorted(answer_type_stems("Does it deal with gaps inside countries?"))
+    []
+    """
+    tokens = words(question)
+    return frozenset(stem(w) for w in tokens if w in ANSWER_TYPE_WORDS) - {stem(w) for w in content_words(question)}
 
 
 def content_words(question: str) -> list[str]:
@@ -530,12 +624,14 @@ class Calibration:
     weights: dict[str, float]
     bias: float
     threshold: float = 0.5
+    ranking: Ranking = Ranking()  # how answer units are ranked (fitted by the same command)
 
     @classmethod
-    def unfitted(cls) -> Calibration:
-        """Every weight 0 (p = 0.5 for every question): what ``calibrate`` asks with, so that it
-        can refit a calibration that no longer matches the features."""
-        return cls(weights=dict.fromkeys(ABSTAIN_FEATURES, 0.0), bias=0.0)
+    def unfitted(cls, ranking: Ranking | None = None) -> Calibration:
+        """Every weight 0 (p = 0.5 for every question) and ``ranking`` (default: the hand-set
+        one): what ``calibrate`` asks with, so that it can refit a calibration that no longer
+        matches the features."""
+        return cls(weights=dict.fromkeys(ABSTAIN_FEATURES, 0.0), bias=0.0, ranking=ranking or Ranking())
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(self.weights[name] * features[name] for name in ABSTAIN_FEATURES)
@@ -547,6 +643,7 @@ class Calibration:
             "weights": self.weights,
             "bias": self.bias,
             "threshold": self.threshold,
+            "ranking": self.ranking.to_json(),
         }
 
     @classmethod
@@ -568,6 +665,7 @@ class Calibration:
             weights={k: float(v) for k, v in weights.items()},
             bias=float(raw["bias"]),
             threshold=float(raw.get("threshold", 0.5)),
+            ranking=Ranking.from_json(raw.get("ranking"), name, fix),
         )
 
 
@@ -582,7 +680,12 @@ def default_calibration(model_sha256: str | None = None) -> Calibration:
 
 
 def fit_calibration(
-    rows: list[dict[str, float]], labels: list[int], abstain_weight: float = 1.0, l2: float = 0.01, steps: int = 5000
+    rows: list[dict[str, float]],
+    labels: list[int],
+    abstain_weight: float = 1.0,
+    l2: float = 0.01,
+    steps: int = 5000,
+    ranking: Ranking | None = None,
 ) -> Calibration:
     """Fit the logistic model by gradient descent (features are already on 0..1 scales).
 
@@ -591,21 +694,10 @@ def fit_calibration(
     question in six out of fold; weighting each question once let one unanswerable question in
     three through). The threshold stays 0.5: a searched one would follow a small set's noise.
     """
-    import numpy as np
-
     if not rows or len(set(labels)) < 2:
         raise ValueError("calibration needs both answerable and unanswerable questions")
-    x = np.array([[r[name] for name in ABSTAIN_FEATURES] for r in rows], dtype=np.float64)
-    y = np.array(labels, dtype=np.float64)
-    weight = np.where(y == 1, 1.0, abstain_weight)
-    w = np.zeros(x.shape[1])
-    b = 0.0
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-        grad = weight * (p - y)
-        w -= 0.5 * (x.T @ grad / len(y) + l2 * w)
-        b -= 0.5 * grad.mean()
-    return Calibration(weights=dict(zip(ABSTAIN_FEATURES, map(float, w), strict=True)), bias=float(b), threshold=0.5)
+    weights, bias = fit_logistic(rows, labels, ABSTAIN_FEATURES, abstain_weight, l2, steps)
+    return Calibration(weights=weights, bias=bias, threshold=0.5, ranking=ranking or Ranking())
 
 
 def write_calibration(calibration: Calibration, path: Path, meta: dict) -> None:

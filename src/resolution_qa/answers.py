@@ -12,7 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answering import MONTHS, foreground, is_evidence, leans_back, lexical_overlap, satisfies, sentence_score
+from .answering import (
+    MONTHS,
+    Ranking,
+    answer_type_stems,
+    foreground,
+    is_evidence,
+    leans_back,
+    lexical_overlap,
+    satisfies,
+    unit_features,
+)
 from .places import countries_in, country_of
 from .query import ParagraphRef, Query
 from .records import label_of, value_span
@@ -24,12 +34,15 @@ from .tokens import tokenize
 HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when this close to the answer
 DISAGREE_RATIO = 0.6  # a differing date or number from another document is shown when this close
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
-WHOLE_PARAGRAPH_CHARS = 700
+# Below the answering threshold but at least this likely: "the closest passage may answer this"
+# instead of a flat refusal. On the tuning questions, from 0.40 up at least a third of the top
+# quotes were right (10 of 26 below 0.5); from 0.35 to 0.40, 5 of 18; below 0.35, 5 of 64.
+MAY_ANSWER_PROBABILITY = 0.4
+WHOLE_PARAGRAPH_CHARS = 700  # "What does OP 7 say?" quotes the paragraph whole up to this length
 # A one-line fact (a record field, a header line) is short, so its vector is close to many
-# questions; it competes fully only when the question asks for it: its words, or the kind of
-# value it holds (a date for "when").
+# questions; whether the question asks for it (its words, or the kind of value it holds: a date
+# for "when") is one of the signals the ranking weighs (``unaddressed_fact``).
 METADATA_COMMON_SHARE = 0.25  # a word used by more than this share of passages does not single a line out
-UNADDRESSED_METADATA = 0.5  # "What does OP 7 say?" quotes the paragraph whole up to this length
 
 _MONTH = "|".join(MONTHS)
 _DATE_VALUE = re.compile(rf"\b\d{{1,2}} (?:{_MONTH}) \d{{4}}\b|\b(?:{_MONTH}) \d{{1,2}},? \d{{4}}\b")
@@ -46,6 +59,7 @@ class Unit:
     lexical: float
     kind_ok: bool | None
     score: float
+    features: dict[str, float] | None = None  # answering.UNIT_FEATURES, for calibrate
 
 
 @dataclass(frozen=True)
@@ -64,11 +78,20 @@ class RankedPassage:
 
 
 def rank_units(
-    data: IndexData, retriever: Retriever, query: Query, vectors: np.ndarray, hits: list[Hit], limit: int
+    data: IndexData,
+    retriever: Retriever,
+    query: Query,
+    vectors: np.ndarray,
+    hits: list[Hit],
+    limit: int,
+    ranking: Ranking | None = None,
 ) -> list[RankedPassage]:
-    """Score every unit of the first ``limit`` hits; passages ordered by their best unit."""
+    """Score every unit of the first ``limit`` hits with ``ranking`` (default: the hand-set
+    score); passages ordered by their best unit."""
+    ranking = ranking or Ranking()
     q_vec, ctx_vec = vectors[0], vectors[-1]
-    q_tokens = retriever.tokens(query.search_question)
+    asked_for = answer_type_stems(query.text)  # "Which country …": the unit names one, not the word
+    q_tokens = [t for t in retriever.tokens(query.search_question) if t not in asked_for]
     out = []
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]
@@ -96,13 +119,11 @@ def rank_units(
                 )
                 lexical += 0.5 * max(inherited - lexical_all, 0.0)
             kind_ok = satisfies(query.kind, unit_text, query.text)
-            score = sentence_score(float(d), float(dc), lexical, kind_ok, hit.score)
-            if chunk.paragraph_kind in METADATA_KINDS and not _addressed(
+            unaddressed = chunk.paragraph_kind in METADATA_KINDS and not _addressed(
                 query, q_tokens, all_tokens, retriever, kind_ok
-            ):
-                score *= UNADDRESSED_METADATA
-
-            units.append(Unit((start, end), float(d), float(dc), lexical, kind_ok, score))
+            )
+            features = unit_features(float(d), float(dc), lexical, kind_ok, hit.score, unaddressed)
+            units.append(Unit((start, end), float(d), float(dc), lexical, kind_ok, ranking.score(features), features))
         out.append(RankedPassage(hit, chunk, tuple(units)))
     out.sort(key=lambda r: (-r.score, r.hit.index))
     return out
@@ -222,7 +243,7 @@ def compose(
         quote = candidate
     else:
         quote = None
-        if probability >= 0.35:
+        if probability >= MAY_ANSWER_PROBABILITY:
             message = (
                 "The documents may not answer this directly. The closest passage, "
                 f"{best.chunk.label}, {best.chunk.location}, is listed below: check whether it answers."

@@ -41,6 +41,8 @@ class Analysis:
     features: dict[str, float]
     probability: float
     candidate: Quote | None = None  # the best unit, even when the answer abstains
+    # every candidate unit: (its text, its paragraph's text, its answering.UNIT_FEATURES), for calibrate
+    units: tuple[tuple[str, str, dict[str, float]], ...] = ()
 
 
 class QAEngine:
@@ -144,13 +146,13 @@ class QAEngine:
             if not found:
                 return _empty(query, id, answers.missing_reference_message(data, query.reference, rows))
             hits = retriever.search(vectors[-1], tokens, source=source, rows=np.array(found))
-            ranked = answers.rank_units(data, retriever, query, vectors, hits, len(found))
+            ranked = answers.rank_units(data, retriever, query, vectors, hits, len(found), self.calibration.ranking)
             return _analysis(answers.reference_answer(data, query, ranked, k, id))
         hits = retriever.search(vectors[-1], tokens, source=source, rows=rows)
         # the fused best, and the best few by words alone: a long paragraph that holds the exact
         # words asked for can sit low in the dense rankings and so in the fused one
         hits = [h for i, h in enumerate(hits) if i < CANDIDATE_PASSAGES or (h.lexical_rank or 99) < LEXICAL_CANDIDATES]
-        ranked = answers.rank_units(data, retriever, query, vectors, hits, len(hits))
+        ranked = answers.rank_units(data, retriever, query, vectors, hits, len(hits), self.calibration.ranking)
         if not ranked:
             return _empty(query, id, "The documents don't say: no passage matches this question.")
         best = ranked[0]
@@ -158,7 +160,12 @@ class QAEngine:
         probability = self.calibration.probability(features)
         answered = probability >= self.calibration.threshold
         answer, candidate = answers.compose(data, retriever, query, ranked, k, id, answered, probability)
-        return Analysis(answer, features, probability, candidate)
+        units = tuple(
+            (data.by_source[r.chunk.source].text[u.span[0] : u.span[1]], r.chunk.text, u.features)
+            for r in ranked
+            for u in r.units
+        )
+        return Analysis(answer, features, probability, candidate, units)
 
     def search_inputs(self, query: Query, retriever) -> tuple[np.ndarray, list[str]]:
         """The question's vectors (the question, then for a follow-up the question with its

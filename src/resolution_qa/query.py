@@ -255,7 +255,9 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
     return text if len(tokenize(text)) >= 1 else ""
 
 
-_NAMING = r"\b(?i:resolution|text)\b"  # what people call a resolution: "the March text", "the capacity-building resolution"
+_NAMING = (
+    r"\b(?i:resolution|text)\b"  # what people call a resolution: "the March text", "the capacity-building resolution"
+)
 _NAMING_NOUN = re.compile(_NAMING)
 
 
