@@ -131,3 +131,23 @@ def test_a_huge_question_is_cut_before_it_is_cleaned(monkeypatch):
     long = prepare("What is PAM? " * 1_000_000, ["Who? " * 1_000_000])
     assert len(long.text) <= query.MAX_QUESTION_CHARS and long.notices
     assert max(seen) <= 4 * query.MAX_QUESTION_CHARS
+
+
+def test_a_question_that_names_the_catalogue_record_is_asked_of_the_records():
+    from resolution_qa.query import topic_of
+    from resolution_qa.schema import Document
+
+    docs = [
+        Document("a.xml", "Seizing the opportunities of AI", "", "", "xml", symbol="A/RES/78/265", date="2024-03-21"),
+        Document("b.xml", "Capacity-building of AI", "", "", "xml", symbol="A/RES/78/311", date="2024-07-01"),
+        Document("un-records.jsonl", "UN catalogue records", "", "", "records"),
+        Document("article.txt", "UN adopts", "", "", "txt"),
+    ]
+    question = (
+        "The article dates the capacity-building resolution to 25 June; what date does the UN library record give?"
+    )
+    sources, symbols = named_documents(question, docs)
+    assert (sources, symbols) == ({"un-records.jsonl"}, {"A/RES/78/311"})  # the article is named, but not asked
+    assert named_documents("How did the voting record go?", docs) == ({"un-records.jsonl"}, frozenset())
+    assert named_documents("Did it record a vote?", docs) == (frozenset(), frozenset())  # a verb
+    assert "record" not in topic_of(question, docs, sources, symbols).split()

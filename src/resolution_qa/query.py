@@ -49,6 +49,12 @@ _ORDINAL_REFERENCE = re.compile(
     rf"\b(?P<which>last|final|{'|'.join(_ORDINALS)})\s+(?P<kind>operative|preambular)\s+paragraph\b", re.IGNORECASE
 )
 _SYMBOL = re.compile(r"\b(?:A/RES/)?(\d{2,3})/(\d{1,4})\b", re.IGNORECASE)
+# the UN Digital Library's catalogue records: "the library record", "the catalogue entry", "the voting record"
+_RECORD = re.compile(
+    r"\b(?:(?:UN|digital|library|catalogue|catalog|bibliographic|voting)\s+(?:record|entry|data)s?"
+    r"|(?:the\s+)?(?:UN\s+)?digital\s+library|catalogue|catalog)\b",
+    re.I,
+)
 _ARTICLE = re.compile(r"\b(?:the|this|that)\s+(?:news\s+|press\s+)?(?:article|story|report(?:ing)?|piece)\b", re.I)
 # Words that say "show me the paragraph" rather than ask something of it.
 _LOOKUP_WORDS = frozenset(
@@ -250,6 +256,8 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
             for symbol in symbols:
                 distinct = distinct_stems.get(symbol, frozenset())
                 text = " ".join(w for w in text.split(" ") if not (set(map(stem, words(w))) & distinct & near))
+    if any(d.kind == "records" and d.source in sources for d in documents):
+        text = _ARTICLE.sub(" ", _RECORD.sub(" ", text))  # "what date does the library record give?"
     text = (_RESOLUTION_NAME if symbols else _ARTICLE_NAME).sub(" ", text)
     text = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
     return text if len(tokenize(text)) >= 1 else ""
@@ -266,7 +274,8 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
 
     A symbol ("78/265", "A/RES/78/311"), the month of adoption ("the March resolution", "the March text"),
     words found only in one resolution's title next to "resolution" ("the capacity-building
-    resolution"), or "the article" for a document that is not a UN text.
+    resolution"), "the article" for a document that is not a UN text, or "the library record"
+    for the catalogue records (with a named resolution: its record).
     """
     sources: set[str] = set()
     symbols: set[str] = set()
@@ -284,6 +293,12 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
         if len(distinct_stems) > 1:
             near = _near_resolution(question)
             symbols.update(symbol for symbol, distinct in distinct_stems.items() if distinct & near)
+    if _RECORD.search(question):
+        # "What date does the UN library record give?": the catalogue records (of the named
+        # resolution, if one is named), even when the question also names the article
+        records = {d.source for d in documents if d.kind == "records"}
+        if records:
+            return frozenset(records), frozenset(s for s in symbols if s)
     if _ARTICLE.search(question):
         # "What does the article say about the March resolution?" asks the article
         sources.update(d.source for d in documents if not d.official)

@@ -158,12 +158,19 @@ class Retriever:
     def rows_of(
         self, sources: frozenset[str] | None = None, symbols: frozenset[str] | None = None
     ) -> np.ndarray | None:
-        """Rows of the passages in the named documents (by source path or by symbol), or None for all."""
+        """Rows of the passages in the named documents (by source path or by symbol), or None for
+        all; with both, the passages of those sources about those resolutions (the catalogue
+        record of 78/265)."""
         if not sources and not symbols:
             return None
-        parts = [self._source_rows[s] for s in sources or () if s in self._source_rows]
-        parts += [self._symbol_rows[s] for s in symbols or () if s in self._symbol_rows]
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+        def rows(table: dict[str, np.ndarray], names) -> np.ndarray:
+            parts = [table[name] for name in names or () if name in table]
+            return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+        if sources and symbols:
+            return np.intersect1d(rows(self._source_rows, sources), rows(self._symbol_rows, symbols))
+        return rows(self._source_rows, sources) if sources else rows(self._symbol_rows, symbols)
 
     def search(
         self,
