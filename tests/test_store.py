@@ -20,6 +20,7 @@ def test_manifest_records_model_params_sources_and_checksums(engine, settings):
     assert set(manifest["sources"]) == {"tidal-resolution.txt", "lighthouse-notes.md", "orchard-article.txt"}
     assert set(manifest["files"]) == {
         "faiss.index",
+        "units.faiss",
         "passages.jsonl",
         "documents.jsonl",
         "vectors.npy",
@@ -34,6 +35,33 @@ def test_round_trip(engine, settings):
     assert np.allclose(data.vectors, engine.data.vectors)
 
 
+def test_vectors_are_stored_as_float16_and_memory_mapped(engine, settings):
+    data = load(settings.index_dir, MODEL, engine.data.params)
+    assert data.vectors.dtype == np.float16 and isinstance(data.vectors, np.memmap)
+    assert isinstance(data.sentence_vectors, np.memmap) and data.unit_index.ntotal == len(data.sentence_vectors)
+    assert np.abs(data.vectors.astype(np.float32) - engine.data.vectors.astype(np.float32)).max() == 0
+
+
+def test_only_files_changed_since_their_last_check_are_hashed(engine, settings, monkeypatch):
+    from resolution_qa import store
+
+    hashed = []
+    real = store.file_sha256
+    monkeypatch.setattr(store, "file_sha256", lambda path: hashed.append(path.name) or real(path))
+    load(settings.index_dir, MODEL, engine.data.params)
+    assert hashed == []  # written by this build: recorded as verified
+    target = live(settings) / "passages.jsonl"
+    target.write_bytes(target.read_bytes())  # same bytes, new mtime: checked once, then trusted again
+    load(settings.index_dir, MODEL, engine.data.params)
+    load(settings.index_dir, MODEL, engine.data.params)
+    assert hashed == ["passages.jsonl"]
+    flipped = bytearray(target.read_bytes())
+    flipped[10] ^= 1  # same size, one byte changed: its mtime moves, so it is hashed and refused
+    target.write_bytes(bytes(flipped))
+    with pytest.raises(IndexUnavailable, match="checksum"):
+        load(settings.index_dir, MODEL, engine.data.params)
+
+
 def test_no_pickle_in_index(engine, settings):
     for name in ("vectors.npy", "sentence_vectors.npy"):
         np.load(live(settings) / name, allow_pickle=False)  # raises if it held objects
@@ -43,6 +71,7 @@ def test_no_pickle_in_index(engine, settings):
     ("damage", "reason"),
     [
         (lambda g: (g / "faiss.index").write_bytes((g / "faiss.index").read_bytes()[:100]), "checksum"),
+        (lambda g: (g / "units.faiss").write_bytes((g / "units.faiss").read_bytes()[:100]), "checksum"),
         (lambda g: (g / "passages.jsonl").unlink(), "missing"),
         (lambda g: (g / "vectors.npy").write_bytes(b"garbage"), "checksum"),
         (lambda g: (g / "manifest.json").write_text("{not json"), "manifest"),

@@ -105,7 +105,7 @@ def rank_units(
         for j, ((start, end), d, dc) in enumerate(zip(chunk.sentences, dense, dense_ctx, strict=True)):
             unit_text = text[start:end]
             background, main = foreground(unit_text)
-            all_tokens = retriever.sentence_tokens[first + j]
+            all_tokens = retriever.unit_tokens(first + j)
             lexical_all = lexical_overlap(q_tokens, all_tokens, retriever.idf)
             lexical_main = (
                 lexical_overlap(q_tokens, set(retriever.tokens(main)), retriever.idf) if background else lexical_all
@@ -114,9 +114,7 @@ def rank_units(
             if j > 0 and leans_back(unit_text):
                 # "The Resolution promoted …" after "… another one, adopted on 21 March 2024": the
                 # words of the sentence it refers back to count half
-                inherited = lexical_overlap(
-                    q_tokens, all_tokens | retriever.sentence_tokens[first + j - 1], retriever.idf
-                )
+                inherited = lexical_overlap(q_tokens, all_tokens | retriever.unit_tokens(first + j - 1), retriever.idf)
                 lexical += 0.5 * max(inherited - lexical_all, 0.0)
             kind_ok = satisfies(query.kind, unit_text, query.text)
             unaddressed = chunk.paragraph_kind in METADATA_KINDS and not _addressed(

@@ -184,12 +184,13 @@ class QAEngine:
         query = prepare(question, history, data.documents)
         if not query.text or not data.chunks:
             return []
-        values = data.vectors @ self.search_inputs(query, retriever)[0][-1]
-        return [
-            (chunk, float(value))
-            for chunk, value in zip(data.chunks, values, strict=True)
-            if source is None or chunk.source == source
-        ]
+        rows = np.arange(len(data.chunks)) if source is None else retriever.rows_of(frozenset({source}))
+        vector = self.search_inputs(query, retriever)[0][-1]
+        values = np.concatenate(  # in blocks: the float16 vectors are never copied whole
+            [data.vectors[rows[i : i + 8192]].astype(np.float32) @ vector for i in range(0, len(rows), 8192)]
+            or [np.zeros(0, np.float32)]
+        )
+        return [(data.chunks[row], float(value)) for row, value in zip(rows.tolist(), values, strict=True)]
 
 
 def _empty(query: Query, id, message: str) -> Analysis:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from .store import IndexData
 from .tokens import tokenize
 
 RRF_K = 60  # reciprocal-rank fusion's constant (Cormack et al. use 60)
+UNITS_PER_PASSAGE = 4  # units searched per passage wanted (a paragraph has 1.2 on average)
+EXACT_UNIT_SCOPE = 20_000  # a scope with at most this many units is scored exactly, not searched
+UNIT_TOKEN_CACHE = 50_000  # answer units whose word sets are kept (a question reads ~50)
 BM25_K1 = 1.2  # BM25's term-frequency saturation and length normalization (the usual values)
 BM25_B = 0.75
 
@@ -60,21 +64,21 @@ class Retriever:
         self.data = data
         self.candidates = candidates
         self.acronyms = Acronyms.of(document.text for document in data.documents)
-        self._chunk_tokens = [self.tokens(c.text) for c in data.chunks]
+        chunk_tokens = [self.tokens(c.text) for c in data.chunks]  # not kept: 95,000 lists for a collection
         self.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         if data.chunks:
             # an empty token list would break bm25s's vocabulary; "" stands for "no words"
-            self.bm25.index([t or [""] for t in self._chunk_tokens], show_progress=False)
+            self.bm25.index([t or [""] for t in chunk_tokens], show_progress=False)
             self.vocab = self.bm25.vocab_dict
         else:
             self.vocab = {}
-        self.document_frequency = self._document_frequency()
+        self.document_frequency = _document_frequency(chunk_tokens)
+        del chunk_tokens
         self._idf_cache: dict[str, float] = {}
-        # Each sentence's word set, computed once: every question compares against them.
-        self.sentence_tokens: list[frozenset[str]] = []
-        for chunk in data.chunks:
-            text = data.by_source[chunk.source].text
-            self.sentence_tokens.extend(frozenset(self.tokens(text[s:e])) for s, e in chunk.sentences)
+        # each answer unit's word set, made when a question first looks at its paragraph
+        self._unit_tokens = lru_cache(maxsize=UNIT_TOKEN_CACHE)(self._tokens_of_unit)
+        # where each unit row's paragraph starts: unit row -> (chunk row, unit number)
+        self._unit_chunk = np.repeat(np.arange(len(data.chunks)), np.diff(data.sentence_offsets))
         # Rows by document, by resolution symbol, by paragraph number and of the record lists,
         # found once here: scoped questions, lookups and record items then never scan every passage.
         by_source: dict[str, list[int]] = {}
@@ -115,12 +119,15 @@ class Retriever:
         """BM25 tokens of ``text``, acronyms spelled out; questions and passages alike."""
         return tokenize(self.spelled_out(text))
 
-    def _document_frequency(self) -> dict[str, int]:
-        df: dict[str, int] = {}
-        for tokens in self._chunk_tokens:
-            for token in set(tokens):
-                df[token] = df.get(token, 0) + 1
-        return df
+    def unit_tokens(self, row: int) -> frozenset[str]:
+        """The word set of answer unit ``row`` (numbered over all passages, in order)."""
+        return self._unit_tokens(row)
+
+    def _tokens_of_unit(self, row: int) -> frozenset[str]:
+        chunk_row = int(self._unit_chunk[row])
+        chunk = self.data.chunks[chunk_row]
+        start, end = chunk.sentences[row - int(self.data.sentence_offsets[chunk_row])]
+        return frozenset(self.tokens(self.data.by_source[chunk.source].text[start:end]))
 
     def idf(self, token: str) -> float:
         """BM25's idf; a word the corpus never uses gets the highest value."""
@@ -205,22 +212,75 @@ class Retriever:
             allowed[:] = True
         else:
             allowed[rows] = True
-        unit_dense = self.data.sentence_vectors @ query
-        best_unit = np.maximum.reduceat(unit_dense, self.data.sentence_offsets[:-1])
+            rows = np.asarray(rows, dtype=np.int64)
         bm25 = self.bm25_scores(query_tokens)
         rankings = [
             self._faiss_ranking(query, limit, rows),
-            top_rows(np.where(allowed, best_unit, -np.inf), limit),
+            self.unit_ranking(query, limit, rows),
             [i for i in top_rows(np.where(allowed, bm25, -np.inf), limit) if bm25[i] > 0],
         ]
         fused = rrf(rankings)
         ordered = sorted(fused, key=lambda i: (-fused[i], i))
-        dense = dict(zip(ordered, (self.data.vectors[ordered] @ query).tolist(), strict=True)) if ordered else {}
+        dense = (self.data.vectors[ordered].astype(np.float32) @ query).tolist() if ordered else []
+        best_unit = self.best_unit_scores(query, ordered)
         lexical_rank = {row: rank for rank, row in enumerate(rankings[2])}
         return [
-            Hit(index=i, score=fused[i], dense=float(max(dense[i], best_unit[i])), lexical_rank=lexical_rank.get(i))
-            for i in ordered
+            Hit(index=i, score=fused[i], dense=float(max(d, u)), lexical_rank=lexical_rank.get(i))
+            for i, d, u in zip(ordered, dense, best_unit, strict=True)
         ]
+
+    def best_unit_scores(self, query: np.ndarray, rows: list[int]) -> list[float]:
+        """For each passage row, the closeness of its best answer unit to ``query``."""
+        if not rows:
+            return []
+        offsets = self.data.sentence_offsets
+        units = np.concatenate([np.arange(offsets[r], offsets[r + 1]) for r in rows])
+        scores = self.data.sentence_vectors[units].astype(np.float32) @ query
+        starts = np.concatenate([[0], np.cumsum([offsets[r + 1] - offsets[r] for r in rows])[:-1]])
+        return np.maximum.reduceat(scores, starts).tolist()
+
+    def unit_ranking(self, query: np.ndarray, limit: int, rows: np.ndarray | None = None) -> list[int]:
+        """Passages (restricted to ``rows``) ordered by their best answer unit's closeness to
+        ``query``: a long paragraph is found by the one clause that matches. The units' own
+        FAISS index is searched for a few times ``limit`` units (exact up to 50,000 units,
+        quantized beyond); a small scope (one document) is scored exactly."""
+        import faiss
+
+        offsets = self.data.sentence_offsets
+        if rows is not None and offsets[rows + 1].sum() - offsets[rows].sum() <= EXACT_UNIT_SCOPE:
+            rows_list = [int(r) for r in rows if offsets[r + 1] > offsets[r]]
+            best = self.best_unit_scores(query, rows_list)
+            order = top_rows(np.asarray(best, dtype=np.float32), limit)
+            return [rows_list[i] for i in order]
+        params = None
+        if rows is not None:
+            units = np.concatenate([np.arange(offsets[r], offsets[r + 1]) for r in rows]).astype(np.int64)
+            selector = faiss.IDSelectorBatch(units)
+            index = self.data.unit_index
+            params = (
+                faiss.SearchParametersIVF(sel=selector, nprobe=index.nprobe)
+                if isinstance(index, faiss.IndexIVF)
+                else faiss.SearchParameters(sel=selector)
+            )
+        k = min(self.data.unit_index.ntotal, UNITS_PER_PASSAGE * limit)
+        if k <= 0:
+            return []
+        _, ids = self.data.unit_index.search(query.reshape(1, -1), k, params=params)
+        ranked: dict[int, None] = {}
+        for unit in ids[0]:
+            if unit >= 0:
+                ranked.setdefault(int(self._unit_chunk[unit]), None)
+                if len(ranked) == limit:
+                    break
+        return list(ranked)
+
+
+def _document_frequency(token_lists: list[list[str]]) -> dict[str, int]:
+    df: dict[str, int] = {}
+    for tokens in token_lists:
+        for token in set(tokens):
+            df[token] = df.get(token, 0) + 1
+    return df
 
 
 def top_rows(scores: np.ndarray, limit: int) -> list[int]:
