@@ -291,7 +291,10 @@ def same_top_passages(reference, other) -> dict:
     """Do two engines over one index (sentence-transformers' and the ONNX export's question
     vectors) put the same passages first, in the same order, for every development question?"""
     questions = []
-    for path in (REPOSITORY / "eval" / "dev_qa.jsonl", REPOSITORY.parent / "shared" / "eval" / "dev_resolutions_qa.jsonl"):
+    for path in (
+        REPOSITORY / "eval" / "dev_qa.jsonl",
+        REPOSITORY.parent / "shared" / "eval" / "dev_resolutions_qa.jsonl",
+    ):
         if path.is_file():
             rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
             questions += [(row["question"], row.get("history") or []) for row in rows]

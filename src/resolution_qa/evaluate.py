@@ -53,7 +53,7 @@ def baseline_passages(engine, question: str, k: int = 3) -> list[Passage]:
         return []
     vector = engine.encode((question,))[0]
     limit = min(50, len(data.chunks))
-    dense = top_rows(data.vectors @ vector, limit)
+    dense = top_rows(_paragraph_vectors(engine, data) @ vector, limit)
     bm25 = _plain_bm25(data)
     known = [t for t in tokenize(question) if t in bm25.vocab_dict]
     scores = np.asarray(bm25.get_scores(known)) if known else np.zeros(len(data.chunks))
@@ -64,6 +64,17 @@ def baseline_passages(engine, question: str, k: int = 3) -> list[Passage]:
 
 
 _PLAIN_BM25: dict[int, object] = {}
+_PARAGRAPH_VECTORS: dict[int, np.ndarray] = {}
+
+
+def _paragraph_vectors(engine, data) -> np.ndarray:
+    """Each paragraph embedded whole by the same model (the index's own paragraph vectors are
+    the sum of their units'), once per index."""
+    key = id(data)
+    if key not in _PARAGRAPH_VECTORS:
+        _PARAGRAPH_VECTORS.clear()
+        _PARAGRAPH_VECTORS[key] = engine.index.encoder.encode([c.text for c in data.chunks])
+    return _PARAGRAPH_VECTORS[key]
 
 
 def _plain_bm25(data):

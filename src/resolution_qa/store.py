@@ -36,7 +36,7 @@ from .documents import sha256_bytes
 from .embedding import MODEL_DIM, file_sha256
 from .schema import Chunk, Document, Paragraph
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 FILES = ("faiss.index", "units.faiss", "passages.jsonl", "documents.jsonl", "vectors.npy", "sentence_vectors.npy")
 VERIFIED = ".verified.json"
 EXACT_SEARCH_LIMIT = 50_000  # exact search up to here takes under ~6 ms a query on 2 cores
@@ -102,7 +102,7 @@ def make_faiss_index(vectors: np.ndarray, exact_limit: int = EXACT_SEARCH_LIMIT)
         index.cp.niter = 10  # k-means converges well enough for routing; the default 25 triples build time
         sample = vectors[np.sort(np.random.default_rng(0).choice(n, size=min(n, nlist * 39), replace=False))]
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
-        index.nprobe = max(16, nlist // 32)
+        index.nprobe = max(16, nlist // 4)  # MiniLM vectors cluster loosely: nlist/32 found 0.82 of the true top 10
     for first in range(0, n, 65_536):  # float32 in blocks: the float16 rows are not copied whole
         index.add(np.ascontiguousarray(vectors[first : first + 65_536], dtype=np.float32))
     return index
