@@ -147,3 +147,29 @@ def test_every_records_file_parses(path):
     for p in records.paragraphs:
         assert p.symbol in records.symbols
         assert records.text[p.start : p.end] == records.text[p.start : p.end].strip() != ""
+
+
+@pytest.mark.model
+def test_bench_collection_on_real_resolutions_serves_them_from_a_fresh_process(tmp_path):
+    """The real path of ``bench --collection``: the packaged model builds, the ONNX export is
+    made, and a fresh process serves the index and scores it (a bounded sample for CI)."""
+    import json
+    import subprocess
+    import sys
+
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not checked out at {CORPUS}")
+    done = subprocess.run(
+        [sys.executable, "-m", "resolution_qa", "bench", "--collection", str(CORPUS), "--limit", "3", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    collection = json.loads(done.stdout)["collection"]
+    assert collection["resolutions"] == 3 and collection["passages"] > 0
+    assert collection["index_mb"] > 80  # the ~90 MB ONNX export is there: the server answered without torch
+    assert collection["query_p50_ms"] > 0 and 0 < collection["rss_serve_mb"] < collection["rss_build_mb"]
+    assert collection["recall@10_vs_float32"]["passages"] >= 0.9  # exact search at this size
+    assert 0.5 < collection["build_ratio"] < 2.0

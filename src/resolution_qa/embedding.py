@@ -86,7 +86,11 @@ class MiniLMEncoder:
     sha256 = MODEL_SHA256
     dim = MODEL_DIM
 
-    def __init__(self, model_dir: Path | None = None, batch_size: int = 64):
+    # sentence-transformers' own default; on a collection's paragraphs and clauses 32 embedded
+    # 96.6 texts/s against 82.6 for 64 (longer batches pad more and leave the CPU caches)
+    BATCH_SIZE = 32
+
+    def __init__(self, model_dir: Path | None = None, batch_size: int = BATCH_SIZE):
         self._model_dir = model_dir
         self._batch_size = batch_size
         self._model = None
