@@ -526,7 +526,8 @@ def format_table(result: dict) -> str:
         "rss_mb",
     ):
         sign, bound = TARGETS.get(key, ("", ""))
-        lines.append(f"{key:<22}{result[key]:>12}   {sign} {bound}".rstrip())
+        value = str(result[key]).lower() if isinstance(result[key], bool) else result[key]
+        lines.append(f"{key:<22}{value:>12}   {sign} {bound}".rstrip())
     lines.append("")
     lines.append(f"{'scale':<10}{'index':<36}{'build s':>9}{'p50 ms':>9}{'p95 ms':>9}{'MB':>9}{'recall@10':>11}")
     for row in result["scale"]:
