@@ -67,20 +67,13 @@ def test_tampered_onnx_file_is_refused_naming_file_hash_and_fix(tmp_path):
     assert f"expected {expected}" in str(info.value)
 
 
-def test_missing_onnx_file_is_refused(tmp_path):
+@pytest.mark.parametrize("name", [ONNX_FILE, TOKENIZER_FILE])
+def test_a_missing_file_is_refused(tmp_path, name):
     folder = fake_export(tmp_path / "export")
-    (folder / ONNX_FILE).unlink()
+    (folder / name).unlink()
     with pytest.raises(ModelError, match="missing") as info:
         OnnxEncoder(folder).load()
-    assert_names_file_and_fix(info.value, folder / ONNX_FILE)
-
-
-def test_missing_tokenizer_is_refused(tmp_path):
-    folder = fake_export(tmp_path / "export")
-    (folder / TOKENIZER_FILE).unlink()
-    with pytest.raises(ModelError, match="missing") as info:
-        OnnxEncoder(folder).load()
-    assert_names_file_and_fix(info.value, folder / TOKENIZER_FILE)
+    assert_names_file_and_fix(info.value, folder / name)
 
 
 def test_folder_without_record_is_refused(tmp_path):

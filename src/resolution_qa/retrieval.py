@@ -77,7 +77,7 @@ class Retriever:
         self._idf_cache: dict[str, float] = {}
         # each answer unit's word set, made when a question first looks at its paragraph
         self._unit_tokens = lru_cache(maxsize=UNIT_TOKEN_CACHE)(self._tokens_of_unit)
-        # where each unit row's paragraph starts: unit row -> (chunk row, unit number)
+        # the passage row of each answer-unit row
         self._unit_chunk = np.repeat(np.arange(len(data.chunks)), np.diff(data.sentence_offsets))
         # Rows by document, by resolution symbol, by paragraph number and of the record lists,
         # found once here: scoped questions, lookups and record items then never scan every passage.
@@ -146,15 +146,8 @@ class Retriever:
 
     def _faiss_ranking(self, query: np.ndarray, limit: int, rows: np.ndarray | None) -> list[int]:
         """Passages closest to ``query`` by the FAISS index (restricted to ``rows``)."""
-        import faiss
 
-        params = None
-        if rows is not None:
-            selector = faiss.IDSelectorBatch(rows)
-            if isinstance(self.data.faiss_index, faiss.IndexIVF):
-                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.data.faiss_index.nprobe)
-            else:
-                params = faiss.SearchParameters(sel=selector)
+        params = None if rows is None else _only(self.data.faiss_index, rows)
         _, ids = self.data.faiss_index.search(query.reshape(1, -1), limit, params=params)
         return [int(i) for i in ids[0] if i >= 0]
 
@@ -234,34 +227,27 @@ class Retriever:
         if not rows:
             return []
         offsets = self.data.sentence_offsets
-        units = np.concatenate([np.arange(offsets[r], offsets[r + 1]) for r in rows])
-        scores = self.data.sentence_vectors[units].astype(np.float32) @ query
+        scores = self.data.sentence_vectors[self._units_of(rows)].astype(np.float32) @ query
         starts = np.concatenate([[0], np.cumsum([offsets[r + 1] - offsets[r] for r in rows])[:-1]])
         return np.maximum.reduceat(scores, starts).tolist()
+
+    def _units_of(self, rows) -> np.ndarray:
+        """The answer-unit rows of passage ``rows``, in order."""
+        offsets = self.data.sentence_offsets
+        return np.concatenate([np.arange(offsets[r], offsets[r + 1]) for r in rows]).astype(np.int64)
 
     def unit_ranking(self, query: np.ndarray, limit: int, rows: np.ndarray | None = None) -> list[int]:
         """Passages (restricted to ``rows``) ordered by their best answer unit's closeness to
         ``query``: a long paragraph is found by the one clause that matches. The units' own
         FAISS index is searched for a few times ``limit`` units (exact up to 50,000 units,
         quantized beyond); a small scope (one document) is scored exactly."""
-        import faiss
-
         offsets = self.data.sentence_offsets
         if rows is not None and offsets[rows + 1].sum() - offsets[rows].sum() <= EXACT_UNIT_SCOPE:
             rows_list = [int(r) for r in rows if offsets[r + 1] > offsets[r]]
             best = self.best_unit_scores(query, rows_list)
             order = top_rows(np.asarray(best, dtype=np.float32), limit)
             return [rows_list[i] for i in order]
-        params = None
-        if rows is not None:
-            units = np.concatenate([np.arange(offsets[r], offsets[r + 1]) for r in rows]).astype(np.int64)
-            selector = faiss.IDSelectorBatch(units)
-            index = self.data.unit_index
-            params = (
-                faiss.SearchParametersIVF(sel=selector, nprobe=index.nprobe)
-                if isinstance(index, faiss.IndexIVF)
-                else faiss.SearchParameters(sel=selector)
-            )
+        params = None if rows is None else _only(self.data.unit_index, self._units_of(rows))
         k = min(self.data.unit_index.ntotal, UNITS_PER_PASSAGE * limit)
         if k <= 0:
             return []
@@ -273,6 +259,16 @@ class Retriever:
                 if len(ranked) == limit:
                     break
         return list(ranked)
+
+
+def _only(index, ids: np.ndarray):
+    """FAISS search parameters that keep ``index``'s probes and allow only ``ids``."""
+    import faiss
+
+    selector = faiss.IDSelectorBatch(ids)
+    if isinstance(index, faiss.IndexIVF):
+        return faiss.SearchParametersIVF(sel=selector, nprobe=index.nprobe)
+    return faiss.SearchParameters(sel=selector)
 
 
 def _document_frequency(token_lists: list[list[str]]) -> dict[str, int]:
