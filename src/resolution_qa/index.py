@@ -72,14 +72,17 @@ class Index:
         """
         if stale_ok and not force:
             data, _ = cls._try_load(settings, model_info(encoder), chunk_params(settings.max_chars))
-            changed = None if data is None else _changed_files(data, settings)
-            if changed:
+            if data is not None:  # loaded once and hashed once, whether or not files changed
                 index = cls(settings, encoder, data, cls._current_report(data))
-                index.notice = (
-                    f"Indexing {changed} new or changed file(s) of {settings.data_dir}: until that is done, "
-                    "answers come from the documents indexed before."
-                )
-                index.pending = True
+                changed = _changed_files(data, settings)
+                if changed:
+                    index.notice = (
+                        f"Indexing {changed} new or changed file(s) of {settings.data_dir}: until that is "
+                        "done, answers come from the documents indexed before."
+                    )
+                    index.pending = True
+                else:
+                    _sweep(settings.index_dir)  # as _load_or_build does for a current index
                 return index
         data, report = cls._load_or_build(settings, encoder, force, fallback=True)
         return cls(settings, encoder, data, report)
@@ -201,7 +204,7 @@ class Index:
 
     @staticmethod
     def _is_current(data: store.IndexData, settings: Settings) -> bool:
-        return {**data.sources(), **data.skipped_hashes} == source_hashes(settings.data_dir)
+        return _changed_files(data, settings) == 0
 
 
 def _changed_files(data: store.IndexData, settings: Settings) -> int:
