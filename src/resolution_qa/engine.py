@@ -41,8 +41,7 @@ class Analysis:
     features: dict[str, float]
     probability: float
     candidate: Quote | None = None  # the best unit, even when the answer abstains
-    # every candidate unit: (its text, its paragraph's text, its answering.UNIT_FEATURES), for calibrate
-    units: tuple[tuple[str, str, dict[str, float]], ...] = ()
+    ranked: tuple = ()  # the candidate paragraphs with their scored units (answers.RankedPassage), for calibrate
 
 
 class QAEngine:
@@ -160,12 +159,7 @@ class QAEngine:
         probability = self.calibration.probability(features)
         answered = probability >= self.calibration.threshold
         answer, candidate = answers.compose(data, retriever, query, ranked, k, id, answered, probability)
-        units = tuple(
-            (data.by_source[r.chunk.source].text[u.span[0] : u.span[1]], r.chunk.text, u.features)
-            for r in ranked
-            for u in r.units
-        )
-        return Analysis(answer, features, probability, candidate, units)
+        return Analysis(answer, features, probability, candidate, tuple(ranked))
 
     def search_inputs(self, query: Query, retriever) -> tuple[np.ndarray, list[str]]:
         """The question's vectors (the question, then for a follow-up the question with its

@@ -53,8 +53,8 @@ def baseline_passages(engine, question: str, k: int = 3) -> list[Passage]:
         return []
     vector = engine.encode((question,))[0]
     limit = min(50, len(data.chunks))
-    dense = top_rows(_paragraph_vectors(engine, data) @ vector, limit)
-    bm25 = _plain_bm25(data)
+    bm25, paragraph_vectors = _baseline_index(engine, data)
+    dense = top_rows(paragraph_vectors @ vector, limit)
     known = [t for t in tokenize(question) if t in bm25.vocab_dict]
     scores = np.asarray(bm25.get_scores(known)) if known else np.zeros(len(data.chunks))
     lexical = [i for i in top_rows(scores, limit) if scores[i] > 0]
@@ -63,33 +63,24 @@ def baseline_passages(engine, question: str, k: int = 3) -> list[Passage]:
     return [Passage(data.chunks[i], fused[i]) for i in ordered]
 
 
-_PLAIN_BM25: dict[int, object] = {}
-_PARAGRAPH_VECTORS: dict[int, np.ndarray] = {}
+_BASELINE: dict[int, tuple[object, np.ndarray]] = {}  # id(index data) -> (plain BM25, whole-paragraph vectors)
 
 
-def _paragraph_vectors(engine, data) -> np.ndarray:
-    """Each paragraph embedded whole by the same model (the index's own paragraph vectors are
-    the sum of their units'), once per index."""
-    key = id(data)
-    if key not in _PARAGRAPH_VECTORS:
-        _PARAGRAPH_VECTORS.clear()
-        _PARAGRAPH_VECTORS[key] = engine.index.encoder.encode([c.text for c in data.chunks])
-    return _PARAGRAPH_VECTORS[key]
-
-
-def _plain_bm25(data):
-    """BM25 over the passages' plain words (none of our acronym handling), built once per index."""
+def _baseline_index(engine, data) -> tuple[object, np.ndarray]:
+    """The baseline's own index, built once per index data: BM25 over the passages' plain words
+    (none of our acronym handling) and each paragraph embedded whole by the same model (the
+    product's paragraph vectors are the sum of their units')."""
     import bm25s
 
     from .retrieval import BM25_B, BM25_K1
 
     key = id(data)
-    if key not in _PLAIN_BM25:
-        index = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        index.index([tokenize(c.text) or [""] for c in data.chunks], show_progress=False)
-        _PLAIN_BM25.clear()
-        _PLAIN_BM25[key] = index
-    return _PLAIN_BM25[key]
+    if key not in _BASELINE:
+        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        bm25.index([tokenize(c.text) or [""] for c in data.chunks], show_progress=False)
+        _BASELINE.clear()
+        _BASELINE[key] = (bm25, engine.index.encoder.encode([c.text for c in data.chunks]))
+    return _BASELINE[key]
 
 
 def _score_baseline(engine, rows: list[dict], k: int) -> dict:
@@ -303,10 +294,16 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
         if row.get("expect", "answer") != "answer" or not gold:
             continue
         analysis = engine.analyze(row["question"], history=row.get("history") or ())
+        texts = engine.data.by_source
         groups.append(
             [
-                (features, int(any(g in unit for g in gold)), int(any(g in passage for g in gold)))
-                for unit, passage, features in analysis.units
+                (
+                    unit.features,
+                    int(any(g in texts[r.chunk.source].text[slice(*unit.span)] for g in gold)),
+                    int(any(g in r.chunk.text for g in gold)),
+                )
+                for r in analysis.ranked
+                for unit in r.units
             ]
         )
     groups = [g for g in groups if g]
