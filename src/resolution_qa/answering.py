@@ -415,8 +415,7 @@ class Ranking:
     def score(self, features: dict[str, float]) -> float:
         if self.weights is None:
             return hand_score(features)
-        z = self.bias + sum(self.weights[name] * features[name] for name in UNIT_FEATURES)
-        return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+        return logistic(self.weights, self.bias, features)
 
     def to_json(self) -> dict | None:
         if self.weights is None:
@@ -433,6 +432,16 @@ class Ranking:
                 f"{name} ranks answers on features {raw.get('features')}, this version uses {list(UNIT_FEATURES)} — {fix}"
             )
         return cls({k: float(v) for k, v in weights.items()}, float(raw.get("bias", 0.0)))
+
+
+def logistic(weights: dict[str, float], bias: float, features: dict[str, float]) -> float:
+    """sigmoid(bias + weights · features), over the weights' names.
+
+    >>> logistic({"a": 2.0}, -1.0, {"a": 0.5, "b": 9.0})
+    0.5
+    """
+    z = bias + sum(weight * features[name] for name, weight in weights.items())
+    return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
 
 
 def fit_logistic(
@@ -634,8 +643,7 @@ class Calibration:
         return cls(weights=dict.fromkeys(ABSTAIN_FEATURES, 0.0), bias=0.0, ranking=ranking or Ranking())
 
     def probability(self, features: dict[str, float]) -> float:
-        z = self.bias + sum(self.weights[name] * features[name] for name in ABSTAIN_FEATURES)
-        return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+        return logistic(self.weights, self.bias, features)
 
     def to_json(self) -> dict:
         return {
