@@ -15,6 +15,7 @@ from resolution_qa.answering import (
     is_follow_up,
     question_kind,
     satisfies,
+    specificity,
     unit_features,
     unknown_names,
     unknown_share,
@@ -118,6 +119,18 @@ def test_the_shipped_ranking_is_fitted_and_checked_on_load():
     raw = calibration.to_json() | {"ranking": {"features": ["dense"], "weights": {"dense": 1.0}, "bias": 0.0}}
     with pytest.raises(CalibrationError, match="ranks answers on features"):
         Calibration.from_json(raw, "calibration.json")
+
+
+def test_specificity_reads_wordfreqs_own_list():
+    from wordfreq import zipf_frequency
+
+    from resolution_qa.answering import _english_zipf
+
+    listed = list(_english_zipf())
+    assert len(listed) > 300_000 and max(listed, key=_english_zipf().get) == "the"
+    # every 97th word of the list, and words that take wordfreq's tokenizer (digits, capitals, apostrophes)
+    sample = listed[::97] + ["sourdough", "qwzxv", "covid-19", "2030", "UNESCO", "don't", "naïve"]
+    assert [specificity(w) for w in sample] == [max(0.5, 7.0 - zipf_frequency(w, "en")) for w in sample]
 
 
 def test_unknown_signals():

@@ -206,6 +206,27 @@ def test_tampered_real_export_is_refused(exported, tmp_path):
 
 
 @pytest.mark.model
+def test_an_unchanged_export_is_not_hashed_again(exported, tmp_path, monkeypatch):
+    from resolution_qa import onnx_encoder
+
+    copy = tmp_path / "onnx"
+    shutil.copytree(exported, copy, ignore=shutil.ignore_patterns(".verified.json"))  # as a fresh export
+    hashed = []
+    real = onnx_encoder.file_sha256
+    monkeypatch.setattr(onnx_encoder, "file_sha256", lambda path: hashed.append(path.name) or real(path))
+    OnnxEncoder(copy).load()
+    OnnxEncoder(copy).load()
+    assert hashed == [ONNX_FILE, TOKENIZER_FILE]  # the first start checks both, the second trusts size and mtime
+    size = (copy / ONNX_FILE).stat().st_size
+    with open(copy / ONNX_FILE, "r+b") as handle:  # same size, new mtime: hashed again and refused
+        handle.seek(size // 2)
+        handle.write(b"\x00\x01\x02")
+    with pytest.raises(ModelError, match="damaged or replaced"):
+        OnnxEncoder(copy).load()
+    assert hashed == [ONNX_FILE, TOKENIZER_FILE, ONNX_FILE]
+
+
+@pytest.mark.model
 def test_a_damaged_export_falls_back_to_torch_and_the_next_build_exports_again(exported, tmp_path):
     import shutil
 

@@ -477,9 +477,39 @@ def specificity(word: str) -> float:
     >>> specificity("the") < specificity("nuclear") < specificity("sourdough")
     True
     """
-    from wordfreq import zipf_frequency
+    if word.isalpha() and word.islower():
+        zipf = _english_zipf().get(word, 0.0)
+    else:  # wordfreq's own tokenizer for anything else (digits, apostrophes, capitals …)
+        from wordfreq import zipf_frequency
 
-    return max(0.5, 7.0 - zipf_frequency(word, "en"))
+        zipf = zipf_frequency(word, "en")
+    return max(0.5, 7.0 - zipf)
+
+
+@lru_cache(maxsize=1)
+def _english_zipf() -> dict[str, float]:
+    """wordfreq's large English list as word -> Zipf frequency, read straight from its data file.
+
+    ``zipf_frequency`` gives the same values for a plain lowercase word (a test checks that), but
+    ``import wordfreq`` takes 0.3 s (it brings langcodes and pydantic), a third of the web app's
+    start after gradio. The file is a gzipped msgpack list: a header, then one list of words per
+    centibel of frequency, the most frequent first (wordfreq's "cBpack" format).
+    """
+    import gzip
+    import importlib.util
+
+    import msgpack
+
+    folder = importlib.util.find_spec("wordfreq").submodule_search_locations[0]  # without importing it
+    with gzip.open(Path(folder) / "data" / "large_en.msgpack.gz") as packed:
+        header, *buckets = msgpack.unpackb(packed.read(), raw=False)
+    if header != {"format": "cB", "version": 1}:
+        raise ValueError(f"unknown wordfreq data format {header!r}: update resolution_qa.answering._english_zipf")
+    zipf = {}
+    for centibels in reversed(range(len(buckets))):  # rarest first: a word listed twice keeps its higher value
+        # wordfreq's cB_to_zipf, rounded as zipf_frequency rounds
+        zipf.update(dict.fromkeys(buckets[centibels], round((900 - centibels) / 100, 2)))
+    return zipf
 
 
 # Nouns that name the kind of answer wanted ("What date …", "Which country …"), not its topic:

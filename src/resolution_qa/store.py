@@ -228,7 +228,7 @@ def _write_generation(tmp: Path, data: IndexData, model: dict[str, Any]) -> None
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     _write(tmp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
-    _record_verified(tmp)  # just written from these bytes: nothing to hash at the next start
+    record_verified(tmp, FILES)  # just written from these bytes: nothing to hash at the next start
     _fsync_dir(tmp)
 
 
@@ -276,16 +276,16 @@ def load(index_dir: Path, model: dict[str, Any], params: dict[str, Any]) -> Inde
         raise IndexUnavailable(f"index was built with another model ({manifest.get('model')})")
     if manifest.get("chunking") != params:
         raise IndexUnavailable(f"index was built with other chunking parameters ({manifest.get('chunking')})")
-    checked = _verified(generation)
+    unchanged = verified_files(generation)
     for name in FILES:
         path = generation / name
         if not path.is_file():
             raise IndexUnavailable(f"{path} is missing")
-        if checked.get(name) == _stamp(path):
+        if name in unchanged:
             continue  # same size and mtime as when its checksum last matched
         if file_sha256(path) != manifest.get("files", {}).get(name):
             raise IndexUnavailable(f"{path} does not match its checksum (damaged file)")
-    _record_verified(generation)
+    record_verified(generation, FILES)
     try:
         documents = [
             Document(
@@ -336,24 +336,35 @@ def _stamp(path: Path) -> list[int]:
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def _verified(generation: Path) -> dict[str, list[int]]:
+def _verified(folder: Path) -> dict[str, list[int]]:
     """Size and mtime of each file when its checksum last matched ({} when not recorded)."""
     try:
-        raw = json.loads((generation / VERIFIED).read_text(encoding="utf-8"))
+        raw = json.loads((folder / VERIFIED).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return raw if isinstance(raw, dict) else {}
 
 
-def _record_verified(generation: Path) -> None:
-    """Note every file's size and mtime as verified (best effort: a read-only index is hashed each time)."""
-    stamps = {name: _stamp(generation / name) for name in FILES}
-    if _verified(generation) == stamps:
+def verified_files(folder: Path) -> set[str]:
+    """Names of the files in ``folder`` whose size and mtime are those recorded when their checksum
+    last matched: they need no hashing (a changed or replaced file gets a new mtime)."""
+    unchanged = set()
+    for name, stamp in _verified(folder).items():
+        with contextlib.suppress(OSError):
+            if _stamp(folder / name) == stamp:
+                unchanged.add(name)
+    return unchanged
+
+
+def record_verified(folder: Path, names) -> None:
+    """Note the files' size and mtime as verified (best effort: a read-only folder is hashed each time)."""
+    stamps = {name: _stamp(folder / name) for name in names}
+    if _verified(folder) == stamps:
         return
-    partial = generation / f"{VERIFIED}.{os.getpid()}"
+    partial = folder / f"{VERIFIED}.{os.getpid()}"
     try:
         partial.write_text(json.dumps(stamps), encoding="utf-8")
-        os.replace(partial, generation / VERIFIED)
+        os.replace(partial, folder / VERIFIED)
     except OSError:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
