@@ -609,7 +609,23 @@ ABSTAIN_FEATURES = (
     "unknown_names",
     "kind_missing",
     "kind_match",
+    "dense_gap",
 )
+GAP_UNIT = 0.2  # dense_gap in units of this much cosine: on the 0..2 scale of the other signals
+
+
+def dense_gap(scores) -> float:
+    """How far the closest candidate passage stands above the next nine (their mean), by the
+    question's vector: a query-performance signal. A question the documents answer tends to have
+    one passage clearly closest; an unanswerable near-topic question has many about equally close.
+
+    >>> round(dense_gap([0.7, 0.4, 0.4]), 2), dense_gap([0.5])
+    (1.5, 0.0)
+    """
+    top = sorted(scores, reverse=True)[:10]
+    if len(top) < 2:
+        return 0.0
+    return (top[0] - sum(top[1:]) / (len(top) - 1)) / GAP_UNIT
 
 
 def rare_coverage(question: str, chunk_stems, document_frequency: dict[str, int], passages: int) -> float:
@@ -630,10 +646,11 @@ def rare_coverage(question: str, chunk_stems, document_frequency: dict[str, int]
     return sum(v for w, v in weights.items() if stem(w) in chunk_stems) / total
 
 
-def abstention_features(query, best, retriever) -> dict[str, float]:
+def abstention_features(query, best, retriever, candidates=()) -> dict[str, float]:
     """The signals of the best answer that decide whether to answer at all (names above).
 
-    ``query`` is a query.Query, ``best`` an answers.RankedPassage, ``retriever`` the Retriever.
+    ``query`` is a query.Query, ``best`` an answers.RankedPassage, ``retriever`` the Retriever,
+    ``candidates`` the retrieval.Hit list the answer was chosen from.
     """
     unit = best.best
     chunk_stems = set(retriever.tokens(best.chunk.text))
@@ -649,6 +666,7 @@ def abstention_features(query, best, retriever) -> dict[str, float]:
         "unknown_names": unknown_names(question, retriever.document_frequency),
         "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
         "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
+        "dense_gap": dense_gap([hit.dense for hit in candidates]),
     }
 
 

@@ -32,7 +32,10 @@ from .store import IndexData
 from .tokens import tokenize
 
 HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when this close to the answer
-DISAGREE_RATIO = 0.6  # a differing date or number from another document is shown when this close
+# A differing date or number from another document is shown when its paragraph is among this many
+# first candidates and speaks of what was asked (a rank: the fitted scores are probabilities whose
+# ratios move with every refit)
+DISAGREE_CANDIDATES = 8
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
 # Below the answering threshold but at least this likely: "the closest passage may answer this"
 # instead of a flat refusal. On the tuning questions, from 0.40 up at least a third of the top
@@ -330,8 +333,8 @@ def _disagreement(data: IndexData, query: Query, ranked: list[RankedPassage], be
         return None
     # a date that is another loaded resolution's adoption date speaks of that resolution
     elsewhere = {long_date(date) for symbol, date in data.adopted.items() if symbol != best.chunk.symbol}
-    for r in ranked:
-        if r.chunk.source == best.chunk.source or r.score < DISAGREE_RATIO * best.score:
+    for r in ranked[:DISAGREE_CANDIDATES]:
+        if r.chunk.source == best.chunk.source:
             continue
         if r.chunk.symbol and best.chunk.symbol and r.chunk.symbol != best.chunk.symbol:
             continue  # another resolution's date is not a disagreement about this one

@@ -155,7 +155,7 @@ class QAEngine:
         if not ranked:
             return _empty(query, id, "The documents don't say: no passage matches this question.")
         best = ranked[0]
-        features = abstention_features(query, best, retriever)
+        features = abstention_features(query, best, retriever, hits)
         probability = self.calibration.probability(features)
         answered = probability >= self.calibration.threshold
         answer, candidate = answers.compose(data, retriever, query, ranked, k, id, answered, probability)
