@@ -871,9 +871,11 @@ def main(argv: list[str] | None = None) -> int:
     if taken:
         print(f"error: {taken}", file=sys.stderr)
         return 1
-    from .embedding import ModelError
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .embedding import MiniLMEncoder, ModelError
     from .engine import QAEngine
-    from .index import IndexUpdateError
+    from .index import Index, IndexUpdateError
     from .onnx_encoder import query_encoder
 
     kwargs = {}
@@ -883,8 +885,12 @@ def main(argv: list[str] | None = None) -> int:
         kwargs["index_dir"] = Path(args.index)
     settings = Settings(**kwargs)
     try:
-        # ONNX answers faster per question; a good index opens at once and new files are indexed after
-        engine = QAEngine.open(settings, query_encoder=query_encoder(settings.index_dir), stale_ok=True)
+        # ONNX answers faster per question: its session is made while the index opens (both mostly
+        # outside the interpreter lock). A good index opens at once; new files are indexed after.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rqa-onnx") as pool:
+            onnx = pool.submit(query_encoder, settings.index_dir)
+            index = Index.open(settings, MiniLMEncoder(), stale_ok=True)
+            engine = QAEngine(index, onnx.result() or index.encoder)
         engine.warm_up()
     except (ModelError, IndexUpdateError) as exc:  # no index to answer from, and none can be built
         print(f"error: {exc}", file=sys.stderr)
