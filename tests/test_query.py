@@ -95,6 +95,15 @@ def test_named_documents(documents, question, sources, symbols):
     assert named_documents(question, documents) == (frozenset(sources), frozenset(symbols))
 
 
+def test_one_resolution_beside_an_article_is_named_by_its_title(documents):
+    only_311 = [d for d in documents if d.symbol != "A/RES/78/265"]
+    capacity = "Should AI be explainable according to the capacity-building resolution?"
+    assert named_documents(capacity, only_311) == (frozenset(), frozenset({"A/RES/78/311"}))
+    assert named_documents("What does the resolution say?", only_311) == (frozenset(), frozenset())
+    article = "What does the article say about the capacity-building resolution?"
+    assert named_documents(article, only_311) == (frozenset({"ai-article.txt"}), frozenset())
+
+
 def test_named_documents_with_no_documents():
     assert named_documents("What does 78/265 say?", []) == (frozenset(), frozenset())
 

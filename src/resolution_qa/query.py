@@ -251,7 +251,7 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
                 month = MONTHS[int(d.date[5:7]) - 1]
                 text = re.sub(rf"\b{month}(?:\s+\d{{4}})?\b", " ", text)
         distinct_stems = distinct_title_stems(documents)
-        if len(distinct_stems) > 1:
+        if distinct_stems:  # one resolution beside an article: its title's words still name it
             near = _near_resolution(question)
             for symbol in symbols:
                 distinct = distinct_stems.get(symbol, frozenset())
@@ -290,7 +290,7 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
             if re.search(rf"\b{month}\b[^?.]*{_NAMING}|{_NAMING}[^?.]*\b(?:of|in|from) {month}\b", question):
                 symbols.update(d.symbol for d in resolutions if d.date and int(d.date[5:7]) == number)
         distinct_stems = distinct_title_stems(documents)
-        if len(distinct_stems) > 1:
+        if distinct_stems:  # one resolution beside an article: its title's words still name it
             near = _near_resolution(question)
             symbols.update(symbol for symbol, distinct in distinct_stems.items() if distinct & near)
     if _RECORD.search(question):
