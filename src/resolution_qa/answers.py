@@ -38,8 +38,8 @@ HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when th
 DISAGREE_CANDIDATES = 8
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
 # Below the answering threshold but at least this likely: "the closest passage may answer this"
-# instead of a flat refusal. On the tuning questions, from 0.40 up at least a third of the top
-# quotes were right (10 of 26 below 0.5); from 0.35 to 0.40, 5 of 18; below 0.35, 5 of 64.
+# instead of a flat refusal. On the 621 tuning questions (calibration of 2026-11-27), from 0.40 to
+# 0.50 one top quote in five was right (12 of 55); from 0.30 to 0.40, 7 of 42; below 0.30, 4 of 60.
 MAY_ANSWER_PROBABILITY = 0.4
 WHOLE_PARAGRAPH_CHARS = 700  # "What does OP 7 say?" quotes the paragraph whole up to this length
 # A one-line fact (a record field, a header line) is short, so its vector is close to many
