@@ -52,6 +52,19 @@ def test_extra_answerable_questions(real_engine, question, history, expected):
 
 
 @pytest.mark.parametrize(
+    ("question", "history", "opening"),
+    [
+        ("What is the second reason the article gives?", [], "Secondly, it reiterates"),
+        ("and the third?", ["Why does the June resolution matter, according to the article?"], "Lastly, it marks"),
+    ],
+)
+def test_an_enumerated_item_asked_by_its_place_is_quoted(real_engine, question, history, opening):
+    answer = real_engine.ask(question, history=history)
+    assert answer.answered and answer.quote.text.startswith(opening)
+    assert opening in answer.passages[0].chunk.text  # cited to the paragraph that enumerates
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "What is the tallest building in Dubai?",

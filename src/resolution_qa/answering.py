@@ -379,6 +379,47 @@ def unit_features(
     }
 
 
+_ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7}
+_LAST_WORDS = frozenset({"last", "final", "lastly", "finally"})
+# an item of an enumeration opens with its place and a comma: "Firstly,", "Second,", "Lastly,"
+_ITEM_MARKER = re.compile(r"^\W*(first|second|third|fourth|fifth|sixth|seventh|last|final)(?:ly)?\s*,", re.IGNORECASE)
+
+
+def asked_place(question: str) -> int | str | None:
+    """The place in an enumeration a question asks for: 2 for "and the second reason?", "last"
+    for "the final one", else None.
+
+    >>> asked_place("What is the second reason?"), asked_place("and the last one?"), asked_place("Why?")
+    (2, 'last', None)
+    """
+    for word in words(question):
+        if word in _ORDINAL_WORDS:
+            return _ORDINAL_WORDS[word]
+        if word in _LAST_WORDS:
+            return "last"
+    return None
+
+
+def item_places(units: list[str]) -> list[set[int | str]]:
+    """For each unit of a paragraph, its places in the paragraph's enumeration: {1} for
+    "Firstly, …", {3, "last"} for the "Lastly, …" after "Firstly" and "Secondly", {} otherwise.
+
+    >>> item_places(["Three reasons.", "Firstly, a.", "Also b.", "Secondly, c.", "Lastly, d."])
+    [set(), {1}, set(), {2}, {3, 'last'}]
+    """
+    places: list[set[int | str]] = []
+    count = 0
+    for text in units:
+        match = _ITEM_MARKER.match(text)
+        if match is None:
+            places.append(set())
+            continue
+        count += 1
+        word = match.group(1).lower()
+        places.append({count, "last"} if word in ("last", "final") else {_ORDINAL_WORDS[word]})
+    return places
+
+
 # The hand-set score of the first versions (weights summing to 1, a one-line fact the question
 # does not ask for halved): what ``calibrate`` compares the fitted ranking against.
 HAND_WEIGHTS = {"dense": 0.28, "context": 0.12, "lexical": 0.2, "kind": 0.12, "passage": 0.28}

@@ -8,7 +8,7 @@ reads them and the index data, and writes nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,8 +16,10 @@ from .answering import (
     MONTHS,
     Ranking,
     answer_type_stems,
+    asked_place,
     foreground,
     is_evidence,
+    item_places,
     leans_back,
     lexical_overlap,
     satisfies,
@@ -95,6 +97,7 @@ def rank_units(
     q_vec, ctx_vec = vectors[0], vectors[-1]
     asked_for = answer_type_stems(query.text)  # "Which country …": the unit names one, not the word
     q_tokens = [t for t in retriever.tokens(query.search_question) if t not in asked_for]
+    place = asked_place(query.text)  # "and the second reason?"
     out = []
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]
@@ -125,9 +128,23 @@ def rank_units(
             )
             features = unit_features(float(d), float(dc), lexical, kind_ok, hit.score, unaddressed)
             units.append(Unit((start, end), float(d), float(dc), lexical, kind_ok, ranking.score(features), features))
+        if place is not None:
+            units = _asked_item_first(units, [text[a:b] for a, b in chunk.sentences], place)
         out.append(RankedPassage(hit, chunk, tuple(units)))
     out.sort(key=lambda r: (-r.score, r.hit.index))
     return out
+
+
+def _asked_item_first(units: list[Unit], texts: list[str], place: int | str) -> list[Unit]:
+    """In a paragraph that enumerates ("Firstly, …", "Secondly, …", "Lastly, …"), the item the
+    question asks for by its place ("the second reason") becomes the paragraph's best unit: the
+    words of "three main reasons" match such a question better than the item does, and the
+    fitted ranking cannot learn a signal this rare. Which paragraph ranks first is unchanged."""
+    top = max(u.score for u in units)
+    return [
+        replace(u, score=top + 1e-6) if place in places and u.score < top else u
+        for u, places in zip(units, item_places(texts), strict=True)
+    ]
 
 
 def _addressed(query: Query, q_tokens: list[str], line_tokens, retriever: Retriever, kind_ok: bool | None) -> bool:
