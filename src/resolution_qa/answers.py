@@ -40,8 +40,8 @@ HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when th
 DISAGREE_CANDIDATES = 8
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
 # Below the answering threshold but at least this likely: "the closest passage may answer this"
-# instead of a flat refusal. On the 621 tuning questions (calibration of 2026-11-27), from 0.40 to
-# 0.50 one top quote in five was right (12 of 55); from 0.30 to 0.40, 7 of 42; below 0.30, 4 of 60.
+# instead of a flat refusal. On the 745 tuning questions (calibration of 2026-11-27), from 0.40 to
+# 0.50 one top quote in four was right (17 of 66); from 0.30 to 0.40, 7 of 44; below 0.30, 4 of 59.
 MAY_ANSWER_PROBABILITY = 0.4
 WHOLE_PARAGRAPH_CHARS = 700  # "What does OP 7 say?" quotes the paragraph whole up to this length
 # A one-line fact (a record field, a header line) is short, so its vector is close to many
