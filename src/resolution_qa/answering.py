@@ -404,8 +404,9 @@ def item_places(units: list[str]) -> list[set[int | str]]:
     """For each unit of a paragraph, its places in the paragraph's enumeration: {1} for
     "Firstly, …", {3, "last"} for the "Lastly, …" after "Firstly" and "Secondly", {} otherwise.
 
-    >>> item_places(["Three reasons.", "Firstly, a.", "Also b.", "Secondly, c.", "Lastly, d."])
-    [set(), {1}, set(), {2}, {3, 'last'}]
+    >>> places = item_places(["Three reasons.", "Firstly, a.", "Also b.", "Secondly, c.", "Lastly, d."])
+    >>> places[:4], places[4] == {3, "last"}
+    ([set(), {1}, set(), {2}], True)
     """
     places: list[set[int | str]] = []
     count = 0
