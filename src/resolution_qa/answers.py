@@ -128,7 +128,7 @@ def rank_units(
             )
             features = unit_features(float(d), float(dc), lexical, kind_ok, hit.score, unaddressed)
             units.append(Unit((start, end), float(d), float(dc), lexical, kind_ok, ranking.score(features), features))
-        if place is not None:
+        if place is not None and units:
             units = _asked_item_first(units, [text[a:b] for a, b in chunk.sentences], place)
         out.append(RankedPassage(hit, chunk, tuple(units)))
     out.sort(key=lambda r: (-r.score, r.hit.index))
