@@ -688,7 +688,7 @@ def rare_coverage(question: str, chunk_stems, document_frequency: dict[str, int]
     return sum(v for w, v in weights.items() if stem(w) in chunk_stems) / total
 
 
-def abstention_features(query, best, retriever, candidates=()) -> dict[str, float]:
+def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
     """The signals of the best answer that decide whether to answer at all (names above).
 
     ``query`` is a query.Query, ``best`` an answers.RankedPassage, ``retriever`` the Retriever,

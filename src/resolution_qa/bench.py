@@ -658,10 +658,9 @@ def collection_serving(data: Path, index: Path, folder: Path, repeat: int, start
     """Open the built index as ``ask`` does (ONNX questions), time the questions, then score
     retrieval on the subject labels and the stored indexes' recall (after RSS is read)."""
     from .engine import QAEngine
-    from .onnx_encoder import query_encoder
 
     if engine is None:
-        engine = QAEngine.open(Settings(data_dir=data, index_dir=index), query_encoder=query_encoder(index))
+        engine = QAEngine.open(Settings(data_dir=data, index_dir=index), onnx=True)
     open_s = time.perf_counter() - started
     engine.ask(COLLECTION_QUESTIONS[0])  # warm: model session and caches
     times = []

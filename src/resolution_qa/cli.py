@@ -45,10 +45,8 @@ def _open_engine(args):
     """The engine for questions: the index's ONNX export answers when it is there, so a cold
     `ask` never imports torch (the build, if one is needed, still uses sentence-transformers)."""
     from .engine import QAEngine
-    from .onnx_encoder import query_encoder
 
-    settings = _settings(args)
-    return QAEngine.open(settings, query_encoder=query_encoder(settings.index_dir))
+    return QAEngine.open(_settings(args), onnx=True)
 
 
 def cmd_build(args) -> int:

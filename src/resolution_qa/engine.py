@@ -58,15 +58,35 @@ class QAEngine:
 
     @classmethod
     def open(
-        cls, settings=None, encoder=None, calibration=None, force: bool = False, query_encoder=None, stale_ok=False
+        cls,
+        settings=None,
+        encoder=None,
+        calibration=None,
+        force: bool = False,
+        query_encoder=None,
+        stale_ok=False,
+        onnx=False,
     ) -> QAEngine:
         """Open the index of ``settings`` (building it with ``encoder`` when needed) and answer
-        from it; ``query_encoder`` (default: ``encoder``) embeds the questions — the same model
-        exported to ONNX answers without importing torch (``onnx_encoder.query_encoder``).
+        from it; ``query_encoder`` (default: ``encoder``) embeds the questions. ``onnx``: the
+        index's ONNX export of the same model embeds them when it is there and checks out
+        (``onnx_encoder.query_encoder``: no torch, faster per question), its session made while
+        the index opens (both mostly outside the interpreter lock); else ``encoder``.
         ``stale_ok``: see ``Index.open`` (then call ``index.refresh_pending()``)."""
         settings = settings or Settings()
         encoder = encoder or MiniLMEncoder()
-        return cls(Index.open(settings, encoder, force=force, stale_ok=stale_ok), query_encoder or encoder, calibration)
+        if not onnx or query_encoder is not None:
+            return cls(
+                Index.open(settings, encoder, force=force, stale_ok=stale_ok), query_encoder or encoder, calibration
+            )
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .onnx_encoder import query_encoder as exported
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rqa-onnx") as pool:
+            loading = pool.submit(exported, settings.index_dir)
+            index = Index.open(settings, encoder, force=force, stale_ok=stale_ok)
+            return cls(index, loading.result() or encoder, calibration)
 
     # the index, as the front ends see it
     settings = property(lambda self: self.index.settings)

@@ -871,12 +871,9 @@ def main(argv: list[str] | None = None) -> int:
     if taken:
         print(f"error: {taken}", file=sys.stderr)
         return 1
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .embedding import MiniLMEncoder, ModelError
+    from .embedding import ModelError
     from .engine import QAEngine
-    from .index import Index, IndexUpdateError
-    from .onnx_encoder import query_encoder
+    from .index import IndexUpdateError
 
     kwargs = {}
     if args.data:
@@ -885,12 +882,8 @@ def main(argv: list[str] | None = None) -> int:
         kwargs["index_dir"] = Path(args.index)
     settings = Settings(**kwargs)
     try:
-        # ONNX answers faster per question: its session is made while the index opens (both mostly
-        # outside the interpreter lock). A good index opens at once; new files are indexed after.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rqa-onnx") as pool:
-            onnx = pool.submit(query_encoder, settings.index_dir)
-            index = Index.open(settings, MiniLMEncoder(), stale_ok=True)
-            engine = QAEngine(index, onnx.result() or index.encoder)
+        # ONNX answers faster per question; a good index opens at once and new files are indexed after
+        engine = QAEngine.open(settings, stale_ok=True, onnx=True)
         engine.warm_up()
     except (ModelError, IndexUpdateError) as exc:  # no index to answer from, and none can be built
         print(f"error: {exc}", file=sys.stderr)
