@@ -30,3 +30,22 @@ class FakeEncoder:
                 out[row, bucket] += 1.0
             out[row] /= np.linalg.norm(out[row])
         return out
+
+
+class FakeWordEncoder(FakeEncoder):
+    """FakeEncoder with word vectors: each content word is its stem hashed to one dimension,
+    so a word aligns (cosine 1) with the same word only."""
+
+    def encode_words(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
+        from resolution_qa.alignment import content_words
+
+        vectors = self.encode(texts)
+        found = []
+        for text in texts:
+            words = [w for w, _, _ in content_words(text)]
+            rows = np.zeros((len(words), self.dim), dtype=np.float32)
+            for row, word in enumerate(words):
+                stem = (tokenize(word) or [word.lower()])[0]
+                rows[row, int(hashlib.md5(stem.encode()).hexdigest()[:8], 16) % self.dim] = 1.0
+            found.append((words, rows))
+        return vectors, found

@@ -3,7 +3,9 @@ import pytest
 from resolution_qa.acronyms import expand_acronyms, find_acronyms
 from resolution_qa.answering import (
     ABSTAIN_FEATURES,
+    ABSTAIN_WORD_FEATURES,
     UNIT_FEATURES,
+    WORD_FEATURES,
     Calibration,
     CalibrationError,
     Ranking,
@@ -102,20 +104,31 @@ def test_concessive_clause_is_background():
     assert foreground("A sponsored it.") == ("", "A sponsored it.")
 
 
-@pytest.mark.parametrize("ranking", [Ranking(), default_calibration().ranking], ids=["hand-set", "shipped"])
+@pytest.mark.parametrize(
+    "ranking",
+    [Ranking(), default_calibration().ranking, default_calibration().plain.ranking],
+    ids=["hand-set", "shipped", "shipped-without-words"],
+)
 def test_unit_ranking_prefers_each_signal(ranking):
-    def score(dense=0.5, lexical=0.5, kind_ok=None, passage=0.5, unaddressed=False):
-        return ranking.score(unit_features(dense, dense, lexical, kind_ok, passage, unaddressed))
+    def score(dense=0.5, lexical=0.5, kind_ok=None, passage=0.5, unaddressed=False, soft_passage=0.5, soft_unit=0.5):
+        features = unit_features(dense, dense, lexical, kind_ok, passage, unaddressed)
+        return ranking.score(features | {"soft_passage": soft_passage, "soft_unit": soft_unit})
 
     base = score()
     assert score(dense=0.6) > base and score(lexical=0.6) > base and score(passage=0.6) > base
     assert score(kind_ok=True) > base > score(kind_ok=False)
     assert score(unaddressed=True) < base
+    if ranking.uses_words:
+        assert score(soft_unit=0.6) > base and score(soft_passage=0.6) > base
 
 
 def test_the_shipped_ranking_is_fitted_and_checked_on_load():
     calibration = default_calibration()
-    assert calibration.ranking.weights is not None and set(calibration.ranking.weights) == set(UNIT_FEATURES)
+    assert calibration.ranking.weights is not None and set(calibration.ranking.weights) == {
+        *UNIT_FEATURES,
+        *WORD_FEATURES,
+    }
+    assert set(calibration.plain.ranking.weights) == set(UNIT_FEATURES)
     raw = calibration.to_json() | {"ranking": {"features": ["dense"], "weights": {"dense": 1.0}, "bias": 0.0}}
     with pytest.raises(CalibrationError, match="ranks answers on features"):
         Calibration.from_json(raw, "calibration.json")
@@ -158,6 +171,9 @@ def test_fit_calibration_needs_both_labels():
 
 def test_shipped_calibration_is_sane():
     calibration = default_calibration()
-    assert set(calibration.weights) == set(ABSTAIN_FEATURES)
-    assert calibration.weights["dense"] > 0 and calibration.weights["unknown"] < 0
+    assert set(calibration.weights) == {*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES}
+    assert set(calibration.plain.weights) == set(ABSTAIN_FEATURES)
+    for model in (calibration, calibration.plain):
+        assert model.weights["dense"] > 0 and model.weights["unknown"] < 0
+    assert all(calibration.weights[name] > 0 for name in ABSTAIN_WORD_FEATURES)  # a question covered is answered
     assert isinstance(calibration, Calibration) and 0 < calibration.threshold < 1

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SEED
+from resolution_qa.alignment import content_words
 from resolution_qa.embedding import (
     MODEL_DIM,
     MODEL_NAME,
@@ -172,6 +173,26 @@ def test_vectors_match_sentence_transformers(exported):
         assert (batched * expected).sum(axis=1).min() >= 0.9999
     one_by_one = np.concatenate([onnx.encode([q]) for q in asked])
     assert (one_by_one * minilm.encode(asked)).sum(axis=1).min() >= 0.9999
+
+
+@pytest.mark.model
+def test_word_vectors_match_sentence_transformers(exported):
+    """The same content words, with vectors that agree, from both encoders' single forward pass
+    (truncated paragraphs: the words past the window are left out by both)."""
+    onnx, minilm = OnnxEncoder(exported), MiniLMEncoder()
+    paragraphs = [p for p in SEED.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    texts = questions()[:40] + paragraphs + ["", "Café résumé — 中文 😀", "AI"]
+    vectors, words = onnx.encode_words(texts)
+    expected_vectors, expected = minilm.encode_words(texts)
+    assert (vectors * onnx.encode(texts)).sum(axis=1).min() >= 0.9999  # encode_words' vectors are encode's
+    assert (expected_vectors * minilm.encode(texts)).sum(axis=1).min() >= 0.9999
+    for text, (names, rows), (expected_names, expected_rows) in zip(texts, words, expected, strict=True):
+        assert names == expected_names and rows.shape == (len(names), MODEL_DIM)
+        assert set(names) <= {w for w, _, _ in content_words(text)}
+        if len(rows):
+            assert (rows * expected_rows).sum(axis=1).min() >= 0.999
+    longest = max(range(len(paragraphs)), key=lambda i: len(paragraphs[i]))
+    assert len(words[40 + longest][0]) < len(content_words(paragraphs[longest]))  # past the window: left out
 
 
 CHECK_IMPORTS = """

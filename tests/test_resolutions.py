@@ -99,6 +99,22 @@ def test_clause_of_a_long_paragraph_is_the_answer(shipped):
     verbatim(shipped, answer)
 
 
+def test_a_paraphrase_is_matched_word_by_word(shipped):
+    # "research labs run jointly by several countries" is OP 5's "voluntary joint international
+    # research laboratories": the word signals (alignment.py) find and answer it; the models for
+    # an index without word vectors find the paragraph but refuse
+    assert shipped.data.has_words
+    question = "Does it propose research labs run jointly by several countries?"
+    answer = shipped.ask(question)
+    assert answer.answered and answer.passages[0].chunk.label == "A/RES/78/311"
+    assert (
+        answer.passages[0].chunk.location == "OP 5" and "joint international research laboratories" in answer.quote.text
+    )
+    verbatim(shipped, answer)
+    plain = QAEngine(shipped.index, shipped.encoder, shipped.calibration.plain)
+    assert not plain.ask(question).answered
+
+
 def test_a_named_document_scopes_the_answer(shipped):
     answer = shipped.ask("What does the March resolution say about data?")
     assert all(p.chunk.label == "A/RES/78/265" for p in answer.passages)

@@ -25,6 +25,8 @@ def test_manifest_records_model_params_sources_and_checksums(engine, settings):
         "documents.jsonl",
         "vectors.npy",
         "sentence_vectors.npy",
+        "word_vectors.npy",
+        "word_counts.npy",
     }
     assert manifest["faiss_type"] == "IndexFlatIP"
 

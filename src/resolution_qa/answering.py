@@ -355,6 +355,9 @@ def lexical_overlap(query_tokens: list[str], text_tokens: set[str], idf) -> floa
 
 # The signals of one answer unit (a sentence or clause of a candidate paragraph) that rank it.
 UNIT_FEATURES = ("dense", "dense_context", "lexical", "kind_ok", "kind_missing", "passage", "unaddressed_fact")
+# ... and, where the index keeps word vectors (alignment.py), how well the unit's paragraph and
+# the unit itself cover the question's words, word by word in context
+WORD_FEATURES = ("soft_passage", "soft_unit")
 
 
 def unit_features(
@@ -454,6 +457,10 @@ class Ranking:
     weights: dict[str, float] | None = None
     bias: float = 0.0
 
+    @property
+    def uses_words(self) -> bool:
+        return bool(self.weights) and any(name in self.weights for name in WORD_FEATURES)
+
     def score(self, features: dict[str, float]) -> float:
         if self.weights is None:
             return hand_score(features)
@@ -462,16 +469,18 @@ class Ranking:
     def to_json(self) -> dict | None:
         if self.weights is None:
             return None
-        return {"features": list(UNIT_FEATURES), "weights": self.weights, "bias": self.bias}
+        return {"features": list(self.weights), "weights": self.weights, "bias": self.bias}
 
     @classmethod
     def from_json(cls, raw: dict | None, name: str, fix: str) -> Ranking:
         if raw is None:
             return cls()
         weights = raw.get("weights") or {}
-        if list(raw.get("features", [])) != list(UNIT_FEATURES) or set(weights) != set(UNIT_FEATURES):
+        known = (list(UNIT_FEATURES), [*UNIT_FEATURES, *WORD_FEATURES])
+        if list(raw.get("features", [])) not in known or list(weights) != list(raw.get("features", [])):
             raise CalibrationError(
-                f"{name} ranks answers on features {raw.get('features')}, this version uses {list(UNIT_FEATURES)} — {fix}"
+                f"{name} ranks answers on features {raw.get('features')}, this version uses {known[0]} "
+                f"(and {list(WORD_FEATURES)} with word vectors) — {fix}"
             )
         return cls({k: float(v) for k, v in weights.items()}, float(raw.get("bias", 0.0)))
 
@@ -497,7 +506,7 @@ def fit_logistic(
     """Logistic regression by gradient descent on the mean loss: (weights by name, bias)."""
     import numpy as np
 
-    x = np.array([[r[name] for name in names] for r in rows], dtype=np.float64)
+    x = np.array([[r.get(name, 0.0) for name in names] for r in rows], dtype=np.float64)
     y = np.array(labels, dtype=np.float64)
     weight = np.where(y == 1, 1.0, negative_weight)
     w = np.zeros(x.shape[1])
@@ -653,6 +662,9 @@ ABSTAIN_FEATURES = (
     "kind_match",
     "dense_gap",
 )
+# ... and, where the index keeps word vectors, the best unit's word coverage (alignment.py): of
+# its paragraph and of itself, on average and for the question's two rarest words
+ABSTAIN_WORD_FEATURES = ("soft_passage", "soft_passage_rare", "soft_unit", "soft_unit_rare")
 GAP_UNIT = 0.2  # dense_gap in units of this much cosine: on the 0..2 scale of the other signals
 
 
@@ -697,7 +709,9 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
     unit = best.best
     chunk_stems = set(retriever.tokens(best.chunk.text))
     question = retriever.spelled_out(query.search_question)
+    words = {name: unit.features[name] for name in ABSTAIN_WORD_FEATURES if unit.features and name in unit.features}
     return {
+        **words,
         "dense": max(unit.dense, unit.dense_context),
         "passage_dense": best.hit.dense,
         "coverage": 1.0 - unknown_share(retriever.spelled_out(query.search_context), chunk_stems),
@@ -724,6 +738,17 @@ class Calibration:
     bias: float
     threshold: float = 0.5
     ranking: Ranking = Ranking()  # how answer units are ranked (fitted by the same command)
+    # the models for an index without word vectors (alignment.WORD_VECTOR_PASSAGES), when these
+    # weigh the word signals
+    plain: Calibration | None = None
+
+    @property
+    def uses_words(self) -> bool:
+        return self.ranking.uses_words or any(name in self.weights for name in ABSTAIN_WORD_FEATURES)
+
+    def for_index(self, has_words: bool) -> Calibration:
+        """The models for an index with (or without) word vectors."""
+        return self if has_words or self.plain is None else self.plain
 
     @classmethod
     def unfitted(cls, ranking: Ranking | None = None) -> Calibration:
@@ -736,35 +761,46 @@ class Calibration:
         return logistic(self.weights, self.bias, features)
 
     def to_json(self) -> dict:
-        return {
-            "features": list(ABSTAIN_FEATURES),
+        out = {
+            "features": list(self.weights),
             "weights": self.weights,
             "bias": self.bias,
             "threshold": self.threshold,
             "ranking": self.ranking.to_json(),
         }
+        if self.plain is not None:
+            out["without_words"] = self.plain.to_json()
+        return out
 
     @classmethod
     def from_json(cls, raw: dict, name: str, model_sha256: str | None = None) -> Calibration:
         """Load a calibration, checked like an index: same features, same model, or a clear error."""
-        fix = 'run "python -m resolution_qa calibrate eval/calibration.jsonl" to refit it'
-        if list(raw.get("features", [])) != list(ABSTAIN_FEATURES):
+        fix = 'run "python -m resolution_qa calibrate --plan eval/sets.json" to refit it'
+        known = (list(ABSTAIN_FEATURES), [*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES])
+        features = list(raw.get("features", []))
+        if features not in known:
             raise CalibrationError(
-                f"{name} was fitted on features {raw.get('features')}, this version uses {list(ABSTAIN_FEATURES)} — {fix}"
+                f"{name} was fitted on features {raw.get('features')}, this version uses {known[0]} "
+                f"(and {list(ABSTAIN_WORD_FEATURES)} with word vectors) — {fix}"
             )
         if model_sha256 and raw.get("model_sha256") not in (None, model_sha256):
             raise CalibrationError(
                 f"{name} was fitted with another embedding model ({raw.get('model_sha256')}) — {fix}"
             )
         weights = raw.get("weights", {})
-        if set(weights) != set(ABSTAIN_FEATURES) or not isinstance(raw.get("bias"), int | float):
+        if set(weights) != set(features) or not isinstance(raw.get("bias"), int | float):
             raise CalibrationError(f"{name} lacks weights or bias — {fix}")
-        return cls(
-            weights={k: float(v) for k, v in weights.items()},
+        plain = raw.get("without_words")
+        calibration = cls(
+            weights={k: float(weights[k]) for k in features},
             bias=float(raw["bias"]),
             threshold=float(raw.get("threshold", 0.5)),
             ranking=Ranking.from_json(raw.get("ranking"), name, fix),
+            plain=None if plain is None else cls.from_json(plain, f"{name} (without_words)", model_sha256),
         )
+        if calibration.uses_words and (calibration.plain is None or calibration.plain.uses_words):
+            raise CalibrationError(f"{name} weighs word signals but has no models for indexes without them — {fix}")
+        return calibration
 
 
 CALIBRATION_FILE = "calibration.json"
@@ -784,6 +820,7 @@ def fit_calibration(
     l2: float = 0.01,
     steps: int = 5000,
     ranking: Ranking | None = None,
+    names: tuple[str, ...] = ABSTAIN_FEATURES,
 ) -> Calibration:
     """Fit the logistic model by gradient descent (features are already on 0..1 scales).
 
@@ -794,7 +831,7 @@ def fit_calibration(
     """
     if not rows or len(set(labels)) < 2:
         raise ValueError("calibration needs both answerable and unanswerable questions")
-    weights, bias = fit_logistic(rows, labels, ABSTAIN_FEATURES, abstain_weight, l2, steps)
+    weights, bias = fit_logistic(rows, labels, names, abstain_weight, l2, steps)
     return Calibration(weights=weights, bias=bias, threshold=0.5, ranking=ranking or Ranking())
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .alignment import coverage
 from .answering import (
     MONTHS,
     Ranking,
@@ -34,10 +35,6 @@ from .store import IndexData
 from .tokens import tokenize
 
 HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when this close to the answer
-# A differing date or number from another document is shown when its paragraph is among this many
-# first candidates and speaks of what was asked (a rank: the fitted scores are probabilities whose
-# ratios move with every refit)
-DISAGREE_CANDIDATES = 8
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
 # Below the answering threshold but at least this likely: "the closest passage may answer this"
 # instead of a flat refusal. On the 745 tuning questions (calibration of 2026-11-27), from 0.40 to
@@ -90,9 +87,11 @@ def rank_units(
     hits: list[Hit],
     limit: int,
     ranking: Ranking | None = None,
+    words: QuestionWords | None = None,
 ) -> list[RankedPassage]:
     """Score every unit of the first ``limit`` hits with ``ranking`` (default: the hand-set
-    score); passages ordered by their best unit."""
+    score); passages ordered by their best unit. ``words``: the question's word vectors, when
+    the index keeps its units' (the word coverage signals, ``alignment``)."""
     ranking = ranking or Ranking()
     q_vec, ctx_vec = vectors[0], vectors[-1]
     asked_for = answer_type_stems(query.text)  # "Which country …": the unit names one, not the word
@@ -105,6 +104,7 @@ def rank_units(
         first = int(data.sentence_offsets[hit.index])
         rows = slice(first, int(data.sentence_offsets[hit.index + 1]))
         unit_vectors = data.sentence_vectors[rows]
+        coverages = _word_coverages(data, words, rows) if words is not None else None
         dense = unit_vectors @ q_vec
         dense_ctx = unit_vectors @ ctx_vec if query.follow_up else dense
         units = []
@@ -127,11 +127,46 @@ def rank_units(
                 query, q_tokens, all_tokens, retriever, kind_ok
             )
             features = unit_features(float(d), float(dc), lexical, kind_ok, hit.score, unaddressed)
+            if coverages is not None:
+                features.update(coverages[j])
             units.append(Unit((start, end), float(d), float(dc), lexical, kind_ok, ranking.score(features), features))
         if place is not None and units:
             units = _asked_item_first(units, [text[a:b] for a, b in chunk.sentences], place)
         out.append(RankedPassage(hit, chunk, tuple(units)))
     out.sort(key=lambda r: (-r.score, r.hit.index))
+    return out
+
+
+@dataclass(frozen=True)
+class QuestionWords:
+    """A question's content words as the index aligns them (alignment.py): their contextual
+    vectors and their weights (BM25 idf of each word)."""
+
+    vectors: np.ndarray
+    weights: np.ndarray
+
+    @classmethod
+    def of(cls, words: list[str], vectors: np.ndarray, retriever: Retriever) -> QuestionWords:
+        weights = []
+        for word in words:
+            tokens = retriever.tokens(word)  # an acronym's first spelled-out word, a word's stem
+            weights.append(retriever.idf(tokens[0]) if tokens else 0.0)
+        return cls(np.asarray(vectors, np.float32), np.asarray(weights, np.float64))
+
+
+def _word_coverages(data: IndexData, words: QuestionWords, rows: slice) -> list[dict[str, float]]:
+    """The word signals of each unit of one paragraph (answer-unit ``rows``): how well the
+    paragraph's and the unit's words cover the question's (``alignment.coverage``)."""
+    start, end = int(data.word_offsets[rows.start]), int(data.word_offsets[rows.stop])
+    similarities = words.vectors @ np.asarray(data.word_vectors[start:end], np.float32).T
+    passage, passage_rare = coverage(similarities, words.weights)
+    out = []
+    for unit in range(rows.start, rows.stop):
+        first, last = int(data.word_offsets[unit]) - start, int(data.word_offsets[unit + 1]) - start
+        mean, rare = coverage(similarities[:, first:last], words.weights)
+        out.append(
+            {"soft_passage": passage, "soft_passage_rare": passage_rare, "soft_unit": mean, "soft_unit_rare": rare}
+        )
     return out
 
 
@@ -350,11 +385,13 @@ def _disagreement(data: IndexData, query: Query, ranked: list[RankedPassage], be
         return None
     # a date that is another loaded resolution's adoption date speaks of that resolution
     elsewhere = {long_date(date) for symbol, date in data.adopted.items() if symbol != best.chunk.symbol}
-    for r in ranked[:DISAGREE_CANDIDATES]:
+    for r in ranked:  # every candidate paragraph whose unit speaks of what was asked (below)
         if r.chunk.source == best.chunk.source:
             continue
         if r.chunk.symbol and best.chunk.symbol and r.chunk.symbol != best.chunk.symbol:
             continue  # another resolution's date is not a disagreement about this one
+        if best.chunk.symbol and r.chunk.paragraph_kind in ("preambular", "operative"):
+            continue  # a resolution's own paragraphs date the texts they recall, not its adoption
         unit = max((u for u in r.units if u.kind_ok), key=lambda u: u.score, default=None)
         if unit is None or unit.lexical < 0.5:  # a date about something else is no disagreement
             continue

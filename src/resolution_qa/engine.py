@@ -53,7 +53,8 @@ class QAEngine:
         # the shipped calibration is checked against the real model; a test's fake encoder skips that check
         real = self.encoder.sha256 if self.encoder.name == MODEL_NAME else None
         self.calibration = calibration or default_calibration(real)
-        self._cache: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+        # texts -> (their vectors, the first text's content words and their vectors, or None)
+        self._cache: OrderedDict[tuple[str, ...], tuple[np.ndarray, tuple | None]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     @classmethod
@@ -110,10 +111,20 @@ class QAEngine:
             self._cache.clear()
 
     def encode(self, texts: tuple[str, ...]) -> np.ndarray:
+        return self._encode(texts, words=False)[0]
+
+    def _encode(self, texts: tuple[str, ...], words: bool) -> tuple[np.ndarray, tuple | None]:
+        """The vectors of ``texts`` and (``words``, with an encoder that has ``encode_words``)
+        the first text's content words with their vectors, from the same forward pass; cached."""
+        words = words and hasattr(self.encoder, "encode_words")
         with self._cache_lock:
             cached = self._cache.get(texts)
-        if cached is None:
-            cached = self.encoder.encode(list(texts))
+        if cached is None or (words and cached[1] is None):
+            if words:
+                vectors, found = self.encoder.encode_words(list(texts))
+                cached = (vectors, found[0])
+            else:
+                cached = (self.encoder.encode(list(texts)), None)
             with self._cache_lock:
                 self._cache[texts] = cached
                 while len(self._cache) > QUERY_CACHE:
@@ -152,7 +163,8 @@ class QAEngine:
                 "No documents are indexed yet — add resolutions (.xml), .txt, .md, .pdf or .html files to the "
                 "data folder (or upload them in the web chat) and ask again.",
             )
-        vectors, tokens = self.search_inputs(query, retriever)
+        calibration = self.calibration.for_index(data.has_words)
+        vectors, tokens, words = self.search_inputs(query, retriever, words=data.has_words)
         rows = retriever.rows_of(query.sources, query.symbols)
         if rows is not None and len(rows) == 0:
             rows = None
@@ -165,32 +177,38 @@ class QAEngine:
             if not found:
                 return _empty(query, id, answers.missing_reference_message(data, query.reference, rows))
             hits = retriever.search(vectors[-1], tokens, source=source, rows=np.array(found))
-            ranked = answers.rank_units(data, retriever, query, vectors, hits, len(found), self.calibration.ranking)
+            ranked = answers.rank_units(data, retriever, query, vectors, hits, len(found), calibration.ranking, words)
             return _analysis(answers.reference_answer(data, query, ranked, k, id))
         hits = retriever.search(vectors[-1], tokens, source=source, rows=rows)
         # the fused best, and the best few by words alone: a long paragraph that holds the exact
         # words asked for can sit low in the dense rankings and so in the fused one
         hits = [h for i, h in enumerate(hits) if i < CANDIDATE_PASSAGES or (h.lexical_rank or 99) < LEXICAL_CANDIDATES]
-        ranked = answers.rank_units(data, retriever, query, vectors, hits, len(hits), self.calibration.ranking)
+        ranked = answers.rank_units(data, retriever, query, vectors, hits, len(hits), calibration.ranking, words)
         if not ranked:
             return _empty(query, id, "The documents don't say: no passage matches this question.")
         best = ranked[0]
         features = abstention_features(query, best, retriever, hits)
-        probability = self.calibration.probability(features)
-        answered = probability >= self.calibration.threshold
+        probability = calibration.probability(features)
+        answered = probability >= calibration.threshold
         answer, candidate = answers.compose(data, retriever, query, ranked, k, id, answered, probability)
         return Analysis(answer, features, probability, candidate, tuple(ranked))
 
-    def search_inputs(self, query: Query, retriever) -> tuple[np.ndarray, list[str]]:
+    def search_inputs(
+        self, query: Query, retriever, words: bool = False
+    ) -> tuple[np.ndarray, list[str], answers.QuestionWords | None]:
         """The question's vectors (the question, then for a follow-up the question with its
-        context) and its BM25 tokens (the question's words twice, its context's once), with the
-        acronyms of ``retriever``'s documents expanded."""
+        context), its BM25 tokens (the question's words twice, its context's once), with the
+        acronyms of ``retriever``'s documents expanded, and (``words``) the question's word
+        vectors (None with an encoder that gives none)."""
         question = retriever.acronyms.expanded(query.search_question)
         texts = (question,)
         if query.follow_up:
             texts += (retriever.acronyms.expanded(query.search_context),)
         tokens = retriever.tokens(query.search_question) * 2 + retriever.tokens(query.topic_context or query.context)
-        return self.encode(texts), tokens
+        vectors, found = self._encode(texts, words)
+        if not words or found is None:
+            return vectors, tokens, None
+        return vectors, tokens, answers.QuestionWords.of(found[0], found[1], retriever)
 
     def relevance(self, question: str, history=(), source: str | None = None) -> list[tuple[Chunk, float]]:
         """Every passage (of ``source``, or all) in reading order with its closeness to the question."""

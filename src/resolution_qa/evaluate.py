@@ -8,13 +8,17 @@ Gold format (one JSON object per line, as in ``eval/dev_qa.jsonl``)::
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from .answering import (
+    ABSTAIN_FEATURES,
+    ABSTAIN_WORD_FEATURES,
     UNIT_FEATURES,
+    WORD_FEATURES,
     Calibration,
     Ranking,
     fit_calibration,
@@ -225,7 +229,13 @@ def format_report(report: dict) -> str:
 ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0)  # tried by ``calibrate``; the best out of fold is kept
 
 
-def cross_validate(features: list[dict], labels: list[int], folds: int = 5, abstain_weight: float = 1.0) -> dict:
+def cross_validate(
+    features: list[dict],
+    labels: list[int],
+    folds: int = 5,
+    abstain_weight: float = 1.0,
+    names: tuple[str, ...] = ABSTAIN_FEATURES,
+) -> dict:
     """Out-of-fold figures of the abstention model: each question is judged by a model fitted
     without it (folds interleaved, so every fold mixes the question sets)."""
     outcomes = []
@@ -234,7 +244,7 @@ def cross_validate(features: list[dict], labels: list[int], folds: int = 5, abst
         test = [i for i in range(len(labels)) if i % folds == fold]
         if not test or len({labels[i] for i in train}) < 2:
             continue
-        model = fit_calibration([features[i] for i in train], [labels[i] for i in train], abstain_weight)
+        model = fit_calibration([features[i] for i in train], [labels[i] for i in train], abstain_weight, names=names)
         outcomes += [(labels[i], model.probability(features[i]) >= model.threshold) for i in test]
     positives = [p for y, p in outcomes if y == 1]
     negatives = [p for y, p in outcomes if y == 0]
@@ -247,17 +257,18 @@ def cross_validate(features: list[dict], labels: list[int], folds: int = 5, abst
 
 
 RANKING_L2 = (0.001, 0.01, 0.03, 0.1, 0.3)  # regularization strengths tried for the unit ranking
+Groups = list[list[tuple[dict, int, int]]]  # per question: (unit features, holds gold, its paragraph does)
 
 
-def fit_ranking(groups: list[list[tuple[dict, int, int]]], l2: float) -> Ranking:
+def fit_ranking(groups: Groups, l2: float, names: tuple[str, ...] = UNIT_FEATURES) -> Ranking:
     """The unit ranking fitted on candidate units: one row per unit, label 1 when it holds a gold answer."""
     rows = [features for group in groups for features, _, _ in group]
     labels = [label for group in groups for _, label, _ in group]
-    weights, bias = fit_logistic(rows, labels, UNIT_FEATURES, l2=l2, steps=3000)
+    weights, bias = fit_logistic(rows, labels, names, l2=l2, steps=3000)
     return Ranking(weights, bias)
 
 
-def ranking_top1(groups: list[list[tuple[dict, int, int]]], ranking: Ranking) -> tuple[float, float]:
+def ranking_top1(groups: Groups, ranking: Ranking) -> tuple[float, float]:
     """Share of questions whose best-ranked unit holds a gold answer, and whose unit's paragraph does."""
     tops = [max(group, key=lambda item: ranking.score(item[0])) for group in groups if group]
     return (
@@ -266,7 +277,7 @@ def ranking_top1(groups: list[list[tuple[dict, int, int]]], ranking: Ranking) ->
     )
 
 
-def ranking_cross_validate(groups: list[list[tuple[dict, int, int]]], folds: int, l2: float) -> dict:
+def ranking_cross_validate(groups: Groups, folds: int, l2: float, names: tuple[str, ...] = UNIT_FEATURES) -> dict:
     """Out-of-fold unit@1 and passage@1 of the fitted ranking (questions interleaved into folds)."""
     units, passages, total = 0.0, 0.0, 0
     for fold in range(folds):
@@ -274,7 +285,7 @@ def ranking_cross_validate(groups: list[list[tuple[dict, int, int]]], folds: int
         test = [g for i, g in enumerate(groups) if i % folds == fold and g]
         if not test:
             continue
-        unit, passage = ranking_top1(test, fit_ranking(train, l2))
+        unit, passage = ranking_top1(test, fit_ranking(train, l2, names))
         units, passages, total = units + unit * len(test), passages + passage * len(test), total + len(test)
     return {"folds": folds, "unit@1": round(units / max(total, 1), 4), "passage@1": round(passages / max(total, 1), 4)}
 
@@ -286,8 +297,11 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     The ranking: every candidate unit of every answerable question, labelled by whether it
     holds a gold string; its regularization is picked by out-of-fold unit@1, and the hand-set
     score is reported beside it. The abstention model is then fitted on what the fitted ranking
-    puts first."""
+    puts first. Both are fitted twice: with the word signals (indexes that keep word vectors)
+    and without them (``without_words``: larger indexes).
+    """
     asked = [(row, engine) for _, rows, engine in sets for row in rows]
+    engines = list({id(e): e for _, e in asked}.values())
     groups = []
     for row, engine in asked:
         gold = row.get("gold") or []
@@ -307,13 +321,60 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
             ]
         )
     groups = [g for g in groups if g]
-    ranking_tried = {l2: ranking_cross_validate(groups, folds, l2) for l2 in RANKING_L2}
-    l2 = max(RANKING_L2, key=lambda v: (ranking_tried[v]["unit@1"], ranking_tried[v]["passage@1"], v))
-    ranking = fit_ranking(groups, l2)
     hand = ranking_top1(groups, Ranking())
-    for engine in {id(e): e for _, e in asked}.values():
-        engine.calibration = Calibration.unfitted(ranking)
+    fitted = {}
+    for variant, unit_names, names in (
+        ("words", (*UNIT_FEATURES, *WORD_FEATURES), (*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES)),
+        ("plain", UNIT_FEATURES, ABSTAIN_FEATURES),
+    ):
+        ranking_tried = {l2: ranking_cross_validate(groups, folds, l2, unit_names) for l2 in RANKING_L2}
+        l2 = max(RANKING_L2, key=lambda v: (ranking_tried[v]["unit@1"], ranking_tried[v]["passage@1"], v))
+        ranking = fit_ranking(groups, l2, unit_names)
+        for engine in engines:
+            engine.calibration = Calibration.unfitted(ranking)
+        features, labels = _abstention_rows(asked)
+        tried = {w: cross_validate(features, labels, folds, w, names) for w in ABSTAIN_WEIGHTS}
+        weight = max(ABSTAIN_WEIGHTS, key=lambda w: (tried[w]["accuracy"], w))
+        calibration = fit_calibration(features, labels, weight, ranking=ranking, names=names)
+        predicted = [calibration.probability(f) >= calibration.threshold for f in features]
+        accuracy = sum(p == bool(y) for p, y in zip(predicted, labels, strict=True)) / len(labels)
+        fitted[variant] = (
+            calibration,
+            {
+                "questions": len(labels),
+                "training_accuracy": round(accuracy, 4),
+                "abstain_weight": weight,
+                "out_of_fold": tried[weight],
+                "out_of_fold_by_weight": {str(w): tried[w] for w in ABSTAIN_WEIGHTS},
+                "ranking_questions": len(groups),
+                "ranking_units": sum(len(g) for g in groups),
+                "ranking_l2": l2,
+                "ranking_out_of_fold": ranking_tried[l2],
+                "ranking_out_of_fold_by_l2": {str(v): ranking_tried[v] for v in RANKING_L2},
+            },
+        )
+    words, words_meta = fitted["words"]
+    plain, plain_meta = fitted["plain"]
+    calibration = replace(words, plain=plain)
+    meta = {
+        "trained_on": [name for name, _, _ in sets],
+        **words_meta,
+        "hand_ranking": {"unit@1": hand[0], "passage@1": hand[1]},
+        "without_words_figures": plain_meta,
+        "indexes_with_word_vectors": sum(e.data.has_words for e in engines),
+        "model_sha256": sets[0][2].encoder.sha256,
+    }
+    path = Path(output) if output else Path(str(resources.files(__package__).joinpath("calibration.json")))
+    write_calibration(calibration, path, meta)
+    for engine in engines:
+        engine.calibration = calibration
+    return {**calibration.to_json(), **meta, "written_to": str(path)}
 
+
+def _abstention_rows(asked) -> tuple[list[dict], list[int]]:
+    """The abstention signals of every question and whether it should be answered: an
+    answerable question counts as "answer" only if the chosen quote is right (a wrong quote
+    said confidently is worse than an abstention); unanswerable ones as "abstain"."""
     features, labels = [], []
     for row, engine in asked:
         analysis = engine.analyze(row["question"], history=row.get("history") or ())
@@ -321,8 +382,6 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
             continue
         gold = row.get("gold") or []
         quote = analysis.candidate
-        # An answerable question counts as "answer" only if the chosen quote is right:
-        # a wrong quote said confidently is worse than an abstention.
         if row.get("expect", "answer") == "answer":
             if quote is None or not any(g in quote.text for g in gold):
                 continue
@@ -330,26 +389,4 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
         else:
             labels.append(0)
         features.append(analysis.features)
-    tried = {w: cross_validate(features, labels, folds, w) for w in ABSTAIN_WEIGHTS}
-    weight = max(ABSTAIN_WEIGHTS, key=lambda w: (tried[w]["accuracy"], w))
-    calibration = fit_calibration(features, labels, weight, ranking=ranking)
-    predicted = [calibration.probability(f) >= calibration.threshold for f in features]
-    accuracy = sum(p == bool(y) for p, y in zip(predicted, labels, strict=True)) / len(labels)
-    meta = {
-        "trained_on": [name for name, _, _ in sets],
-        "questions": len(labels),
-        "training_accuracy": round(accuracy, 4),
-        "abstain_weight": weight,
-        "out_of_fold": tried[weight],
-        "out_of_fold_by_weight": {str(w): tried[w] for w in ABSTAIN_WEIGHTS},
-        "ranking_questions": len(groups),
-        "ranking_units": sum(len(g) for g in groups),
-        "ranking_l2": l2,
-        "ranking_out_of_fold": ranking_tried[l2],
-        "ranking_out_of_fold_by_l2": {str(v): ranking_tried[v] for v in RANKING_L2},
-        "hand_ranking": {"unit@1": hand[0], "passage@1": hand[1]},
-        "model_sha256": sets[0][2].encoder.sha256,
-    }
-    path = Path(output) if output else Path(str(resources.files(__package__).joinpath("calibration.json")))
-    write_calibration(calibration, path, meta)
-    return {**calibration.to_json(), **meta, "written_to": str(path)}
+    return features, labels

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .alignment import WORD_VECTOR_PASSAGES
 from .chunking import CHUNKER_VERSION, chunk_document
 from .documents import Skipped, list_sources, load_folder, sha256_bytes
 from .embedding import Encoder
@@ -73,8 +74,12 @@ def source_hashes(data_dir: Path, only: set[str] | None = None) -> dict[str, str
     return hashes
 
 
-def embed_chunks(chunks: list[Chunk], documents: dict[str, Document], encoder: Encoder, batch: int = 256):
-    """Passage vectors and answer-unit vectors, with a progress bar after a second.
+def embed_chunks(
+    chunks: list[Chunk], documents: dict[str, Document], encoder: Encoder, batch: int = 256, words: bool = False
+):
+    """Passage vectors, answer-unit vectors and (``words``: from the same forward passes, with
+    an encoder that has ``encode_words``) each unit's word vectors (``alignment``; else None),
+    with a progress bar after a second.
 
     Each answer unit (sentence, clause or list item) is embedded; a paragraph's units are what
     the answer is chosen from, and their best match lets a long paragraph be found by a clause
@@ -86,15 +91,22 @@ def embed_chunks(chunks: list[Chunk], documents: dict[str, Document], encoder: E
     unit_texts = [documents[c.source].text[s:e] for c in chunks for s, e in c.sentences]
     unique = sorted(dict.fromkeys(unit_texts), key=len)
     if not unique:
-        return np.zeros((0, encoder.dim), np.float32), np.zeros((0, encoder.dim), np.float32)
+        empty = np.zeros((0, encoder.dim), np.float32)
+        return empty, empty, ([] if words else None)
     from tqdm import tqdm
 
     parts = []
+    text_words: list[np.ndarray] = []
     gc.freeze()  # the documents' millions of objects: not walked by every collection while embedding
     try:
         with tqdm(total=len(unique), desc="embedding", unit="text", delay=1.0, file=sys.stderr, disable=None) as bar:
             for i in range(0, len(unique), batch):
-                parts.append(encoder.encode(unique[i : i + batch]))
+                if words:
+                    vectors, found = encoder.encode_words(unique[i : i + batch])
+                    parts.append(vectors)
+                    text_words.extend(w for _, w in found)
+                else:
+                    parts.append(encoder.encode(unique[i : i + batch]))
                 bar.update(min(batch, len(unique) - i))
     finally:
         gc.unfreeze()
@@ -111,7 +123,7 @@ def embed_chunks(chunks: list[Chunk], documents: dict[str, Document], encoder: E
     if unitless:
         passages[unitless] = encoder.encode([chunks[i].text for i in unitless])
     passages /= np.maximum(np.linalg.norm(passages, axis=1, keepdims=True), 1e-12)
-    return passages, units
+    return passages, units, ([text_words[row[t]] for t in unit_texts] if words else None)
 
 
 def build(
@@ -138,7 +150,7 @@ def build(
     # loaded documents carry their own sha256; only the skipped files still need hashing
     hashes = source_hashes(data_dir, only={s.path for s in skipped})
     report = BuildReport(skipped=skipped)
-    reusable: dict[str, tuple[list[Chunk], np.ndarray, np.ndarray]] = {}
+    reusable: dict[str, tuple[list[Chunk], np.ndarray, np.ndarray, list[np.ndarray] | None]] = {}
     old_sources: dict[str, str] = {}
     if previous is not None and previous.params == params:
         old_sources = previous.sources()
@@ -151,18 +163,15 @@ def build(
                 [previous.chunks[i] for i in rows],
                 previous.vectors[rows],
                 previous.sentence_vectors[sentence_rows],
+                [previous.unit_words(j) for j in sentence_rows] if previous.has_words else None,
             )
     by_source = {d.source: d for d in documents}
-    chunks: list[Chunk] = []
-    vectors: list[np.ndarray] = []
-    sentence_vectors: list[np.ndarray] = []
+    reused = []
     fresh: list[Chunk] = []
     for doc in documents:
         old = reusable.get(doc.sha256)
         if old is not None and all(c.source == doc.source for c in old[0]):
-            chunks.extend(old[0])
-            vectors.append(old[1])
-            sentence_vectors.append(old[2])
+            reused.append((doc, old))
             report.unchanged.append(doc.source)
             continue
         if doc.source in forced_sources:
@@ -171,16 +180,36 @@ def build(
             (report.changed if doc.source in old_sources else report.added).append(doc.source)
         fresh.extend(chunk_document(doc, max_chars))
     report.removed = sorted(set(old_sources or forced_sources) - set(by_source))
-    new_vectors, new_sentence_vectors = embed_chunks(fresh, by_source, encoder)
+    # word vectors for every unit or for none: a small index keeps them (alignment.py)
+    words = (
+        hasattr(encoder, "encode_words") and len(fresh) + sum(len(old[0]) for _, old in reused) <= WORD_VECTOR_PASSAGES
+    )
+    if words and any(old[3] is None for _, old in reused):  # kept documents without them: embedded again
+        fresh = [c for doc, old in reused if old[3] is None for c in chunk_document(doc, max_chars)] + fresh
+        reused = [(doc, old) for doc, old in reused if old[3] is not None]
+    chunks: list[Chunk] = [c for _, old in reused for c in old[0]]
+    vectors: list[np.ndarray] = [old[1] for _, old in reused]
+    sentence_vectors: list[np.ndarray] = [old[2] for _, old in reused]
+    unit_words: list[np.ndarray] = [w for _, old in reused for w in (old[3] or ())]
+    new_vectors, new_sentence_vectors, new_words = embed_chunks(fresh, by_source, encoder, words=words)
     chunks.extend(fresh)
     vectors.append(new_vectors)
     sentence_vectors.append(new_sentence_vectors)
+    unit_words.extend(new_words or ())
     # Keep passages in document order so that neighbouring rows stay neighbours.
     order = sorted(range(len(chunks)), key=lambda i: (chunks[i].source, chunks[i].start))
     all_vectors = np.concatenate(vectors) if vectors else np.zeros((0, encoder.dim), np.float32)
     all_sentences = np.concatenate(sentence_vectors) if sentence_vectors else np.zeros((0, encoder.dim), np.float32)
     offsets = np.concatenate([[0], np.cumsum([len(c.sentences) for c in chunks])]).astype(np.int64)
     sentence_order = [j for i in order for j in range(offsets[i], offsets[i + 1])]
+    if words:
+        ordered_words = [unit_words[j] for j in sentence_order]
+        word_counts = np.array([len(w) for w in ordered_words], dtype=np.int32)
+        word_vectors = np.concatenate(
+            [np.asarray(w, np.float32) for w in ordered_words] or [np.zeros((0, encoder.dim), np.float32)]
+        )
+    else:
+        word_counts = word_vectors = None
     data = IndexData(
         documents=sorted(documents, key=lambda d: d.source),
         chunks=[chunks[i] for i in order],
@@ -189,6 +218,8 @@ def build(
         params=params,
         skipped_hashes={s.path: hashes[s.path] for s in skipped if s.path in hashes},
         skipped_reasons={s.path: s.reason for s in skipped},
+        word_vectors=word_vectors,
+        word_counts=word_counts,
     )
     report.passages = len(data.chunks)
     report.embedded = len(fresh)

@@ -5,7 +5,10 @@ Layout of ``index/``::
     CURRENT              name of the live generation, replaced atomically (os.replace)
     gen-<time>-<pid>/    manifest.json, faiss.index (passages), units.faiss (answer units),
                          passages.jsonl, documents.jsonl, vectors.npy, sentence_vectors.npy
-                         (float16), .verified.json (size and mtime of each file when its
+                         (float16), word_vectors.npy (float16) and word_counts.npy (the
+                         contextual vectors of each answer unit's content words, and how many
+                         each unit has; empty beyond alignment.WORD_VECTOR_PASSAGES passages),
+                         .verified.json (size and mtime of each file when its
                          sha256 last matched)
     .lock                held by a build while it writes
     .building.json       who holds the lock since when (pid, start time), for those who wait
@@ -36,8 +39,17 @@ from .documents import sha256_bytes
 from .embedding import MODEL_DIM, file_sha256
 from .schema import Chunk, Document, Paragraph
 
-FORMAT_VERSION = 6
-FILES = ("faiss.index", "units.faiss", "passages.jsonl", "documents.jsonl", "vectors.npy", "sentence_vectors.npy")
+FORMAT_VERSION = 7
+FILES = (
+    "faiss.index",
+    "units.faiss",
+    "passages.jsonl",
+    "documents.jsonl",
+    "vectors.npy",
+    "sentence_vectors.npy",
+    "word_vectors.npy",
+    "word_counts.npy",
+)
 VERIFIED = ".verified.json"
 EXACT_SEARCH_LIMIT = 50_000  # exact search up to here takes under ~6 ms a query on 2 cores
 VECTOR_DTYPE = np.float16  # stored and mapped: half the disk and memory; cosines move by ~1e-3
@@ -60,6 +72,10 @@ class IndexData:
     skipped_reasons: dict[str, str] = field(default_factory=dict)  # source -> why
     faiss_index: Any = None  # the passages
     unit_index: Any = None  # the answer units
+    # the content words of each answer unit, as alignment.word_vectors gives them (float16),
+    # units in order, and how many each unit has; None (or empty) when the index keeps none
+    word_vectors: np.ndarray | None = None
+    word_counts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if len(self.chunks) != len(self.vectors):
@@ -74,6 +90,15 @@ class IndexData:
             self.vectors = np.asarray(self.vectors, dtype=VECTOR_DTYPE)
         if self.sentence_vectors.dtype != VECTOR_DTYPE:
             self.sentence_vectors = np.asarray(self.sentence_vectors, dtype=VECTOR_DTYPE)
+        if self.word_counts is None or len(self.word_counts) != len(self.sentence_vectors):
+            self.word_counts = np.zeros(0, np.int32)
+            self.word_vectors = np.zeros((0, self.sentence_vectors.shape[1] or MODEL_DIM), VECTOR_DTYPE)
+        elif self.word_vectors is None or len(self.word_vectors) != int(np.sum(self.word_counts)):
+            found = 0 if self.word_vectors is None else len(self.word_vectors)
+            raise ValueError(f"{int(np.sum(self.word_counts))} words but {found} word vectors")
+        elif self.word_vectors.dtype != VECTOR_DTYPE:
+            self.word_vectors = np.asarray(self.word_vectors, dtype=VECTOR_DTYPE)
+        self.word_offsets = np.concatenate([[0], np.cumsum(self.word_counts)]).astype(np.int64)
         if self.faiss_index is None:
             self.faiss_index = make_faiss_index(self.vectors)
         if self.unit_index is None:
@@ -81,6 +106,15 @@ class IndexData:
 
     def sources(self) -> dict[str, str]:
         return {d.source: d.sha256 for d in self.documents}
+
+    @property
+    def has_words(self) -> bool:
+        """Whether every answer unit's word vectors are kept (``alignment``)."""
+        return len(self.sentence_vectors) > 0 and len(self.word_counts) == len(self.sentence_vectors)
+
+    def unit_words(self, unit: int) -> np.ndarray:
+        """The word vectors of answer unit ``unit`` (numbered over all passages, in order)."""
+        return self.word_vectors[self.word_offsets[unit] : self.word_offsets[unit + 1]]
 
 
 def make_faiss_index(vectors: np.ndarray, exact_limit: int = EXACT_SEARCH_LIMIT):
@@ -146,11 +180,11 @@ def _write(path: Path, data: bytes) -> str:
     return sha256_bytes(data)
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
+def _npy_bytes(array: np.ndarray, dtype=VECTOR_DTYPE) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array, dtype=VECTOR_DTYPE), allow_pickle=False)
+    np.save(buffer, np.ascontiguousarray(array, dtype=dtype), allow_pickle=False)
     return buffer.getvalue()
 
 
@@ -214,6 +248,8 @@ def _write_generation(tmp: Path, data: IndexData, model: dict[str, Any]) -> None
         ),
         "vectors.npy": _write(tmp / "vectors.npy", _npy_bytes(data.vectors)),
         "sentence_vectors.npy": _write(tmp / "sentence_vectors.npy", _npy_bytes(data.sentence_vectors)),
+        "word_vectors.npy": _write(tmp / "word_vectors.npy", _npy_bytes(data.word_vectors)),
+        "word_counts.npy": _write(tmp / "word_counts.npy", _npy_bytes(data.word_counts, np.int32)),
     }
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -223,6 +259,7 @@ def _write_generation(tmp: Path, data: IndexData, model: dict[str, Any]) -> None
         "skipped": data.skipped_hashes,
         "skipped_reasons": data.skipped_reasons,
         "passages": len(data.chunks),
+        "word_vectors": data.has_words,
         "faiss_type": type(data.faiss_index).__name__,
         "files": checksums,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -305,6 +342,8 @@ def load(index_dir: Path, model: dict[str, Any], params: dict[str, Any]) -> Inde
         chunks = [Chunk.from_dict(json.loads(line)) for line in passages.splitlines()]
         vectors = np.load(generation / "vectors.npy", mmap_mode="r", allow_pickle=False)
         sentence_vectors = np.load(generation / "sentence_vectors.npy", mmap_mode="r", allow_pickle=False)
+        word_vectors = np.load(generation / "word_vectors.npy", mmap_mode="r", allow_pickle=False)
+        word_counts = np.load(generation / "word_counts.npy", allow_pickle=False)
         faiss_index = faiss.read_index(str(generation / "faiss.index"))
         unit_index = faiss.read_index(str(generation / "units.faiss"))
         data = IndexData(
@@ -317,6 +356,8 @@ def load(index_dir: Path, model: dict[str, Any], params: dict[str, Any]) -> Inde
             skipped_reasons=dict(manifest.get("skipped_reasons", {})),
             faiss_index=faiss_index,
             unit_index=unit_index,
+            word_vectors=word_vectors,
+            word_counts=word_counts,
         )
     except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
         raise IndexUnavailable(f"index in {generation} is inconsistent ({exc})") from None

@@ -1,0 +1,128 @@
+"""Word vectors in the index and the word signals they give (alignment.py), with a fake
+model whose word vectors align a word with itself only."""
+
+import json
+
+import numpy as np
+import pytest
+
+from fakes import FakeEncoder, FakeWordEncoder
+from resolution_qa import QAEngine, indexing
+from resolution_qa.alignment import content_words
+from resolution_qa.answering import (
+    ABSTAIN_FEATURES,
+    ABSTAIN_WORD_FEATURES,
+    UNIT_FEATURES,
+    WORD_FEATURES,
+    Calibration,
+    CalibrationError,
+    Ranking,
+    default_calibration,
+)
+from resolution_qa.index import model_info
+from resolution_qa.store import load
+
+
+def unit_texts(data):
+    return [data.by_source[c.source].text[s:e] for c in data.chunks for s, e in c.sentences]
+
+
+def test_the_index_keeps_each_units_content_word_vectors(settings):
+    engine = QAEngine.open(settings, encoder=FakeWordEncoder())
+    data = engine.data
+    assert data.has_words
+    texts = unit_texts(data)
+    assert [int(n) for n in data.word_counts] == [len(content_words(t)) for t in texts]
+    # saved and read back as written
+    again = load(settings.index_dir, model_info(FakeWordEncoder()), data.params)
+    assert again.has_words
+    assert np.array_equal(again.word_counts, data.word_counts)
+    assert np.array_equal(np.asarray(again.word_vectors), np.asarray(data.word_vectors))
+
+
+def test_an_encoder_without_word_vectors_builds_an_index_without_them(engine):
+    assert not engine.data.has_words and len(engine.data.word_vectors) == 0
+    analysis = engine.analyze("What does the network of tidal energy research centres do?")
+    assert not set(WORD_FEATURES) & set(analysis.ranked[0].best.features)
+
+
+def test_a_large_index_keeps_no_word_vectors(settings, monkeypatch):
+    monkeypatch.setattr(indexing, "WORD_VECTOR_PASSAGES", 3)
+    engine = QAEngine.open(settings, encoder=FakeWordEncoder())
+    assert len(engine.data.chunks) > 3 and not engine.data.has_words
+
+
+def test_documents_indexed_without_word_vectors_are_embedded_again(settings, corpus):
+    QAEngine.open(settings, encoder=FakeEncoder())
+    (corpus / "new.md").write_text("# Kelp\n\nKelp farms grew by a third in 2031.\n", encoding="utf-8")
+    updated = QAEngine.open(settings, encoder=FakeWordEncoder())
+    assert updated.data.has_words
+    assert updated.report.embedded == updated.report.passages  # the kept documents too
+    assert [int(n) for n in updated.data.word_counts] == [len(content_words(t)) for t in unit_texts(updated.data)]
+
+
+def test_kept_documents_keep_their_word_vectors(settings, corpus):
+    encoder = FakeWordEncoder()
+    first = QAEngine.open(settings, encoder=encoder)
+    before = {t: np.asarray(first.data.unit_words(i)) for i, t in enumerate(unit_texts(first.data))}
+    (corpus / "new.md").write_text("# Kelp\n\nKelp farms grew by a third in 2031.\n", encoding="utf-8")
+    updated = QAEngine.open(settings, encoder=encoder)
+    assert updated.report.unchanged and updated.report.embedded < updated.report.passages
+    texts = unit_texts(updated.data)
+    kept = [i for i, t in enumerate(texts) if t in before]
+    assert kept and all(np.array_equal(np.asarray(updated.data.unit_words(i)), before[texts[i]]) for i in kept)
+    new = [i for i, t in enumerate(texts) if t not in before]
+    assert [len(updated.data.unit_words(i)) for i in new] == [len(content_words(texts[i])) for i in new]
+
+
+def test_a_unit_holding_every_word_of_the_question_covers_it(settings):
+    engine = QAEngine.open(settings, encoder=FakeWordEncoder())
+    analysis = engine.analyze("Which workshops on turbine maintenance do regional commissions organize?")
+    best = analysis.ranked[0]
+    assert best.chunk.paragraph_number == 4
+    unit = next(u for u in best.units if "turbine maintenance" in best.chunk.text[u.span[0] - best.chunk.start :])
+    assert unit.features["soft_unit"] == pytest.approx(1.0, abs=1e-3)
+    assert unit.features["soft_passage"] == pytest.approx(1.0, abs=1e-3)
+    # an item of the paragraph that holds none of the words covers none of them
+    item = next(u for u in best.units if "corrosion" in engine.data.by_source[best.chunk.source].text[slice(*u.span)])
+    assert item.features["soft_unit"] == pytest.approx(0.0, abs=1e-3)
+    assert set(ABSTAIN_WORD_FEATURES) <= set(analysis.features)
+
+
+def words_calibration() -> Calibration:
+    plain = Calibration(dict.fromkeys(ABSTAIN_FEATURES, 0.1), 0.0, ranking=Ranking(dict.fromkeys(UNIT_FEATURES, 1.0)))
+    return Calibration(
+        dict.fromkeys((*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES), 0.2),
+        0.0,
+        ranking=Ranking(dict.fromkeys((*UNIT_FEATURES, *WORD_FEATURES), 1.0)),
+        plain=plain,
+    )
+
+
+def test_a_calibration_with_word_signals_carries_models_for_indexes_without_them():
+    calibration = words_calibration()
+    again = Calibration.from_json(json.loads(json.dumps(calibration.to_json())), "test")
+    assert again == calibration
+    assert again.for_index(True) is again and again.for_index(False) == calibration.plain
+    raw = calibration.to_json()
+    del raw["without_words"]
+    with pytest.raises(CalibrationError, match="no models for indexes without them"):
+        Calibration.from_json(raw, "test")
+
+
+def test_each_index_is_answered_with_the_models_for_it(settings):
+    calibration = words_calibration()
+    with_words = QAEngine.open(settings, encoder=FakeWordEncoder(), calibration=calibration)
+    without = QAEngine.open(settings, encoder=FakeEncoder(), calibration=calibration, force=True)
+    question = "Which workshops on turbine maintenance do regional commissions organize?"
+    assert with_words.analyze(question).probability == pytest.approx(
+        calibration.probability(with_words.analyze(question).features)
+    )
+    features = without.analyze(question).features
+    assert not set(ABSTAIN_WORD_FEATURES) & set(features)
+    assert without.analyze(question).probability == pytest.approx(calibration.plain.probability(features))
+
+
+def test_the_shipped_calibration_weighs_the_word_signals():
+    shipped = default_calibration()
+    assert shipped.uses_words and shipped.plain is not None and not shipped.plain.uses_words
