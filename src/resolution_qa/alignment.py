@@ -17,7 +17,7 @@ from .tokens import _WORD, STOP_WORDS
 
 # Word vectors are kept for indexes of at most this many passages (~45 content words each, 384
 # float16 values a word: ~170 MB at the limit; 3 MB for the shipped documents). A larger index
-# (the whole collection: 95,000 passages, 2.8 GB of word vectors) answers without them, with
+# (the whole collection: 95,000 passages, about 3 GB of word vectors) answers without them, with
 # the models fitted for that case (``Calibration.plain``).
 WORD_VECTOR_PASSAGES = 5_000
 RARE_WORDS = 2  # the question's rarest words whose worst match is a signal of its own
