@@ -37,15 +37,19 @@ class FakeWordEncoder(FakeEncoder):
     so a word aligns (cosine 1) with the same word only."""
 
     def encode_words(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
-        from resolution_qa.alignment import content_words
+        """Through ``alignment.word_vectors``, as the real encoders: "pieces" are the text's
+        whitespace-separated tokens, each the one-hot of its first stem, between (0, 0) specials."""
+        import re
+
+        from resolution_qa.alignment import word_vectors
 
         vectors = self.encode(texts)
         found = []
         for text in texts:
-            words = [w for w, _, _ in content_words(text)]
-            rows = np.zeros((len(words), self.dim), dtype=np.float32)
-            for row, word in enumerate(words):
-                stem = (tokenize(word) or [word.lower()])[0]
-                rows[row, int(hashlib.md5(stem.encode()).hexdigest()[:8], 16) % self.dim] = 1.0
-            found.append((words, rows))
+            pieces = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+            hidden = np.zeros((len(pieces) + 2, self.dim), dtype=np.float32)
+            for row, (start, end) in enumerate(pieces, start=1):
+                stem = (tokenize(text[start:end]) or [text[start:end].lower()])[0]
+                hidden[row, int(hashlib.md5(stem.encode()).hexdigest()[:8], 16) % self.dim] = 1.0
+            found.append(word_vectors(text, [(0, 0), *pieces, (0, 0)], hidden))
         return vectors, found

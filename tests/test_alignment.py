@@ -8,7 +8,7 @@ import pytest
 
 from fakes import FakeEncoder, FakeWordEncoder
 from resolution_qa import QAEngine, indexing
-from resolution_qa.alignment import content_words
+from resolution_qa.alignment import aligned_words
 from resolution_qa.answering import (
     ABSTAIN_FEATURES,
     ABSTAIN_WORD_FEATURES,
@@ -32,7 +32,7 @@ def test_the_index_keeps_each_units_content_word_vectors(settings):
     data = engine.data
     assert data.has_words
     texts = unit_texts(data)
-    assert [int(n) for n in data.word_counts] == [len(content_words(t)) for t in texts]
+    assert [int(n) for n in data.word_counts] == [len(aligned_words(t)) for t in texts]
     # saved and read back as written
     again = load(settings.index_dir, model_info(FakeWordEncoder()), data.params)
     assert again.has_words
@@ -58,7 +58,7 @@ def test_documents_indexed_without_word_vectors_are_embedded_again(settings, cor
     updated = QAEngine.open(settings, encoder=FakeWordEncoder())
     assert updated.data.has_words
     assert updated.report.embedded == updated.report.passages  # the kept documents too
-    assert [int(n) for n in updated.data.word_counts] == [len(content_words(t)) for t in unit_texts(updated.data)]
+    assert [int(n) for n in updated.data.word_counts] == [len(aligned_words(t)) for t in unit_texts(updated.data)]
 
 
 def test_kept_documents_keep_their_word_vectors(settings, corpus):
@@ -72,7 +72,7 @@ def test_kept_documents_keep_their_word_vectors(settings, corpus):
     kept = [i for i, t in enumerate(texts) if t in before]
     assert kept and all(np.array_equal(np.asarray(updated.data.unit_words(i)), before[texts[i]]) for i in kept)
     new = [i for i, t in enumerate(texts) if t not in before]
-    assert [len(updated.data.unit_words(i)) for i in new] == [len(content_words(texts[i])) for i in new]
+    assert [len(updated.data.unit_words(i)) for i in new] == [len(aligned_words(texts[i])) for i in new]
 
 
 def test_a_unit_holding_every_word_of_the_question_covers_it(settings):
@@ -126,3 +126,49 @@ def test_each_index_is_answered_with_the_models_for_it(settings):
 def test_the_shipped_calibration_weighs_the_word_signals():
     shipped = default_calibration()
     assert shipped.uses_words and shipped.plain is not None and not shipped.plain.uses_words
+
+
+def test_an_index_with_word_vectors_asked_through_an_encoder_without_them(settings):
+    calibration = words_calibration()
+    QAEngine.open(settings, encoder=FakeWordEncoder())
+    plain = QAEngine.open(settings, encoder=FakeEncoder(), calibration=calibration)  # the same index, reused
+    assert plain.data.has_words and plain.report.embedded == 0
+    analysis = plain.analyze("Which workshops on turbine maintenance do regional commissions organize?")
+    assert analysis.answer.passages and not set(ABSTAIN_WORD_FEATURES) & set(analysis.features)
+    assert analysis.probability == pytest.approx(calibration.plain.probability(analysis.features))
+
+
+LABELLED = [
+    {"question": "Which workshops do the regional commissions organize?", "gold": ["workshops on turbine maintenance"]},
+    {"question": "What does the Assembly decide to establish?", "gold": ["informal network of tidal energy"]},
+    {"question": "When is the lighthouse archive open?", "gold": ["open on Tuesdays"]},
+    {"question": "Where is the lighthouse archive?", "gold": ["Port Elspeth"]},
+    {"question": "How many apple trees did the cooperative plant?", "gold": ["4,000 apple trees"]},
+    {"question": "Who chairs the cooperative?", "gold": ["Marta Ilves"]},
+    {"question": "What should Member States share openly?", "gold": ["tidal measurement data"]},
+    {"question": "What award did the cooperative receive?", "gold": ["regional sustainability award"]},
+    {"question": "What is the capital of Peru?", "expect": "abstain"},
+    {"question": "Who won the football world cup?", "expect": "abstain"},
+    {"question": "How much did the new stadium cost?", "expect": "abstain"},
+    {"question": "Which bank financed the railway bridge?", "expect": "abstain"},
+]
+
+
+def test_calibrate_fits_word_models_on_indexes_that_keep_them_and_plain_ones_on_all(settings, corpus, tmp_path):
+    from resolution_qa.config import Settings
+    from resolution_qa.evaluate import calibrate
+
+    with_words = QAEngine.open(settings, encoder=FakeWordEncoder())
+    without = QAEngine.open(Settings(data_dir=corpus, index_dir=tmp_path / "plain-index"), encoder=FakeEncoder())
+    output = tmp_path / "calibration.json"
+    result = calibrate([("words", LABELLED, with_words), ("plain", LABELLED, without)], str(output), folds=3)
+    loaded = Calibration.from_json(json.loads(output.read_text()), "calibration.json")
+    assert loaded.uses_words and not loaded.plain.uses_words
+    assert set(loaded.weights) == {*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES}
+    assert result["indexes_with_word_vectors"] == 1
+    # the word models saw only the index that keeps word vectors; the plain ones both
+    assert result["without_words_figures"]["ranking_questions"] == 2 * result["ranking_questions"]
+    # no index with word vectors: only the plain models
+    only = calibrate([("plain", LABELLED, without)], str(output), folds=3)
+    loaded = Calibration.from_json(json.loads(output.read_text()), "calibration.json")
+    assert not loaded.uses_words and loaded.plain is None and "without_words" not in only

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SEED
-from resolution_qa.alignment import content_words
+from resolution_qa.alignment import aligned_words
 from resolution_qa.embedding import (
     MODEL_DIM,
     MODEL_NAME,
@@ -188,11 +188,14 @@ def test_word_vectors_match_sentence_transformers(exported):
     assert (expected_vectors * minilm.encode(texts)).sum(axis=1).min() >= 0.9999
     for text, (names, rows), (expected_names, expected_rows) in zip(texts, words, expected, strict=True):
         assert names == expected_names and rows.shape == (len(names), MODEL_DIM)
-        assert set(names) <= {w for w, _, _ in content_words(text)}
+        every = [w for w, _, _ in aligned_words(text)]
+        assert names == every[: len(names)]  # in order; only words past the window left out
+        if len(onnx._tokenizer.encode(text).ids) < MAX_SEQ_LENGTH:
+            assert names == every
         if len(rows):
             assert (rows * expected_rows).sum(axis=1).min() >= 0.999
     longest = max(range(len(paragraphs)), key=lambda i: len(paragraphs[i]))
-    assert len(words[40 + longest][0]) < len(content_words(paragraphs[longest]))  # past the window: left out
+    assert len(words[40 + longest][0]) < len(aligned_words(paragraphs[longest]))  # past the window: left out
 
 
 CHECK_IMPORTS = """

@@ -69,6 +69,13 @@ def test_adoption_date_from_the_record_with_the_article_as_a_differing_source(sh
     assert any("Sources differ" in n and "25 June 2024" in n for n in answer.notices)
     assert any("25 June 2024" in p.chunk.text for p in answer.passages)
     verbatim(shipped, answer)
+    # a resolution's own recitals date the texts they recall, not its adoption: no disagreement
+    for question, date in (
+        ("When was 78/311 adopted?", "1 July 2024"),
+        ("On what date was 78/265 adopted?", "21 March 2024"),
+    ):
+        answer = shipped.ask(question)
+        assert answer.quote.text == date and not any("Sources differ" in n for n in answer.notices)
 
 
 def test_co_sponsor_by_name_capital_and_record_field(shipped):

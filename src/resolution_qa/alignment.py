@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tokens import _WORD, STOP_WORDS
+from .tokens import STOP_WORDS, WORD_PATTERN
 
 # Word vectors are kept for indexes of at most this many passages (~45 content words each, 384
 # float16 values a word: ~170 MB at the limit; 3 MB for the shipped documents). A larger index
@@ -23,22 +23,22 @@ WORD_VECTOR_PASSAGES = 5_000
 RARE_WORDS = 2  # the question's rarest words whose worst match is a signal of its own
 
 
-def content_words(text: str) -> list[tuple[str, int, int]]:
+def aligned_words(text: str) -> list[tuple[str, int, int]]:
     """The words of ``text`` an alignment looks at (not stop words, not single characters),
     with their character spans.
 
-    >>> content_words("Is the final report what the Assembly is waiting for?")
+    >>> aligned_words("Is the final report what the Assembly is waiting for?")
     [('final', 7, 12), ('report', 13, 19), ('Assembly', 29, 37), ('waiting', 41, 48)]
     """
     return [
         (m.group(), m.start(), m.end())
-        for m in _WORD.finditer(text)
+        for m in WORD_PATTERN.finditer(text)
         if len(m.group()) > 1 and m.group().lower() not in STOP_WORDS
     ]
 
 
 def word_vectors(text: str, offsets, hidden: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The content words of ``text`` (``content_words``) and the contextual vector of each, the
+    """The content words of ``text`` (``aligned_words``) and the contextual vector of each, the
     mean of its word pieces' vectors, L2-normalized: ``offsets`` are the pieces' character spans
     (special tokens and padding (0, 0)), ``hidden`` their last-layer vectors. A word past the
     model's window (no piece) is left out of both.
@@ -50,7 +50,7 @@ def word_vectors(text: str, offsets, hidden: np.ndarray) -> tuple[list[str], np.
     """
     spans = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
     real = np.flatnonzero(spans[:, 1] > spans[:, 0])  # in order: their starts and ends ascend
-    words = content_words(text)
+    words = aligned_words(text)
     if not words or not len(real):
         return [], np.zeros((0, hidden.shape[1]), np.float32)
     starts, ends = spans[real, 0], spans[real, 1]

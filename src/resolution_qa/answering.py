@@ -469,7 +469,8 @@ class Ranking:
     def to_json(self) -> dict | None:
         if self.weights is None:
             return None
-        return {"features": list(self.weights), "weights": self.weights, "bias": self.bias}
+        features = [name for name in (*UNIT_FEATURES, *WORD_FEATURES) if name in self.weights]
+        return {"features": features, "weights": {name: self.weights[name] for name in features}, "bias": self.bias}
 
     @classmethod
     def from_json(cls, raw: dict | None, name: str, fix: str) -> Ranking:
@@ -477,7 +478,8 @@ class Ranking:
             return cls()
         weights = raw.get("weights") or {}
         known = (list(UNIT_FEATURES), [*UNIT_FEATURES, *WORD_FEATURES])
-        if list(raw.get("features", [])) not in known or list(weights) != list(raw.get("features", [])):
+        features = set(raw.get("features", []))
+        if features not in (set(known[0]), set(known[1])) or set(weights) != features:
             raise CalibrationError(
                 f"{name} ranks answers on features {raw.get('features')}, this version uses {known[0]} "
                 f"(and {list(WORD_FEATURES)} with word vectors) — {fix}"
@@ -506,7 +508,7 @@ def fit_logistic(
     """Logistic regression by gradient descent on the mean loss: (weights by name, bias)."""
     import numpy as np
 
-    x = np.array([[r.get(name, 0.0) for name in names] for r in rows], dtype=np.float64)
+    x = np.array([[r[name] for name in names] for r in rows], dtype=np.float64)
     y = np.array(labels, dtype=np.float64)
     weight = np.where(y == 1, 1.0, negative_weight)
     w = np.zeros(x.shape[1])
@@ -761,9 +763,10 @@ class Calibration:
         return logistic(self.weights, self.bias, features)
 
     def to_json(self) -> dict:
+        features = [name for name in (*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES) if name in self.weights]
         out = {
-            "features": list(self.weights),
-            "weights": self.weights,
+            "features": features,
+            "weights": {name: self.weights[name] for name in features},
             "bias": self.bias,
             "threshold": self.threshold,
             "ranking": self.ranking.to_json(),
@@ -778,7 +781,7 @@ class Calibration:
         fix = 'run "python -m resolution_qa calibrate --plan eval/sets.json" to refit it'
         known = (list(ABSTAIN_FEATURES), [*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES])
         features = list(raw.get("features", []))
-        if features not in known:
+        if set(features) not in (set(known[0]), set(known[1])):
             raise CalibrationError(
                 f"{name} was fitted on features {raw.get('features')}, this version uses {known[0]} "
                 f"(and {list(ABSTAIN_WORD_FEATURES)} with word vectors) — {fix}"

@@ -37,9 +37,9 @@ from .tokens import tokenize
 HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when this close to the answer
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
 # Below the answering threshold but at least this likely: "the closest passage may answer this"
-# instead of a flat refusal. On the 1,160 tuning questions (the calibration with word signals,
-# 2026-11-27), from 0.40 to 0.50 one top quote in five was right (17 of 87); from 0.30 to 0.40,
-# 10 of 60; below 0.30, 2 of 66.
+# instead of a flat refusal. Over the 1,160 questions of the tuning sets (development sets
+# included; the calibration with word signals, 2026-11-27), from 0.40 to 0.50 one top quote in
+# five was right (17 of 87); from 0.30 to 0.40, 10 of 60; below 0.30, 2 of 66.
 MAY_ANSWER_PROBABILITY = 0.4
 WHOLE_PARAGRAPH_CHARS = 700  # "What does OP 7 say?" quotes the paragraph whole up to this length
 # A one-line fact (a record field, a header line) is short, so its vector is close to many

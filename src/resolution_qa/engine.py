@@ -163,8 +163,10 @@ class QAEngine:
                 "No documents are indexed yet — add resolutions (.xml), .txt, .md, .pdf or .html files to the "
                 "data folder (or upload them in the web chat) and ask again.",
             )
-        calibration = self.calibration.for_index(data.has_words)
         vectors, tokens, words = self.search_inputs(query, retriever, words=data.has_words)
+        # the models for the signals at hand: an index without word vectors, or an encoder that
+        # gives none for the question, is answered without the word signals
+        calibration = self.calibration.for_index(words is not None)
         rows = retriever.rows_of(query.sources, query.symbols)
         if rows is not None and len(rows) == 0:
             rows = None

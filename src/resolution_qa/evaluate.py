@@ -297,12 +297,13 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     The ranking: every candidate unit of every answerable question, labelled by whether it
     holds a gold string; its regularization is picked by out-of-fold unit@1, and the hand-set
     score is reported beside it. The abstention model is then fitted on what the fitted ranking
-    puts first. Both are fitted twice: with the word signals (indexes that keep word vectors)
-    and without them (``without_words``: larger indexes).
+    puts first. Both are fitted twice: with the word signals, on the questions whose documents'
+    index keeps word vectors, and without them on all (``without_words``: larger indexes); when
+    no index keeps word vectors, only the second.
     """
     asked = [(row, engine) for _, rows, engine in sets for row in rows]
     engines = list({id(e): e for _, e in asked}.values())
-    groups = []
+    groups, grouped = [], []  # per answerable question: its candidate units, and its engine
     for row, engine in asked:
         gold = row.get("gold") or []
         if row.get("expect", "answer") != "answer" or not gold:
@@ -320,19 +321,29 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
                 for unit in r.units
             ]
         )
-    groups = [g for g in groups if g]
+        grouped.append(engine)
+    groups, grouped = [g for g in groups if g], [e for g, e in zip(groups, grouped, strict=True) if g]
     hand = ranking_top1(groups, Ranking())
+    variants = [("plain", UNIT_FEATURES, ABSTAIN_FEATURES, groups, asked)]
+    if any(e.data.has_words for e in engines):
+        variants.insert(
+            0,
+            (
+                "words",
+                (*UNIT_FEATURES, *WORD_FEATURES),
+                (*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES),
+                [g for g, e in zip(groups, grouped, strict=True) if e.data.has_words],
+                [(row, e) for row, e in asked if e.data.has_words],
+            ),
+        )
     fitted = {}
-    for variant, unit_names, names in (
-        ("words", (*UNIT_FEATURES, *WORD_FEATURES), (*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES)),
-        ("plain", UNIT_FEATURES, ABSTAIN_FEATURES),
-    ):
-        ranking_tried = {l2: ranking_cross_validate(groups, folds, l2, unit_names) for l2 in RANKING_L2}
+    for variant, unit_names, names, variant_groups, variant_asked in variants:
+        ranking_tried = {l2: ranking_cross_validate(variant_groups, folds, l2, unit_names) for l2 in RANKING_L2}
         l2 = max(RANKING_L2, key=lambda v: (ranking_tried[v]["unit@1"], ranking_tried[v]["passage@1"], v))
-        ranking = fit_ranking(groups, l2, unit_names)
+        ranking = fit_ranking(variant_groups, l2, unit_names)
         for engine in engines:
             engine.calibration = Calibration.unfitted(ranking)
-        features, labels = _abstention_rows(asked)
+        features, labels = _abstention_rows(variant_asked)
         tried = {w: cross_validate(features, labels, folds, w, names) for w in ABSTAIN_WEIGHTS}
         weight = max(ABSTAIN_WEIGHTS, key=lambda w: (tried[w]["accuracy"], w))
         calibration = fit_calibration(features, labels, weight, ranking=ranking, names=names)
@@ -346,21 +357,23 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
                 "abstain_weight": weight,
                 "out_of_fold": tried[weight],
                 "out_of_fold_by_weight": {str(w): tried[w] for w in ABSTAIN_WEIGHTS},
-                "ranking_questions": len(groups),
-                "ranking_units": sum(len(g) for g in groups),
+                "ranking_questions": len(variant_groups),
+                "ranking_units": sum(len(g) for g in variant_groups),
                 "ranking_l2": l2,
                 "ranking_out_of_fold": ranking_tried[l2],
                 "ranking_out_of_fold_by_l2": {str(v): ranking_tried[v] for v in RANKING_L2},
             },
         )
-    words, words_meta = fitted["words"]
     plain, plain_meta = fitted["plain"]
-    calibration = replace(words, plain=plain)
+    if "words" in fitted:
+        words, words_meta = fitted["words"]
+        calibration, figures = replace(words, plain=plain), {**words_meta, "without_words_figures": plain_meta}
+    else:
+        calibration, figures = plain, plain_meta
     meta = {
         "trained_on": [name for name, _, _ in sets],
-        **words_meta,
+        **figures,
         "hand_ranking": {"unit@1": hand[0], "passage@1": hand[1]},
-        "without_words_figures": plain_meta,
         "indexes_with_word_vectors": sum(e.data.has_words for e in engines),
         "model_sha256": sets[0][2].encoder.sha256,
     }

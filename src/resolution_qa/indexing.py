@@ -15,7 +15,7 @@ from .chunking import CHUNKER_VERSION, chunk_document
 from .documents import Skipped, list_sources, load_folder, sha256_bytes
 from .embedding import Encoder
 from .schema import Chunk, Document
-from .store import IndexData
+from .store import VECTOR_DTYPE, IndexData
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def embed_chunks(
                 if words:
                     vectors, found = encoder.encode_words(unique[i : i + batch])
                     parts.append(vectors)
-                    text_words.extend(w for _, w in found)
+                    text_words.extend(w.astype(VECTOR_DTYPE) for _, w in found)  # stored as float16
                 else:
                     parts.append(encoder.encode(unique[i : i + batch]))
                 bar.update(min(batch, len(unique) - i))
@@ -206,7 +206,7 @@ def build(
         ordered_words = [unit_words[j] for j in sentence_order]
         word_counts = np.array([len(w) for w in ordered_words], dtype=np.int32)
         word_vectors = np.concatenate(
-            [np.asarray(w, np.float32) for w in ordered_words] or [np.zeros((0, encoder.dim), np.float32)]
+            [np.asarray(w, VECTOR_DTYPE) for w in ordered_words] or [np.zeros((0, encoder.dim), VECTOR_DTYPE)]
         )
     else:
         word_counts = word_vectors = None

@@ -90,7 +90,9 @@ class IndexData:
             self.vectors = np.asarray(self.vectors, dtype=VECTOR_DTYPE)
         if self.sentence_vectors.dtype != VECTOR_DTYPE:
             self.sentence_vectors = np.asarray(self.sentence_vectors, dtype=VECTOR_DTYPE)
-        if self.word_counts is None or len(self.word_counts) != len(self.sentence_vectors):
+        if self.word_counts is not None and len(self.word_counts) not in (0, len(self.sentence_vectors)):
+            raise ValueError(f"{len(self.word_counts)} word counts but {len(self.sentence_vectors)} sentences")
+        if self.word_counts is None or len(self.word_counts) == 0:
             self.word_counts = np.zeros(0, np.int32)
             self.word_vectors = np.zeros((0, self.sentence_vectors.shape[1] or MODEL_DIM), VECTOR_DTYPE)
         elif self.word_vectors is None or len(self.word_vectors) != int(np.sum(self.word_counts)):

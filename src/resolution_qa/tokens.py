@@ -156,7 +156,7 @@ STOP_WORDS = frozenset(
     ]
 )
 
-_WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+")
+WORD_PATTERN = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+")  # a word, as every word signal sees it
 _stemmer = Stemmer.Stemmer("english")
 
 
@@ -187,7 +187,7 @@ def words(text: str) -> list[str]:
     >>> words("People’s Republic, capacity-building!")
     ['people', 's', 'republic', 'capacity', 'building']
     """
-    return [w.lower() for w in _WORD.findall(text)]
+    return [w.lower() for w in WORD_PATTERN.findall(text)]
 
 
 def tokenize(text: str) -> list[str]:
