@@ -121,59 +121,49 @@ class MiniLMEncoder:
         re-walks every module to switch eval mode on each call, which costs more than a
         millisecond per question.
         """
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        import torch
-
-        model = self.load()
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths, less padding
-        with torch.inference_mode():
-            for first in range(0, len(order), self._batch_size):
-                rows = order[first : first + self._batch_size]
-                features = model.preprocess([texts[i] for i in rows])
-                vectors = model.forward(features)["sentence_embedding"]
-                if not self._normalized:
-                    vectors = torch.nn.functional.normalize(vectors, dim=-1)
-                out[rows] = vectors.float().numpy()
-        return out
+        return self._encode(texts, words=False)[0]
 
     def encode_words(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
         """``encode`` and, from the same forward pass, each text's content words and their
         contextual vectors (``alignment.word_vectors``)."""
-        from .alignment import word_vectors
+        return self._encode(texts, words=True)
 
+    def _encode(self, texts: list[str], words: bool) -> tuple[np.ndarray, list | None]:
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32), []
+            return np.zeros((0, self.dim), dtype=np.float32), ([] if words else None)
         import torch
 
+        from .alignment import word_vectors
+
         model = self.load()
-        tokenizer = model.tokenizer
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        words: list = [None] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        found: list | None = [None] * len(texts) if words else None
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths, less padding
         with torch.inference_mode():
             for first in range(0, len(order), self._batch_size):
                 rows = order[first : first + self._batch_size]
                 batch = [texts[i] for i in rows]
-                # what model.preprocess does (same tokenizer, window and padding), with the offsets
-                features = dict(
-                    tokenizer(
-                        batch,
-                        padding=True,
-                        truncation="longest_first",
-                        max_length=model.max_seq_length,
-                        return_offsets_mapping=True,
-                        return_tensors="pt",
+                if words:  # what model.preprocess does (same tokenizer, window and padding), with the offsets
+                    features = dict(
+                        model.tokenizer(
+                            batch,
+                            padding=True,
+                            truncation="longest_first",
+                            max_length=model.max_seq_length,
+                            return_offsets_mapping=True,
+                            return_tensors="pt",
+                        )
                     )
-                )
-                offsets = features.pop("offset_mapping").tolist()
+                    offsets = features.pop("offset_mapping").tolist()
+                else:
+                    features = model.preprocess(batch)
                 result = model.forward(features)
                 vectors = result["sentence_embedding"]
                 if not self._normalized:
                     vectors = torch.nn.functional.normalize(vectors, dim=-1)
                 out[rows] = vectors.float().numpy()
-                hidden = result["token_embeddings"].float().numpy()
-                for j, i in enumerate(rows):
-                    words[i] = word_vectors(texts[i], offsets[j], hidden[j])
-        return out, words
+                if words:
+                    hidden = result["token_embeddings"].float().numpy()
+                    for j, i in enumerate(rows):
+                        found[i] = word_vectors(texts[i], offsets[j], hidden[j])
+        return out, found

@@ -327,10 +327,21 @@ class OnnxEncoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed ``texts`` as L2-normalized float32 rows (shape ``len(texts) x 384``)."""
+        return self._encode(texts, words=False)[0]
+
+    def encode_words(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
+        """``encode`` and, from the same forward pass, each text's content words and their
+        contextual vectors (``alignment.word_vectors``)."""
+        return self._encode(texts, words=True)
+
+    def _encode(self, texts: list[str], words: bool) -> tuple[np.ndarray, list | None]:
+        from .alignment import word_vectors
+
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32), ([] if words else None)
         session = self.load()
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        found: list | None = [None] * len(texts) if words else None
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths, less padding
         for first in range(0, len(order), self._batch_size):
             rows = order[first : first + self._batch_size]
@@ -342,33 +353,11 @@ class OnnxEncoder:
             }
             (hidden,) = session.run([OUTPUT], feed)
             out[rows] = mean_pool_normalize(hidden, feed["attention_mask"])
-        return out
-
-    def encode_words(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[str], np.ndarray]]]:
-        """``encode`` and, from the same forward pass, each text's content words and their
-        contextual vectors (``alignment.word_vectors``)."""
-        from .alignment import word_vectors
-
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32), []
-        session = self.load()
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        words: list = [None] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for first in range(0, len(order), self._batch_size):
-            rows = order[first : first + self._batch_size]
-            encodings = self._tokenizer.encode_batch([texts[i] for i in rows])
-            feed = {
-                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-            }
-            (hidden,) = session.run([OUTPUT], feed)
-            out[rows] = mean_pool_normalize(hidden, feed["attention_mask"])
-            for j, i in enumerate(rows):
-                # special tokens and padding have (0, 0) offsets: no word takes them
-                words[i] = word_vectors(texts[i], encodings[j].offsets, hidden[j])
-        return out, words
+            if words:
+                for j, i in enumerate(rows):
+                    # special tokens and padding have (0, 0) offsets: no word takes them
+                    found[i] = word_vectors(texts[i], encodings[j].offsets, hidden[j])
+        return out, found
 
 
 def _check(path: Path, expected: str, folder: Path) -> None:
