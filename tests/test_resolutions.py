@@ -194,3 +194,13 @@ def test_a_cold_ask_never_imports_torch(shipped):
     report = json.loads(result.stderr.strip().splitlines()[-1])
     assert report == {"code": 0, "heavy": []}
     assert json.loads(result.stdout)["passages"][0]["location"] == "OP 15"
+
+
+def test_cite_at_1_reads_the_gold_paragraph_kind_spelt_out_or_abbreviated(shipped):
+    from resolution_qa.evaluate import evaluate
+
+    row = {"question": "What does OP 15 of 78/311 request?", "expect": "answer", "gold": ["report"]}
+    for kind, number, cited in (("operative", 15, 1.0), ("OP", 15, 1.0), ("op", "15", 1.0), ("PP", 15, 0.0)):
+        report = evaluate(shipped, [{**row, "kind": kind, "number": number}], k=3)
+        assert report["cite@1"] == cited, (kind, number)
+    assert evaluate(shipped, [{**row, "kind": "record", "number": None}], k=3)["cite@1"] is None

@@ -36,9 +36,12 @@ def _hit_rank(passages, gold: list[str]) -> int | None:
     return None
 
 
+_KINDS = {"OP": "operative", "PP": "preambular"}  # the gold may abbreviate as the citations do
+
+
 def _cited(passages, row: dict) -> bool | None:
     """Does the rank-1 passage cite the expected paragraph? None when the gold names none."""
-    kind, number = row.get("kind"), row.get("number")
+    kind, number = _KINDS.get(str(row.get("kind")).upper(), row.get("kind")), row.get("number")
     if kind not in ("operative", "preambular") or number is None:
         return None
     if not passages:
