@@ -177,3 +177,19 @@ def test_shipped_calibration_is_sane():
         assert model.weights["dense"] > 0 and model.weights["unknown"] < 0
     assert all(calibration.weights[name] > 0 for name in ABSTAIN_WORD_FEATURES)  # a question covered is answered
     assert isinstance(calibration, Calibration) and 0 < calibration.threshold < 1
+
+
+def test_long_forms_by_initials_skip_lists_prose_and_shouting():
+    from resolution_qa.acronyms import initials_phrases, question_acronyms
+
+    text = (
+        "the United Nations Educational, Scientific and Cultural Organization; Liberia, Luxembourg, "
+        "Maldives; human rights in the context of the Human Rights Council; intellectual property rights"
+    )
+    assert initials_phrases("UNESCO", [text]) == {"United Nations Educational, Scientific and Cultural Organization": 1}
+    assert initials_phrases("LLM", [text]) == {}  # a list of names is no long form
+    assert initials_phrases("HRC", [text]) == {"Human Rights Council": 1}  # not "human rights in the context"
+    assert initials_phrases("IP", [text]) == {"intellectual property": 1}
+    assert initials_phrases("A1", [text]) == initials_phrases("X", [text]) == {}
+    assert question_acronyms("What do OP 7 and PP 3 say about IP and IP?") == ["IP"]
+    assert question_acronyms("WHAT ABOUT IP") == []

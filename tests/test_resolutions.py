@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT, ask_json
 from resolution_qa import QAEngine, Settings
 from resolution_qa.evaluate import baseline_passages
+from resolution_qa.query import prepare
 
 pytestmark = pytest.mark.model
 
@@ -120,6 +121,23 @@ def test_a_paraphrase_is_matched_word_by_word(shipped):
     verbatim(shipped, answer)
     plain = QAEngine(shipped.index, shipped.encoder, shipped.calibration.plain)
     assert not plain.ask(question).answered
+
+
+def test_an_acronym_the_documents_only_spell_out_is_found_by_its_initials(shipped):
+    # neither resolution defines "IP" or "LLMs"; 78/311 writes "intellectual property rights"
+    # (PP 7) and "large language models" (OP 7): the initials find them, the model picks
+    # "intellectual property" among the phrases "I… P…" ("international processes", "Indigenous Peoples")
+    for question, words, location in (
+        ("Does 78/311 say anything about IP?", "intellectual property rights", "PP 7"),
+        ("Does 78/311 mention LLMs?", "large language models", "OP 7"),
+    ):
+        answer = shipped.ask(question)
+        assert answer.passages[0].chunk.location == location and words in answer.quote.text, question
+        verbatim(shipped, answer)
+    data, retriever = shipped.index.state
+    spelled = shipped.spell_acronyms(prepare("What about GDP and WSIS?", (), data.documents), retriever)
+    # "Geneva Declaration of Principles" spells GDP, but the model finds it unrelated (cosine 0.03)
+    assert spelled.search_question == "What about GDP and WSIS? (WSIS: World Summit on the Information Society)"
 
 
 def test_a_named_document_scopes_the_answer(shipped):

@@ -1,7 +1,8 @@
 """Acronyms: the ones a document defines ("Centre for Global Studies (CGS)"), a few common
-in UN texts, and the two uses of them — spelling them out so that "AI" and "artificial
-intelligence" are the same words to BM25, and naming the long form next to a question's
-acronym for the dense search.
+in UN texts, the ones a document only spells out ("intellectual property" for a question's
+"IP", found by their initials), and the two uses of them — spelling them out so that "AI" and
+"artificial intelligence" are the same words to BM25, and naming the long form next to a
+question's acronym for the dense search.
 """
 
 from __future__ import annotations
@@ -50,6 +51,66 @@ COMMON_ABBREVIATIONS = {
     "SDGs": "Sustainable Development Goals",
     "PRC": "China",
 }
+
+
+# Words an acronym skips ("World Summit on the Information Society" is WSIS) and never spells.
+FUNCTION_WORDS = ("of", "for", "the", "and", "on", "in", "to", "at", "by", "with", "or", "a", "an", "de", "du", "des")
+_FUNCTION = "|".join(FUNCTION_WORDS)
+# The citation labels questions use ("OP 7", "PP 3", "A/RES/78/311"): never spelled out.
+CITATION_LABELS = frozenset({"OP", "PP", "RES", "A"})
+
+
+def question_acronyms(text: str) -> list[str]:
+    """The acronyms a question uses, in order, none twice; none when it is written in capitals.
+
+    >>> question_acronyms("Does OP 7 mention LLMs or IP?"), question_acronyms("DOES IT SAY")
+    (['LLMs', 'IP'], [])
+    """
+    letters = [c for c in text if c.isalpha()]
+    if sum(c.isupper() for c in letters) > len(letters) / 2:  # shouting: its words are no acronyms
+        return []
+    return [a for a in dict.fromkeys(_ACRONYM.findall(text)) if a not in CITATION_LABELS]
+
+
+def initials_phrases(acronym: str, texts) -> dict[str, int]:
+    """The phrases of ``texts`` whose words' initials spell ``acronym``, with how often each
+    occurs: the long forms a document uses without defining the acronym. Function words may
+    sit between the spelled words only in a name ("World Summit on the Information Society"),
+    and a comma only in a name with a series ("Educational, Scientific and Cultural"), so that
+    lists ("Liberia, Luxembourg, Maldives") and runs of prose ("human rights in the context")
+    are not taken for long forms.
+
+    >>> initials_phrases("LLMs", ["for the large language models, a large language model"])
+    {'large language models': 1, 'large language model': 1}
+    >>> initials_phrases("WSIS", ["the World Summit on the Information Society (2005)"])
+    {'World Summit on the Information Society': 1}
+    """
+    plural = acronym.endswith("s") and acronym[:-1].isupper()
+    letters = acronym[:-1] if plural else acronym
+    if not (2 <= len(letters) <= 8 and letters.isalpha()):
+        return {}
+    word = r"(?!(?:{f})\b)[{u}{l}][\w’'-]*"
+    between = rf",?\s+(?:(?:{_FUNCTION})\s+)*"
+    pattern = re.compile(
+        r"\b" + between.join(word.format(f=_FUNCTION, u=c.upper(), l=c.lower()) for c in letters) + r"\b"
+    )
+    found: dict[str, int] = {}
+    spelling: dict[str, str] = {}
+    for text in texts:
+        for match in pattern.finditer(text):
+            phrase = re.sub(r"[’']s$", "", match.group(0))
+            spelled = [w for w in re.split(r",?\s+", phrase) if w.lower() not in FUNCTION_WORDS]
+            name = all(w[0].isupper() for w in spelled)
+            if len(spelled) != len(letters):
+                continue
+            if ("," in phrase and not (name and " and " in phrase)) or (
+                not name and len(phrase.split()) > len(spelled)
+            ):
+                continue
+            key = phrase.lower()
+            spelling.setdefault(key, phrase)
+            found[spelling[key]] = found.get(spelling[key], 0) + 1
+    return found
 
 
 def expand_acronyms(question: str, acronyms: dict[str, str]) -> str:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import answers
+from .acronyms import question_acronyms
 from .answering import Calibration, abstention_features, default_calibration
 from .config import MAX_K, Settings
 from .embedding import MODEL_NAME, Encoder, MiniLMEncoder
@@ -27,6 +28,10 @@ from .schema import Answer, Chunk, Quote
 CANDIDATE_PASSAGES = 12  # paragraphs whose answer units compete for the answer
 LEXICAL_CANDIDATES = 3  # ... and these best BM25 matches among them, wherever fusion put them
 QUERY_CACHE = 128  # the page asks for the answer and the map of one question: one forward pass
+# A long form found by its initials stands for a question's acronym only when the model sees the
+# two as this related at least (cosine): IP ~ intellectual property 0.42, GA ~ General Assembly
+# 0.28, LDCs ~ least developed countries 0.12; GDP ~ Geneva Declaration of Principles 0.03.
+ACRONYM_MIN_COSINE = 0.1
 
 
 class UnknownSource(ValueError):
@@ -149,7 +154,7 @@ class QAEngine:
     def analyze(self, question, history=(), k=3, source=None, id=None) -> Analysis:
         """``ask`` plus the signals behind the decision."""
         data, retriever = self.index.state
-        query = prepare(question, history, data.documents)
+        query = self.spell_acronyms(prepare(question, history, data.documents), retriever)
         if source is not None and source not in data.by_source:
             names = ", ".join(d.source for d in data.documents) or "none"
             raise UnknownSource(f"unknown source {source!r} — choose one of: {names}")
@@ -195,6 +200,32 @@ class QAEngine:
         answer, candidate = answers.compose(data, retriever, query, ranked, k, id, answered, probability)
         return Analysis(answer, features, probability, candidate, tuple(ranked))
 
+    def spell_acronyms(self, query: Query, retriever) -> Query:
+        """``query`` with the long forms of the acronyms it uses that the documents never define
+        but spell out ("IP" → "intellectual property"), named after its topic as defined ones are:
+        among the phrases whose initials spell the acronym, the one the model finds closest to it."""
+        unknown = [a for a in question_acronyms(f"{query.context} {query.text}") if a not in retriever.acronyms.table]
+        long_forms = {}
+        for acronym in unknown:
+            phrases = retriever.initials(acronym)
+            if phrases:
+                vectors = self.encode((acronym, *phrases))
+                closeness = vectors[1:] @ vectors[0]
+                if closeness.max() >= ACRONYM_MIN_COSINE:
+                    long_forms[acronym] = phrases[int(closeness.argmax())]
+        if not long_forms:
+            return query
+
+        def named(text: str) -> str:
+            found = [f"{a}: {long_forms[a]}" for a in question_acronyms(text) if a in long_forms]
+            return f"{text} ({'; '.join(found)})" if found else text
+
+        return replace(
+            query,
+            topic=named(query.search_question),
+            topic_context=named(query.topic_context or query.context) if query.context else "",
+        )
+
     def search_inputs(
         self, query: Query, retriever, words: bool = False
     ) -> tuple[np.ndarray, list[str], answers.QuestionWords | None]:
@@ -215,7 +246,7 @@ class QAEngine:
     def relevance(self, question: str, history=(), source: str | None = None) -> list[tuple[Chunk, float]]:
         """Every passage (of ``source``, or all) in reading order with its closeness to the question."""
         data, retriever = self.index.state
-        query = prepare(question, history, data.documents)
+        query = self.spell_acronyms(prepare(question, history, data.documents), retriever)
         if not query.text or not data.chunks:
             return []
         rows = np.arange(len(data.chunks)) if source is None else retriever.rows_of(frozenset({source}))

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .acronyms import Acronyms
+from .acronyms import Acronyms, initials_phrases
 from .records import LIST_FIELDS
 from .store import IndexData
 from .tokens import tokenize
@@ -23,6 +23,8 @@ RRF_K = 60  # reciprocal-rank fusion's constant (Cormack et al. use 60)
 UNITS_PER_PASSAGE = 4  # units searched per passage wanted (a paragraph has 1.2 on average)
 EXACT_UNIT_SCOPE = 20_000  # a scope with at most this many units is scored exactly, not searched
 UNIT_TOKEN_CACHE = 50_000  # answer units whose word sets are kept (a question reads ~50)
+ACRONYM_CACHE = 256  # acronyms whose long forms, by initials, are kept
+INITIALS_CANDIDATES = 20  # long forms by initials compared with the acronym (most frequent first)
 BM25_K1 = 1.2  # BM25's term-frequency saturation and length normalization (the usual values)
 BM25_B = 0.75
 
@@ -64,6 +66,8 @@ class Retriever:
         self.data = data
         self.candidates = candidates
         self.acronyms = Acronyms.of(document.text for document in data.documents)
+        # long forms by their initials, looked for when a question first uses an acronym
+        self.initials = lru_cache(maxsize=ACRONYM_CACHE)(self._initials)
         chunk_tokens = [self.tokens(c.text) for c in data.chunks]  # not kept: 95,000 lists for a collection
         self.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         if data.chunks:
@@ -109,6 +113,11 @@ class Retriever:
             )
             for kind in ("operative", "preambular")
         }
+
+    def _initials(self, acronym: str) -> tuple[str, ...]:
+        """The phrases of the documents that ``acronym``'s letters spell, most frequent first."""
+        found = initials_phrases(acronym, (document.text for document in self.data.documents))
+        return tuple(sorted(found, key=found.get, reverse=True)[:INITIALS_CANDIDATES])
 
     def spelled_out(self, text: str) -> str:
         """``text`` with its acronyms spelled out: "AI" in an article and "artificial
