@@ -140,6 +140,23 @@ def test_an_acronym_the_documents_only_spell_out_is_found_by_its_initials(shippe
     assert spelled.search_question == "What about GDP and WSIS? (WSIS: World Summit on the Information Society)"
 
 
+def test_a_follow_up_knows_the_paragraph_that_answered_the_question_before_it(shipped):
+    history = ["What does 78/311 say about seminars and workshops?"]
+    before = shipped.analyze(history[0])
+    assert before.ranked[0].chunk.location == "OP 5"
+    after = shipped.analyze("What are they for?", history=history)
+    flagged = {r.chunk.location for r in after.ranked if any(u.features["previous_answer"] for u in r.units)}
+    assert flagged == {"OP 5"}  # OP 5 answered the question before; no other paragraph is marked
+    assert after.ranked[0].chunk.location == "OP 5" and "sharing experiences" in after.answer.quote.text
+    verbatim(shipped, after.answer)
+    # a question that is not a follow-up, or the first of a chat, marks nothing
+    for question, earlier in (("What does 78/311 say about data?", history), ("What are they for?", [])):
+        assert not any(
+            u.features["previous_answer"] for r in shipped.analyze(question, earlier).ranked for u in r.units
+        )
+    assert shipped.calibration.ranking.weights["previous_answer"] > 0  # fitted by calibrate: it helps
+
+
 def test_a_named_document_scopes_the_answer(shipped):
     answer = shipped.ask("What does the March resolution say about data?")
     assert all(p.chunk.label == "A/RES/78/265" for p in answer.passages)

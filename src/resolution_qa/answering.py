@@ -354,19 +354,35 @@ def lexical_overlap(query_tokens: list[str], text_tokens: set[str], idf) -> floa
 
 
 # The signals of one answer unit (a sentence or clause of a candidate paragraph) that rank it.
-UNIT_FEATURES = ("dense", "dense_context", "lexical", "kind_ok", "kind_missing", "passage", "unaddressed_fact")
+UNIT_FEATURES = (
+    "dense",
+    "dense_context",
+    "lexical",
+    "kind_ok",
+    "kind_missing",
+    "passage",
+    "unaddressed_fact",
+    "previous_answer",
+)
 # ... and, where the index keeps word vectors (alignment.py), how well the unit's paragraph and
 # the unit itself cover the question's words, word by word in context
 WORD_FEATURES = ("soft_passage", "soft_unit")
 
 
 def unit_features(
-    dense: float, dense_context: float, lexical: float, kind_ok: bool | None, passage: float, unaddressed: bool
+    dense: float,
+    dense_context: float,
+    lexical: float,
+    kind_ok: bool | None,
+    passage: float,
+    unaddressed: bool,
+    previous: bool = False,
 ) -> dict[str, float]:
     """The named signals of a unit: its closeness to the question (and to the question with its
     context), the question's words it holds (idf-weighted), whether it holds the kind of value
     asked for (True/False/None: not a typed question), its paragraph's fused retrieval score,
-    and whether it is a one-line fact (record field, header line) the question does not ask for.
+    whether it is a one-line fact (record field, header line) the question does not ask for,
+    and, for a follow-up, whether its paragraph answered the question it follows.
 
     >>> unit_features(0.6, 0.5, 0.5, None, 1.0, False)["kind_ok"]
     0.0
@@ -379,6 +395,7 @@ def unit_features(
         "kind_missing": 1.0 if kind_ok is False else 0.0,
         "passage": passage,
         "unaddressed_fact": 1.0 if unaddressed else 0.0,
+        "previous_answer": 1.0 if previous else 0.0,
     }
 
 

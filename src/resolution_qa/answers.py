@@ -89,10 +89,12 @@ def rank_units(
     limit: int,
     ranking: Ranking | None = None,
     words: QuestionWords | None = None,
+    previous: frozenset[int] = frozenset(),
 ) -> list[RankedPassage]:
     """Score every unit of the first ``limit`` hits with ``ranking`` (default: the hand-set
     score); passages ordered by their best unit. ``words``: the question's word vectors, when
-    the index keeps its units' (the word coverage signals, ``alignment``)."""
+    the index keeps its units' (the word coverage signals, ``alignment``); ``previous``: for a
+    follow-up, the passage rows that answered the question it follows."""
     ranking = ranking or Ranking()
     q_vec, ctx_vec = vectors[0], vectors[-1]
     asked_for = answer_type_stems(query.text)  # "Which country …": the unit names one, not the word
@@ -127,7 +129,9 @@ def rank_units(
             unaddressed = chunk.paragraph_kind in METADATA_KINDS and not _addressed(
                 query, q_tokens, all_tokens, retriever, kind_ok
             )
-            features = unit_features(float(d), float(dc), lexical, kind_ok, hit.score, unaddressed)
+            features = unit_features(
+                float(d), float(dc), lexical, kind_ok, hit.score, unaddressed, hit.index in previous
+            )
             if coverages is not None:
                 features.update(coverages[j])
             units.append(Unit((start, end), float(d), float(dc), lexical, kind_ok, ranking.score(features), features))

@@ -153,7 +153,12 @@ class QAEngine:
 
     def analyze(self, question, history=(), k=3, source=None, id=None) -> Analysis:
         """``ask`` plus the signals behind the decision."""
-        data, retriever = self.index.state
+        return self._analyze(self.index.state, question, history, k, source, id)
+
+    def _analyze(self, state, question, history, k, source, id, recall: bool = True) -> Analysis:
+        """``analyze`` on one state of the index; ``recall``: for a follow-up, find the passage
+        that answered the question it follows (one turn back, not recalling further)."""
+        data, retriever = state
         query = self.spell_acronyms(prepare(question, history, data.documents), retriever)
         if source is not None and source not in data.by_source:
             names = ", ".join(d.source for d in data.documents) or "none"
@@ -185,12 +190,20 @@ class QAEngine:
                 return _empty(query, id, answers.missing_reference_message(data, query.reference, rows))
             hits = retriever.search(vectors[-1], tokens, source=source, rows=np.array(found))
             ranked = answers.rank_units(data, retriever, query, vectors, hits, len(found), calibration.ranking, words)
-            return _analysis(answers.reference_answer(data, query, ranked, k, id))
+            return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
         hits = retriever.search(vectors[-1], tokens, source=source, rows=rows)
         # the fused best, and the best few by words alone: a long paragraph that holds the exact
         # words asked for can sit low in the dense rankings and so in the fused one
         hits = [h for i, h in enumerate(hits) if i < CANDIDATE_PASSAGES or (h.lexical_rank or 99) < LEXICAL_CANDIDATES]
-        ranked = answers.rank_units(data, retriever, query, vectors, hits, len(hits), calibration.ranking, words)
+        previous = frozenset()
+        if recall and query.follow_up and history:
+            # a follow-up's answer is often in the paragraph that answered the question before it
+            # (three times in four among our questions): a ranking signal
+            before = self._analyze(state, history[-1], tuple(history[:-1]), 1, source, None, recall=False)
+            previous = frozenset(r.hit.index for r in before.ranked[:1])
+        ranked = answers.rank_units(
+            data, retriever, query, vectors, hits, len(hits), calibration.ranking, words, previous
+        )
         if not ranked:
             return _empty(query, id, "The documents don't say: no passage matches this question.")
         best = ranked[0]
@@ -265,5 +278,5 @@ def _empty(query: Query, id, message: str) -> Analysis:
     return Analysis(answer, {}, 0.0)
 
 
-def _analysis(answer: Answer) -> Analysis:
-    return Analysis(answer, {}, 1.0, answer.quote)
+def _analysis(answer: Answer, ranked=()) -> Analysis:
+    return Analysis(answer, {}, 1.0, answer.quote, tuple(ranked))

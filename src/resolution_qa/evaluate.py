@@ -312,6 +312,8 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
         if row.get("expect", "answer") != "answer" or not gold:
             continue
         analysis = engine.analyze(row["question"], history=row.get("history") or ())
+        if not analysis.features:  # a paragraph looked up by its number ("OP 7") is not ranked
+            continue
         texts = engine.data.by_source
         groups.append(
             [
