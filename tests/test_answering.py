@@ -115,7 +115,11 @@ def test_unit_ranking_prefers_each_signal(ranking):
         return ranking.score(features | {"soft_passage": soft_passage, "soft_unit": soft_unit})
 
     base = score()
-    assert score(dense=0.6) > base and score(lexical=0.6) > base and score(passage=0.6) > base
+    assert score(dense=0.6) > base and score(lexical=0.6) > base
+    if not ranking.uses_words:
+        # with the word signals, the paragraph's fused retrieval score says little that its word
+        # coverage (soft_passage) does not: its fitted weight may go either way
+        assert score(passage=0.6) > base
     assert score(kind_ok=True) > base > score(kind_ok=False)
     assert score(unaddressed=True) < base
     if ranking.uses_words:

@@ -14,7 +14,7 @@ from .structure import paragraphs
 
 DEFAULT_MAX_CHARS = 1500
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,3}|[a-z]{1,4}|[ivxlc]{1,6})[.)]")
-CHUNKER_VERSION = 10  # bump when chunking or passage vectors change, so stored indexes are rebuilt
+CHUNKER_VERSION = 12  # bump when chunking or passage vectors change, so stored indexes are rebuilt
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
@@ -50,19 +50,38 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
     return merged
 
 
+# Where a long clause is cut, strongest first: a semicolon, a colon, a comma before a word that
+# opens a new clause or phrase ("…, including through …", "…, and to enhance …"), any comma, a space.
+_CUTS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r";\s",
+        r":\s",
+        r",\s+(?=(?:and|or|including|in particular|inter alia|such as|as well as|while|whereas|which|"
+        r"through|by|with|without|in order|taking into account|to)\b)",
+        r",\s",
+        r"\s",
+    )
+)
+
+
 def split_long(text: str, span: Span, max_chars: int) -> list[Span]:
-    """Cut a sentence longer than ``max_chars`` at clause breaks ("; ", ", ", then spaces).
+    """Cut a sentence longer than ``max_chars`` at its last clause break of the strongest kind
+    (see ``_CUTS``), never mid-word, until every piece fits.
 
     >>> split_long("aaa, bbb; ccc", (0, 13), 9)
     [(0, 4), (5, 13)]
+    >>> t = "States to share data, tools and skills, including through training, in all regions"
+    >>> [t[a:b] for a, b in split_long(t, (0, len(t)), 70)]
+    ['States to share data, tools and skills,', 'including through training, in all regions']
     """
     start, end = span
     pieces: list[Span] = []
     while end - start > max_chars:
         window = text[start : start + max_chars]
         cut = -1
-        for pattern in (r";\s", r":\s", r",\s", r"\s"):
-            hits = [m.end() for m in re.finditer(pattern, window) if m.end() > max_chars // 3]
+        for pattern in _CUTS:
+            hits = [m.end() for m in pattern.finditer(window) if m.end() > max_chars // 3]
             if hits:
                 cut = hits[-1]
                 break
@@ -82,7 +101,7 @@ def split_long(text: str, span: Span, max_chars: int) -> list[Span]:
 
 _CLAUSE_BREAK = re.compile(r"(?<=;)\s+|\n+")
 MIN_UNIT_CHARS = 25  # a shorter piece ("and", "(a)") joins the piece after it
-MAX_UNIT_CHARS = 600  # a clause longer than this is cut at ":" or "," (never mid-word)
+MAX_UNIT_CHARS = 450  # a clause longer than this is cut at ":" or "," (never mid-word, see split_long)
 
 
 def answer_units(text: str, start: int, end: int) -> list[Span]:
