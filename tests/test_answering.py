@@ -201,3 +201,22 @@ def test_long_forms_by_initials_skip_lists_prose_and_shouting():
     assert initials_phrases("A1", [text]) == initials_phrases("X", [text]) == {}
     assert question_acronyms("What do OP 7 and PP 3 say about IP and IP?") == ["IP"]
     assert question_acronyms("WHAT ABOUT IP") == []
+
+
+def test_a_clause_cut_at_a_comma_is_quoted_across_the_cut_when_both_pieces_rank_close():
+    from types import SimpleNamespace as NS
+
+    from resolution_qa.answers import PIECE_RATIO, _with_close_piece
+
+    text = "7. Encourages States to share data, including through training; to act now."
+    pieces = [(0, 35), (36, 63), (64, 75)]  # cut at ", " (one clause), then at "; " (another)
+    data = NS(by_source={"a.txt": NS(text=text)})
+
+    def quoted(*scores):
+        units = tuple(NS(span=span, score=score) for span, score in zip(pieces, scores, strict=True))
+        start, end = _with_close_piece(data, NS(chunk=NS(source="a.txt"), units=units))
+        return text[start:end]
+
+    assert quoted(0.8, 0.8 * PIECE_RATIO, 0.1) == text[0:63]  # both pieces of the clause
+    assert quoted(0.8, 0.8 * PIECE_RATIO - 0.01, 0.1) == text[0:35]  # the second ranks too low
+    assert quoted(0.1, 0.8, 0.8) == text[36:63]  # never across a semicolon

@@ -34,6 +34,7 @@ from .schema import METADATA_KINDS, Answer, Chunk, Passage, Quote, Span
 from .store import IndexData
 from .tokens import tokenize
 
+PIECE_RATIO = 0.9  # the next piece of a clause cut at a comma is quoted too when it scores this close to the best
 HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when this close to the answer
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
 # Below the answering threshold but at least this likely: "the closest passage may answer this"
@@ -268,7 +269,7 @@ def compose(
     notices = list(query.notices)
     ranked = _prefer_official(data, query, ranked)
     best = ranked[0]
-    span = _quotable(data, best.chunk, best.best.span)
+    span = _quotable(data, best.chunk, _with_close_piece(data, best))
     narrowed = _record_item(data, retriever, query, ranked)
     if narrowed is not None:
         best, span, note = narrowed
@@ -313,6 +314,34 @@ def compose(
             )
     answer = Answer(query.text, answered, message, quote, tuple(passages), id=id, notices=tuple(notices))
     return answer, candidate
+
+
+def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
+    """The best unit's span, joined with the piece of the same clause next to it (a long clause
+    is cut at a comma, ``chunking.split_long``) when that piece ranks nearly as well: the
+    answer may run across the cut."""
+    units = ranked.units
+    best = max(range(len(units)), key=lambda i: units[i].score)
+    start, end = units[best].span
+    text = data.by_source[ranked.chunk.source].text
+    close = [
+        j
+        for j in (best - 1, best + 1)
+        if 0 <= j < len(units)
+        and units[j].score >= PIECE_RATIO * units[best].score
+        and _one_clause(text, *sorted((units[j].span, units[best].span)))
+    ]
+    if not close:
+        return start, end
+    other = units[max(close, key=lambda j: units[j].score)].span
+    return min(start, other[0]), max(end, other[1])
+
+
+def _one_clause(text: str, first: Span, second: Span) -> bool:
+    """Are two adjacent units pieces of one clause (cut at a comma, not at a semicolon, a line
+    break or a sentence end)?"""
+    between = text[first[1] : second[0]]
+    return not between.strip() and "\n" not in between and text[first[1] - 1] not in ".;:!?"
 
 
 def _quotable(data: IndexData, chunk: Chunk, span: Span) -> Span:
