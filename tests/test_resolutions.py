@@ -157,6 +157,9 @@ def test_a_follow_up_knows_the_paragraph_that_answered_the_question_before_it(sh
             u.features["previous_answer"] for r in shipped.analyze(question, earlier).ranked for u in r.units
         )
     assert shipped.calibration.ranking.weights["previous_answer"] > 0  # fitted by calibrate: it helps
+    # blank turns in the history are skipped: the question before is still the seminars one
+    padded = shipped.analyze("What are they for?", history=[*history, "", "  "])
+    assert any(u.features["previous_answer"] for u in padded.ranked[0].units)
 
 
 def test_a_named_document_scopes_the_answer(shipped):

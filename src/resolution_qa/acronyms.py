@@ -57,7 +57,8 @@ COMMON_ABBREVIATIONS = {
 FUNCTION_WORDS = ("of", "for", "the", "and", "on", "in", "to", "at", "by", "with", "or", "a", "an", "de", "du", "des")
 _FUNCTION = "|".join(FUNCTION_WORDS)
 # The citation labels questions use ("OP 7", "PP 3", "A/RES/78/311"): never spelled out.
-CITATION_LABELS = frozenset({"OP", "PP", "RES", "A"})
+CITATION_LABELS = frozenset({"OP", "PP", "RES"})
+MAX_QUESTION_ACRONYMS = 3  # each new one is looked for in every document: a few per question
 
 
 def question_acronyms(text: str) -> list[str]:
@@ -66,10 +67,11 @@ def question_acronyms(text: str) -> list[str]:
     >>> question_acronyms("Does OP 7 mention LLMs or IP?"), question_acronyms("DOES IT SAY")
     (['LLMs', 'IP'], [])
     """
-    letters = [c for c in text if c.isalpha()]
-    if sum(c.isupper() for c in letters) > len(letters) / 2:  # shouting: its words are no acronyms
+    words = [w for w in re.findall(r"[^\W\d_]{4,}", text)]
+    if words and sum(w.isupper() for w in words) > len(words) / 2:  # shouting: its words are no acronyms
         return []
-    return [a for a in dict.fromkeys(_ACRONYM.findall(text)) if a not in CITATION_LABELS]
+    found = [a for a in dict.fromkeys(_ACRONYM.findall(text)) if a not in CITATION_LABELS]
+    return found[:MAX_QUESTION_ACRONYMS]
 
 
 def initials_phrases(acronym: str, texts) -> dict[str, int]:
@@ -92,7 +94,7 @@ def initials_phrases(acronym: str, texts) -> dict[str, int]:
     word = r"(?!(?:{f})\b)[{u}{l}][\w’'-]*"
     between = rf",?\s+(?:(?:{_FUNCTION})\s+)*"
     pattern = re.compile(
-        r"\b" + between.join(word.format(f=_FUNCTION, u=c.upper(), l=c.lower()) for c in letters) + r"\b"
+        r"(?<![\w’'-])" + between.join(word.format(f=_FUNCTION, u=c.upper(), l=c.lower()) for c in letters) + r"\b"
     )
     found: dict[str, int] = {}
     spelling: dict[str, str] = {}

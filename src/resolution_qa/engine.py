@@ -196,10 +196,11 @@ class QAEngine:
         # words asked for can sit low in the dense rankings and so in the fused one
         hits = [h for i, h in enumerate(hits) if i < CANDIDATE_PASSAGES or (h.lexical_rank or 99) < LEXICAL_CANDIDATES]
         previous = frozenset()
-        if recall and query.follow_up and history:
+        asked = [h for h in history if h and str(h).strip()]
+        if recall and query.follow_up and asked:
             # a follow-up's answer is often in the paragraph that answered the question before it
             # (three times in four among our questions): a ranking signal
-            before = self._analyze(state, history[-1], tuple(history[:-1]), 1, source, None, recall=False)
+            before = self._analyze(state, asked[-1], tuple(asked[:-1]), 1, source, None, recall=False)
             previous = frozenset(r.hit.index for r in before.ranked[:1])
         ranked = answers.rank_units(
             data, retriever, query, vectors, hits, len(hits), calibration.ranking, words, previous
