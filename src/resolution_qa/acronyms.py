@@ -67,7 +67,7 @@ def question_acronyms(text: str) -> list[str]:
     >>> question_acronyms("Does OP 7 mention LLMs or IP?"), question_acronyms("DOES IT SAY")
     (['LLMs', 'IP'], [])
     """
-    words = [w for w in re.findall(r"[^\W\d_]{4,}", text)]
+    words = re.findall(r"[^\W\d_]{4,}", text)
     if words and sum(w.isupper() for w in words) > len(words) / 2:  # shouting: its words are no acronyms
         return []
     found = [a for a in dict.fromkeys(_ACRONYM.findall(text)) if a not in CITATION_LABELS]

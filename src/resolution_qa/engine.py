@@ -159,7 +159,7 @@ class QAEngine:
         """``analyze`` on one state of the index; ``recall``: for a follow-up, find the passage
         that answered the question it follows (one turn back, not recalling further)."""
         data, retriever = state
-        query = self.spell_acronyms(prepare(question, history, data.documents), retriever)
+        query = self._prepare(state, question, history)
         if source is not None and source not in data.by_source:
             names = ", ".join(d.source for d in data.documents) or "none"
             raise UnknownSource(f"unknown source {source!r} — choose one of: {names}")
@@ -214,6 +214,11 @@ class QAEngine:
         answer, candidate = answers.compose(data, retriever, query, ranked, k, id, answered, probability)
         return Analysis(answer, features, probability, candidate, tuple(ranked))
 
+    def _prepare(self, state, question, history) -> Query:
+        """``prepare`` the question against one state of the index, its acronyms spelled out."""
+        data, retriever = state
+        return self.spell_acronyms(prepare(question, history, data.documents), retriever)
+
     def spell_acronyms(self, query: Query, retriever) -> Query:
         """``query`` with the long forms of the acronyms it uses that the documents never define
         but spell out ("IP" → "intellectual property"), named after its topic as defined ones are:
@@ -259,8 +264,9 @@ class QAEngine:
 
     def relevance(self, question: str, history=(), source: str | None = None) -> list[tuple[Chunk, float]]:
         """Every passage (of ``source``, or all) in reading order with its closeness to the question."""
-        data, retriever = self.index.state
-        query = self.spell_acronyms(prepare(question, history, data.documents), retriever)
+        state = self.index.state
+        data, retriever = state
+        query = self._prepare(state, question, history)
         if not query.text or not data.chunks:
             return []
         rows = np.arange(len(data.chunks)) if source is None else retriever.rows_of(frozenset({source}))
