@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from resolution_qa.documents import load_document
-from resolution_qa.query import ParagraphRef, named_documents, paragraph_reference, prepare
+from resolution_qa.query import ParagraphRef, named_documents, paragraph_reference, paragraph_step, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGLISH_78 = ROOT.parent / "shared" / "corpus" / "unga-resolutions" / "78session" / "English"
@@ -89,6 +89,12 @@ def test_the_documents_are_what_named_documents_expects(documents):
         ("Which UNESCO tools does the March text refer to?", set(), {"A/RES/78/265"}),  # "text" names one too
         ("Does the capacity-building text mention data?", set(), {"A/RES/78/311"}),
         ("Did they march? What does the text say?", set(), set()),  # a verb, not the month
+        ("And the July one?", set(), {"A/RES/78/311"}),  # "one" stands for the resolution
+        ("What about the capacity-building one?", set(), {"A/RES/78/311"}),
+        ("Which one is longer?", set(), set()),
+        # the resolutions speak of reports of their own: a bare "the report" is not the article
+        ("What will the report cover?", set(), set()),
+        ("What does the news report say?", {"ai-article.txt"}, set()),
     ],
 )
 def test_named_documents(documents, question, sources, symbols):
@@ -160,3 +166,36 @@ def test_a_question_that_names_the_catalogue_record_is_asked_of_the_records():
     assert named_documents("How did the voting record go?", docs) == ({"un-records.jsonl"}, frozenset())
     assert named_documents("Did it record a vote?", docs) == (frozenset(), frozenset())  # a verb
     assert "record" not in topic_of(question, docs, sources, symbols).split()
+
+
+def test_a_follow_up_that_only_names_another_document_asks_the_question_before_of_it(documents):
+    query = prepare("And the July one?", ["What does the March resolution say about human rights?"], documents)
+    assert query.symbols == frozenset({"A/RES/78/311"})
+    assert query.search_question == "What does say about human rights?"
+    # a follow-up that names nothing keeps its scope
+    kept = prepare("And what about data?", ["What does the March resolution say about human rights?"], documents)
+    assert kept.symbols == frozenset({"A/RES/78/265"})
+
+
+@pytest.mark.parametrize(
+    ("question", "step"),
+    [
+        ("And the next paragraph?", 1),
+        ("what does the following one say", 1),
+        ("What about the paragraph after that?", 1),
+        ("and the previous paragraph?", -1),
+        ("the one before it?", -1),
+        ("What comes next?", 0),
+        ("Is this the first paragraph?", 0),
+    ],
+)
+def test_paragraph_step(question, step):
+    assert paragraph_step(question) == step
+
+
+def test_only_a_follow_up_steps_to_a_paragraph():
+    assert prepare("And the next paragraph?", ["What does OP 12 say?"]).step == 1
+    assert prepare("And the next paragraph?").step == 0  # nothing to step from
+    # "the one after it" steps from the answer before, not from the OP 12 the chat began with
+    chained = prepare("And the one after it?", ["What does OP 12 say?", "And the next paragraph?"])
+    assert (chained.step, chained.reference) == (1, None)

@@ -162,6 +162,44 @@ def test_a_follow_up_knows_the_paragraph_that_answered_the_question_before_it(sh
     assert any(u.features["previous_answer"] for u in padded.ranked[0].units)
 
 
+def test_the_next_paragraph_is_the_one_after_the_answer_before(shipped):
+    history = ["What does OP 12 of 78/311 say?"]
+    after = shipped.ask("And the next paragraph?", history=history)
+    assert (after.passages[0].chunk.label, after.passages[0].chunk.location) == ("A/RES/78/311", "OP 13")
+    assert after.quote.text.startswith("13. Calls upon the United Nations system")
+    verbatim(shipped, after)
+    again = shipped.ask("And the one after it?", history=[*history, "And the next paragraph?"])
+    assert again.passages[0].chunk.location == "OP 14"
+    before = shipped.ask("And the previous paragraph?", history=history)
+    assert before.passages[0].chunk.location == "OP 11"
+    first = shipped.ask("And the previous paragraph?", history=["What does PP 1 of 78/311 say?"])
+    assert not first.answered and first.message == "A/RES/78/311 has no paragraph before PP 1."
+    alone = shipped.ask("And the next paragraph?", history=["", " "])
+    assert not alone.quote or alone.message.startswith("Ask about a paragraph first")
+
+
+def test_the_paragraph_before_is_a_candidate_even_when_the_words_miss_it(shipped):
+    history = ["Does the text say all countries should have the same chances"]
+    assert shipped.analyze(history[0]).ranked[0].chunk.location == "OP 1"
+    question = "Does it say anything about protecting patents and other IP in it?"
+    alone = [(r.chunk.label, r.chunk.location) for r in shipped.analyze(question).ranked]
+    assert ("A/RES/78/311", "OP 1") not in alone  # its words alone do not find OP 1 ...
+    after = shipped.analyze(question, history=history)
+    recalled = [r for r in after.ranked if (r.chunk.label, r.chunk.location) == ("A/RES/78/311", "OP 1")]
+    assert recalled and all(u.features["previous_answer"] for u in recalled[0].units)  # ... the chat does
+
+
+def test_a_resolution_named_by_its_sponsor(shipped):
+    for question in (
+        "What does the Chinese-led resolution say about open models?",
+        "Does China's resolution mention open models?",
+    ):
+        answer = shipped.ask(question)
+        assert {p.chunk.label for p in answer.passages} == {"A/RES/78/311"}, question
+    us = shipped.ask("What does the US-sponsored text say about human rights?")
+    assert {p.chunk.label for p in us.passages} == {"A/RES/78/265"}
+
+
 def test_a_named_document_scopes_the_answer(shipped):
     answer = shipped.ask("What does the March resolution say about data?")
     assert all(p.chunk.label == "A/RES/78/265" for p in answer.passages)

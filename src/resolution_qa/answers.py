@@ -211,6 +211,17 @@ def lookup(retriever: Retriever, ref: ParagraphRef, rows: np.ndarray | None, sou
     return sorted(found)
 
 
+def neighbour(data: IndexData, retriever: Retriever, row: int, step: int) -> int | None:
+    """The paragraph after (``step`` 1) or before (-1) passage ``row`` in its document's reading
+    order, header lines skipped; None at either end."""
+    chunks = data.chunks
+    rows = sorted(retriever.rows_of(frozenset({chunks[row].source})).tolist(), key=lambda r: chunks[r].start)
+    place = rows.index(row)
+    skip = METADATA_KINDS - {chunks[row].paragraph_kind}
+    ahead = rows[place + 1 :] if step > 0 else rows[:place][::-1]
+    return next((r for r in ahead if chunks[r].paragraph_kind not in skip), None)
+
+
 def missing_reference_message(data: IndexData, ref: ParagraphRef, rows: np.ndarray | None) -> str:
     allowed = None if rows is None else set(rows.tolist())
     counts: dict[str, int] = {}

@@ -22,7 +22,7 @@ from .answering import Calibration, abstention_features, default_calibration
 from .config import MAX_K, Settings
 from .embedding import MODEL_NAME, Encoder, MiniLMEncoder
 from .index import Index
-from .query import Query, prepare
+from .query import Query, paragraph_step, prepare
 from .schema import Answer, Chunk, Quote
 
 CANDIDATE_PASSAGES = 12  # paragraphs whose answer units compete for the answer
@@ -184,6 +184,15 @@ class QAEngine:
             section = retriever.kind_rows(query.section)
             narrowed = section if rows is None else np.intersect1d(rows, section)
             rows = narrowed if len(narrowed) else rows  # "the preamble" of a text that has none: ignored
+        before = self._recalled(state, query, history, source) if recall else None
+        if query.step:
+            # "and the next paragraph?": the one beside the paragraph that answered the question before
+            row = None if before is None else answers.neighbour(data, retriever, before, query.step)
+            if row is None:
+                return _empty(query, id, _no_neighbour(data, before, query.step))
+            hits = retriever.search(vectors[-1], tokens, rows=np.array([row]))
+            ranked = answers.rank_units(data, retriever, query, vectors, hits, 1, calibration.ranking, words)
+            return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
         if query.reference is not None:
             found = answers.lookup(retriever, query.reference, rows, source)
             if not found:
@@ -196,23 +205,37 @@ class QAEngine:
         # words asked for can sit low in the dense rankings and so in the fused one
         hits = [h for i, h in enumerate(hits) if i < CANDIDATE_PASSAGES or (h.lexical_rank or 99) < LEXICAL_CANDIDATES]
         previous = frozenset()
-        asked = [h for h in history if h and str(h).strip()]
-        if recall and query.follow_up and asked:
+        if before is not None and (rows is None or before in set(rows.tolist())):
             # a follow-up's answer is often in the paragraph that answered the question before it
-            # (three times in four among our questions): a ranking signal
-            before = self._analyze(state, asked[-1], tuple(asked[:-1]), 1, source, None, recall=False)
-            previous = frozenset(r.hit.index for r in before.ranked[:1])
+            # (three times in four among our questions): a ranking signal, and a candidate even
+            # when this question's words alone don't find it ("What will the report cover?")
+            previous = frozenset({before})
+            if before not in {h.index for h in hits}:
+                hits.append(retriever.hit_of(before, vectors[-1]))
         ranked = answers.rank_units(
             data, retriever, query, vectors, hits, len(hits), calibration.ranking, words, previous
         )
         if not ranked:
             return _empty(query, id, "The documents don't say: no passage matches this question.")
+        if not recall:  # the question a follow-up follows: only its ranking is wanted
+            return replace(_empty(query, id, ""), ranked=tuple(ranked))
         best = ranked[0]
         features = abstention_features(query, best, retriever, hits)
         probability = calibration.probability(features)
         answered = probability >= calibration.threshold
         answer, candidate = answers.compose(data, retriever, query, ranked, k, id, answered, probability)
         return Analysis(answer, features, probability, candidate, tuple(ranked))
+
+    def _recalled(self, state, query: Query, history, source) -> int | None:
+        """For a follow-up, the passage row that ranked first for the question it follows (one
+        turn back, and further only through "the next paragraph" questions); None for a question
+        that follows nothing."""
+        asked = [h for h in history if h and str(h).strip()]
+        if not (query.follow_up and asked):
+            return None
+        deeper = bool(paragraph_step(asked[-1]))  # "… OP 12?", "the next one?", "and the next?"
+        before = self._analyze(state, asked[-1], tuple(asked[:-1]), 1, source, None, recall=deeper)
+        return before.ranked[0].hit.index if before.ranked else None
 
     def _prepare(self, state, question, history) -> Query:
         """``prepare`` the question against one state of the index, its acronyms spelled out."""
@@ -283,6 +306,13 @@ def _empty(query: Query, id, message: str) -> Analysis:
         question=query.text, answered=False, message=message, quote=None, passages=(), id=id, notices=query.notices
     )
     return Analysis(answer, {}, 0.0)
+
+
+def _no_neighbour(data, row: int | None, step: int) -> str:
+    if row is None:
+        return "Ask about a paragraph first; then ask for the one after or before it."
+    chunk = data.chunks[row]
+    return f"{chunk.label} has no paragraph {'after' if step > 0 else 'before'} {chunk.location}."
 
 
 def _analysis(answer: Answer, ranked=()) -> Analysis:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Literal
 
 from .answering import FOLLOW_UP_WORDS, MONTHS, KindName, contextualize, question_kind
-from .places import with_country_names
+from .places import countries_in, country_of, with_country_names
 from .schema import Document
 from .tokens import STOP_WORDS, stem, tokenize, words
 
@@ -48,6 +48,13 @@ _REFERENCE = re.compile(
 _ORDINAL_REFERENCE = re.compile(
     rf"\b(?P<which>last|final|{'|'.join(_ORDINALS)})\s+(?P<kind>operative|preambular)\s+paragraph\b", re.IGNORECASE
 )
+# "and the next paragraph?", "what does the one before it say?": a paragraph next to the one
+# that answered the question before
+_STEP = re.compile(
+    r"\b(?:(?P<after>next|following|subsequent)|(?P<before>previous|preceding|prior))\s+(?:paragraph|para|one)\b"
+    r"|\b(?:paragraph|para|one)\s+(?:(?P<after2>after|following)|(?P<before2>before|preceding))\s+(?:it|that|this)\b",
+    re.IGNORECASE,
+)
 _SYMBOL = re.compile(r"\b(?:A/RES/)?(\d{2,3})/(\d{1,4})\b", re.IGNORECASE)
 # the UN Digital Library's catalogue records: "the library record", "the catalogue entry", "the voting record"
 _RECORD = re.compile(
@@ -55,7 +62,11 @@ _RECORD = re.compile(
     r"|(?:the\s+)?(?:UN\s+)?digital\s+library|catalogue|catalog)\b",
     re.I,
 )
-_ARTICLE = re.compile(r"\b(?:the|this|that)\s+(?:news\s+|press\s+)?(?:article|story|report(?:ing)?|piece)\b", re.I)
+# a bare "the report" is not the article: the resolutions speak of reports of their own ("the
+# final report of the High-level Advisory Body"); "the news report" is
+_ARTICLE = re.compile(
+    r"\b(?:the|this|that)\s+(?:(?:news|press)\s+report(?:ing)?|(?:news\s+|press\s+)?(?:article|story|piece))\b", re.I
+)
 # Words that say "show me the paragraph" rather than ask something of it.
 _LOOKUP_WORDS = frozenset(
     [
@@ -122,6 +133,7 @@ class Query:
     topic: str = ""  # what to search for: the question without the words that name its document
     # ("the March resolution"), with the countries its capitals and demonyms stand for
     topic_context: str = ""  # the same for the context
+    step: int = 0  # a follow-up's "next paragraph" (+1) or "previous paragraph" (-1)
 
     @property
     def search_question(self) -> str:
@@ -186,6 +198,20 @@ def paragraph_reference(question: str) -> ParagraphRef | None:
     return None
 
 
+def paragraph_step(question: str) -> int:
+    """+1 for a question about the next paragraph, -1 for the previous one, else 0.
+
+    >>> paragraph_step("And the next paragraph?"), paragraph_step("what does the one before it say?")
+    (1, -1)
+    >>> paragraph_step("What comes next?")
+    0
+    """
+    match = _STEP.search(question)
+    if not match:
+        return 0
+    return 1 if match.group("after") or match.group("after2") else -1
+
+
 def _is_bare(question: str) -> bool:
     """True when nothing but the paragraph reference is asked ("What does OP 7 say?")."""
     rest = _ORDINAL_REFERENCE.sub(" ", _REFERENCE.sub(" ", question))
@@ -206,7 +232,7 @@ def _scope_words(names: str) -> re.Pattern[str]:
 
 
 _ARTICLE_NAME = _scope_words(r"(?:news\s+|press\s+)?(?:article|story|piece)")
-_RESOLUTION_NAME = _scope_words(r"(?:draft\s+)?(?:resolution|text)")
+_RESOLUTION_NAME = _scope_words(r"(?:draft\s+)?(?:resolution|text|one)")
 
 
 _SECTION = re.compile(
@@ -245,6 +271,8 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
     if not (sources or symbols):
         return question
     text = _SYMBOL.sub(" ", question)
+    if symbols and sponsored_by(question, documents):
+        text = _SPONSORED.sub(" the resolution ", text)  # "the Chinese-led text" names; it asks nothing
     if symbols:
         for d in documents:
             if d.symbol in symbols and d.date:
@@ -266,7 +294,17 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
 _NAMING = (
     r"\b(?i:resolution|text)\b"  # what people call a resolution: "the March text", "the capacity-building resolution"
 )
-_NAMING_NOUN = re.compile(_NAMING)
+_NAMING_NOUN = re.compile(rf"{_NAMING}|\bone\b", re.I)  # ... and "one" after a name: "the July one"
+# "the Chinese-led resolution", "the US-sponsored text", "China's resolution", "the Chinese text"
+_SPONSOR_CUE = r"(?:led|sponsored|co-sponsored|backed|drafted|proposed|tabled|authored|penned)"
+_SPONSORED = re.compile(
+    rf"\b(?P<who>[\w.’']+(?:\s[\w.’']+)?)(?:-|\s){_SPONSOR_CUE}\s+(?:draft\s+)?(?:resolution|text|one)\b"
+    rf"|\b(?P<owner>[\w.]+(?:\s[\w.]+)?)['’]s\s+(?:draft\s+)?(?:resolution|text)\b"
+    rf"|\bthe\s+(?P<adjective>[\w.]+)\s+(?:draft\s+)?(?:resolution|text)\b"
+    rf"|\b(?:resolution|text|one)\s+(?:that\s+|which\s+)?(?:was\s+)?(?:{_SPONSOR_CUE}|put forward)\s+by\s+"
+    rf"(?:the\s+)?(?P<by>[\w.’']+(?:\s[\w.’']+)?)",
+    re.I,
+)
 
 
 def named_documents(question: str, documents: list[Document]) -> tuple[frozenset[str], frozenset[str]]:
@@ -287,12 +325,17 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
             symbols.add(symbol)
     if _NAMING_NOUN.search(question):
         for number, month in enumerate(MONTHS, start=1):
-            if re.search(rf"\b{month}\b[^?.]*{_NAMING}|{_NAMING}[^?.]*\b(?:of|in|from) {month}\b", question):
+            if re.search(
+                rf"\b{month}\b[^?.]*{_NAMING}|{_NAMING}[^?.]*\b(?:of|in|from) {month}\b"
+                rf"|\b{month}(?:\s+\d{{4}})?\s+one\b|\bone\s+(?:of|in|from) {month}\b",
+                question,
+            ):
                 symbols.update(d.symbol for d in resolutions if d.date and int(d.date[5:7]) == number)
         distinct_stems = distinct_title_stems(documents)
         if distinct_stems:  # one resolution beside an article: its title's words still name it
             near = _near_resolution(question)
             symbols.update(symbol for symbol, distinct in distinct_stems.items() if distinct & near)
+        symbols.update(sponsored_by(question, documents))
     if _RECORD.search(question):
         # "What date does the UN library record give?": the catalogue records (of the named
         # resolution, if one is named), even when the question also names the article
@@ -305,6 +348,49 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
         if sources:
             symbols.clear()
     return frozenset(sources), frozenset(s for s in symbols if s)
+
+
+def sponsored_by(question: str, documents: list[Document]) -> set[str]:
+    """The loaded resolutions a question names by who put them forward ("the Chinese-led
+    resolution", "the US-sponsored text", "China's resolution"): those whose catalogue record
+    lists that country among the main sponsors — none when every resolution loaded does.
+
+    >>> from resolution_qa.records import parse_records
+    >>> r = parse_records('{"symbol": "A/RES/1/2", "adoption_date": "1 July 2024", "sponsors": ["CHINA", "PERU"]}'
+    ...                   '\\n{"symbol": "A/RES/1/3", "adoption_date": "1 May 2024", "sponsors": ["CHAD"]}')
+    >>> docs = [Document("r.jsonl", "", r.text, "", "records", paragraphs=tuple(r.paragraphs))]
+    >>> sorted(sponsored_by("What does the Chinese-led resolution say?", docs))
+    ['A/RES/1/2']
+    >>> sponsored_by("What does Peru's resolution say?", docs), sponsored_by("the Chad-led text", docs)
+    ({'A/RES/1/2'}, {'A/RES/1/3'})
+    """
+    who = " ".join(next(filter(None, m.groups())) for m in _SPONSORED.finditer(question))
+    if not who:
+        return set()
+    countries = set(countries_in(who.replace("-", " ")))
+    sponsors = _main_sponsors([d for d in documents if d.kind == "records"])
+    named = {symbol for symbol, by in sponsors.items() if countries & by}
+    return named if len(named) < len(sponsors) else set()
+
+
+_SPONSORS: dict[tuple, dict[str, frozenset[str]]] = {}  # by the records files' (source, sha256)
+
+
+def _main_sponsors(records: list[Document]) -> dict[str, frozenset[str]]:
+    """Per resolution symbol, the countries (places.country_of keys) its record lists as main
+    sponsors; read once per set of records files."""
+    key = tuple((d.source, d.sha256) for d in records)
+    if key not in _SPONSORS:
+        out: dict[str, set[str]] = {}
+        for document in records:
+            for paragraph in document.paragraphs:
+                if paragraph.name == "sponsors" and paragraph.symbol:
+                    line = document.text[paragraph.start : paragraph.end].split(":", 1)[-1]
+                    keys = {country_of(name) for name in line.split(", ")}
+                    out.setdefault(paragraph.symbol, set()).update(k for k in keys if k)
+        _SPONSORS.clear()  # one set of records at a time: the shipped ones, or a test's
+        _SPONSORS[key] = {symbol: frozenset(keys) for symbol, keys in out.items()}
+    return _SPONSORS[key]
 
 
 def distinct_title_stems(documents: list[Document]) -> dict[str, frozenset[str]]:
@@ -343,7 +429,7 @@ def _near_resolution(question: str) -> set[str]:
     tokens = words(question)
     out: set[str] = set()
     for i, token in enumerate(tokens):
-        if token.startswith("resolution") or token == "text":
+        if token.startswith("resolution") or token == "text" or (token == "one" and i > 0):
             window = tokens[max(0, i - 4) : i]
             if i + 1 < len(tokens) and tokens[i + 1] in _TITLE_LEADS:
                 window += tokens[i + 1 : i + 7]
@@ -371,16 +457,23 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
     if not (sources or symbols) and context:
         sources, symbols = named_documents(context, documents)  # a follow-up keeps its scope
     reference = paragraph_reference(text)
-    if reference is None and context and FOLLOW_UP_WORDS.intersection(words(text)):
+    step = paragraph_step(text) if context and reference is None else 0
+    if reference is None and context and not step and FOLLOW_UP_WORDS.intersection(words(text)):
         reference = paragraph_reference(context)  # "Should they be voluntary?" after "… OP 13 …"
         bare = False
     else:
         bare = reference is not None and _is_bare(text)
+    if step:
+        bare = _is_bare(_STEP.sub(" ", text))
+    topic = topic_of(text, documents, sources, symbols)
+    if context and not topic and named_documents(text, documents) != (frozenset(), frozenset()):
+        # "And the July one?": the question before, asked of the document this one names
+        topic = topic_of(context, documents, *named_documents(context, documents))
     return Query(
         text=text,
         context=context,
         section=section_of(text) or (section_of(context) if context else None),
-        topic=with_country_names(topic_of(text, documents, sources, symbols) or text),
+        topic=with_country_names(topic or text),
         topic_context=with_country_names(topic_of(context, documents, sources, symbols) or context) if context else "",
         kind=question_kind(text),
         sources=sources,
@@ -388,4 +481,5 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
         reference=reference,
         bare_reference=bare,
         notices=tuple(notices),
+        step=step,
     )

@@ -231,6 +231,14 @@ class Retriever:
             for i, d, u in zip(ordered, dense, best_unit, strict=True)
         ]
 
+    def hit_of(self, row: int, query: np.ndarray) -> Hit:
+        """Passage ``row`` as a candidate the search did not find: no fused score, its dense match."""
+        dense = float(self.data.vectors[row].astype(np.float32) @ query)
+        offsets = self.data.sentence_offsets
+        if offsets[row + 1] > offsets[row]:
+            dense = max(dense, self.best_unit_scores(query, [row])[0])
+        return Hit(index=row, score=0.0, dense=dense)
+
     def best_unit_scores(self, query: np.ndarray, rows: list[int]) -> list[float]:
         """For each passage row, the closeness of its best answer unit to ``query``."""
         if not rows:
