@@ -25,6 +25,18 @@ def test_dev_set_meets_targets(real_engine):
     assert report["citation_integrity"] == 1.0
 
 
+@pytest.mark.parametrize("question", ["What's the headline?", "headline of the piece?"])
+def test_the_headline_answers_what_the_headline_is(real_engine, question):
+    answer = real_engine.ask(question)
+    assert answer.answered and answer.passages[0].chunk.location == "headline"
+    assert answer.quote.text == "UN General Assembly adopts Resolution on International Cooperation on Artificial Intelligence"
+    doc = real_engine.index.data.by_source[answer.quote.source]
+    assert doc.text[answer.quote.start : answer.quote.end] == answer.quote.text
+    # ... and only that: a question about the resolution is not answered by it
+    other = real_engine.ask("What did the UN General Assembly adopt on 25 June 2024?")
+    assert other.passages[0].chunk.location != "headline"
+
+
 def test_sponsor_question_quotes_the_sponsor_sentence(real_engine):
     answer = real_engine.ask("Which country sponsored the resolution?")
     # the article names the sponsor twice, in full and as "the PRC": either sentence answers

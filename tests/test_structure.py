@@ -77,3 +77,14 @@ def test_header_block_title_and_formula_are_not_answering_paragraphs():
 def test_markdown_headings_are_headings():
     text = "# Notes on the archive\n\nThe archive opens on Tuesdays."
     assert [p.kind for p in paragraphs(text)] == ["heading", "body"]
+
+
+def test_an_articles_headline_and_field_lines_are_header_fields():
+    text = "Tides rise over the harbour\n\nISSUED ON: 09/07/2024\n\nThe harbour flooded twice.\n\nNote: not a field."
+    found = [(p.kind, p.name, text[p.start : p.end]) for p in paragraphs(text)]
+    assert found == [
+        ("header", "headline", "Tides rise over the harbour"),
+        ("header", "issued on", "ISSUED ON: 09/07/2024"),
+        ("body", None, "The harbour flooded twice."),
+        ("body", None, "Note: not a field."),  # below the text: a body line like any other
+    ]

@@ -726,7 +726,7 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
     ``candidates`` the retrieval.Hit list the answer was chosen from.
     """
     unit = best.best
-    chunk_stems = set(retriever.tokens(best.chunk.text))
+    chunk_stems = set(retriever.tokens(best.chunk.words_text))
     question = retriever.spelled_out(query.search_question)
     words = {name: unit.features[name] for name in ABSTAIN_WORD_FEATURES if unit.features and name in unit.features}
     return {

@@ -68,7 +68,7 @@ class Retriever:
         self.acronyms = Acronyms.of(document.text for document in data.documents)
         # long forms by their initials, looked for when a question first uses an acronym
         self.initials = lru_cache(maxsize=ACRONYM_CACHE)(self._initials)
-        chunk_tokens = [self.tokens(c.text) for c in data.chunks]  # not kept: 95,000 lists for a collection
+        chunk_tokens = [self.tokens(c.words_text) for c in data.chunks]  # not kept: 95,000 lists for a collection
         self.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         if data.chunks:
             # an empty token list would break bm25s's vocabulary; "" stands for "no words"
@@ -136,7 +136,7 @@ class Retriever:
         chunk_row = int(self._unit_chunk[row])
         chunk = self.data.chunks[chunk_row]
         start, end = chunk.sentences[row - int(self.data.sentence_offsets[chunk_row])]
-        return frozenset(self.tokens(self.data.by_source[chunk.source].text[start:end]))
+        return frozenset(self.tokens(self.data.by_source[chunk.source].text[start:end]) + self.tokens(chunk.field_name))
 
     def idf(self, token: str) -> float:
         """BM25's idf; a word the corpus never uses gets the highest value."""

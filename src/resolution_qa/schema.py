@@ -119,13 +119,13 @@ def paragraph_label(
     ('OP 4 (b)', 'PP 6', '¶ 2')
     >>> paragraph_label("operative", 3, part="B"), paragraph_label("record", 2, name="adoption_date")
     ('B, OP 3', 'UN record, adoption date')
-    >>> paragraph_label("header", 9)
-    'header'
+    >>> paragraph_label("header", 9), paragraph_label("header", 1, name="headline")
+    ('header', 'headline')
     """
     if kind == "record":
         return f"UN record, {(name or 'field').replace('_', ' ')}"
     if kind == "header":
-        return "header"
+        return name or "header"  # an article's "headline", "issued on"
     prefix = {"operative": "OP ", "preambular": "PP ", "annex": "para. "}.get(kind, "¶ ")
     label = f"{prefix}{number}" + (f" {sub}" if sub else "")
     if part:
@@ -152,6 +152,16 @@ class Chunk:
     part: str | None = None
     name: str | None = None
     subs: tuple[tuple[int, int, str], ...] = ()
+
+    @property
+    def field_name(self) -> str:
+        """A header field's name ("headline", "issued on"): what a question asks it by; else ""."""
+        return self.name or "" if self.paragraph_kind == "header" else ""
+
+    @property
+    def words_text(self) -> str:
+        """What the word search reads: the text, after its field name if it has one."""
+        return f"{self.field_name} {self.text}" if self.field_name else self.text
 
     @property
     def location(self) -> str:

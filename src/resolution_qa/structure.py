@@ -60,7 +60,9 @@ def paragraphs(text: str) -> list[Paragraph]:
     [('boilerplate', 1), ('preambular', 1), ('operative', 1), ('operative', 2)]
 
     Before the first preambular or operative paragraph of a resolution, blocks are its header
-    and enacting formula ("boilerplate"); "# Title" lines are headings. Neither is indexed.
+    and enacting formula ("boilerplate"); "# Title" lines are headings. Neither is indexed. Above
+    other text, a headline and "Label: value" lines ("ISSUED ON: 09/07/2024") are header fields,
+    indexed to answer what they hold.
     """
     resolution = _is_resolution(text)
     blocks: list[list[int]] = []  # [start, end] of each block, in order
@@ -94,11 +96,14 @@ def paragraphs(text: str) -> list[Paragraph]:
         while end > start and text[end - 1].isspace():
             end -= 1
         body = text[start:end]
-        kind, number = "body", index
+        kind, number, name = "body", index, None
         if _MARKDOWN_HEADING.match(body) and "\n" not in body:
             kind = "heading"
         elif not resolution and index == 1 and len(blocks) > 1 and _is_title_line(body):
-            kind = "heading"  # a headline labels the text below it; it is not an answer
+            kind, name = "header", "headline"  # answers "What's the headline?", and only that
+        elif not resolution and not any(p.kind == "body" for p in result) and _FIELD_LINE.match(body):
+            # "ISSUED ON: 09/07/2024" above an article's text: a field of it, named by its label
+            kind, name = "header", _FIELD_LINE.match(body).group("label").strip().lower()
         if resolution:
             op = _OPERATIVE.match(body)
             if op:
@@ -111,8 +116,11 @@ def paragraphs(text: str) -> list[Paragraph]:
             elif not seen_resolution_paragraph or _CLOSING.fullmatch(body):
                 kind = "boilerplate"  # the header block, the enacting formula, the closing meeting line
             seen_resolution_paragraph = seen_resolution_paragraph or kind in ("operative", "preambular")
-        result.append(Paragraph(start, end, kind, number))  # type: ignore[arg-type]
+        result.append(Paragraph(start, end, kind, number, name=name))  # type: ignore[arg-type]
     return result
+
+
+_FIELD_LINE = re.compile(r"^(?P<label>[A-Za-z][A-Za-z ]{1,30}):[ \t]*\S[^\n]{0,80}$")
 
 
 def _is_title_line(body: str) -> bool:
