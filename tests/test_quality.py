@@ -29,7 +29,10 @@ def test_dev_set_meets_targets(real_engine):
 def test_the_headline_answers_what_the_headline_is(real_engine, question):
     answer = real_engine.ask(question)
     assert answer.answered and answer.passages[0].chunk.location == "headline"
-    assert answer.quote.text == "UN General Assembly adopts Resolution on International Cooperation on Artificial Intelligence"
+    assert (
+        answer.quote.text
+        == "UN General Assembly adopts Resolution on International Cooperation on Artificial Intelligence"
+    )
     doc = real_engine.index.data.by_source[answer.quote.source]
     assert doc.text[answer.quote.start : answer.quote.end] == answer.quote.text
     # ... and only that: a question about the resolution is not answered by it

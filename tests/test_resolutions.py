@@ -189,6 +189,20 @@ def test_the_paragraph_before_is_a_candidate_even_when_the_words_miss_it(shipped
     assert recalled and all(u.features["previous_answer"] for u in recalled[0].units)  # ... the chat does
 
 
+def test_a_question_about_the_end_or_the_start_of_a_document_is_answered_from_there(shipped):
+    end = shipped.ask("Which organisations are named at the end of the article?")
+    assert end.answered and end.passages[0].chunk.source.endswith(".txt")
+    assert end.passages[0].chunk.text.startswith("The Parliamentary Assembly of the Mediterranean (PAM)")
+    assert "PAM" in end.quote.text
+    verbatim(shipped, end)
+    last = shipped.ask("What does the last paragraph of the March resolution say?")
+    assert (last.passages[0].chunk.label, last.passages[0].chunk.location) == ("A/RES/78/265", "OP 13")
+    top = shipped.ask("Which human rights text is recalled at the very top of resolution 78/311?")
+    assert (top.passages[0].chunk.label, top.passages[0].chunk.location) == ("A/RES/78/311", "PP 1")
+    # "the end of the session" is a time, not a place in the text
+    assert shipped.analyze("What happens at the end of the session?").features  # searched, not pointed
+
+
 def test_a_resolution_named_by_its_sponsor(shipped):
     for question in (
         "What does the Chinese-led resolution say about open models?",

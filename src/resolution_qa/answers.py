@@ -211,6 +211,33 @@ def lookup(retriever: Retriever, ref: ParagraphRef, rows: np.ndarray | None, sou
     return sorted(found)
 
 
+def pointed_rows(
+    data: IndexData, retriever: Retriever, query: Query, rows: np.ndarray | None, source: str | None, before: int | None
+) -> tuple[list[int], str]:
+    """The paragraphs a question points at, within ``rows`` and ``source``: by number ("OP 7"),
+    beside the paragraph that answered the question ``before`` ("the next paragraph"), or by
+    place ("at the end of the article"); and why there are none, when that is worth saying
+    ("There is no OP 99 …"). A place in documents without body paragraphs points nowhere."""
+    if query.reference is not None:
+        found = lookup(retriever, query.reference, rows, source)
+        return found, "" if found else missing_reference_message(data, query.reference, rows)
+    if query.step:
+        row = None if before is None else neighbour(data, retriever, before, query.step)
+        if row is not None:
+            return [row], ""
+        if before is None:
+            return [], "Ask about a paragraph first; then ask for the one after or before it."
+        chunk = data.chunks[before]
+        return [], f"{chunk.label} has no paragraph {'after' if query.step > 0 else 'before'} {chunk.location}."
+    edges = retriever.edge_rows(query.position) if query.position else np.zeros(0, np.int64)
+    allowed = None if rows is None else set(rows.tolist())
+    return [
+        r
+        for r in edges.tolist()
+        if (allowed is None or r in allowed) and (source is None or data.chunks[r].source == source)
+    ], ""
+
+
 def neighbour(data: IndexData, retriever: Retriever, row: int, step: int) -> int | None:
     """The paragraph after (``step`` 1) or before (-1) passage ``row`` in its document's reading
     order, header lines skipped; None at either end."""

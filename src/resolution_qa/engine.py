@@ -185,21 +185,17 @@ class QAEngine:
             narrowed = section if rows is None else np.intersect1d(rows, section)
             rows = narrowed if len(narrowed) else rows  # "the preamble" of a text that has none: ignored
         before = self._recalled(state, query, history, source) if recall else None
-        if query.step:
-            # "and the next paragraph?": the one beside the paragraph that answered the question before
-            row = None if before is None else answers.neighbour(data, retriever, before, query.step)
-            if row is None:
-                return _empty(query, id, _no_neighbour(data, before, query.step))
-            hits = retriever.search(vectors[-1], tokens, rows=np.array([row]))
-            ranked = answers.rank_units(data, retriever, query, vectors, hits, 1, calibration.ranking, words)
-            return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
-        if query.reference is not None:
-            found = answers.lookup(retriever, query.reference, rows, source)
-            if not found:
-                return _empty(query, id, answers.missing_reference_message(data, query.reference, rows))
-            hits = retriever.search(vectors[-1], tokens, source=source, rows=np.array(found))
-            ranked = answers.rank_units(data, retriever, query, vectors, hits, len(found), calibration.ranking, words)
-            return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
+        if query.reference is not None or query.step or query.position:
+            # "OP 7", "the next paragraph", "at the end of the article": the paragraphs pointed at
+            pointed, missing = answers.pointed_rows(data, retriever, query, rows, source, before)
+            if missing:
+                return _empty(query, id, missing)
+            if pointed:
+                hits = retriever.search(vectors[-1], tokens, rows=np.array(pointed))
+                ranked = answers.rank_units(
+                    data, retriever, query, vectors, hits, len(pointed), calibration.ranking, words
+                )
+                return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
         hits = retriever.search(vectors[-1], tokens, source=source, rows=rows)
         # the fused best, and the best few by words alone: a long paragraph that holds the exact
         # words asked for can sit low in the dense rankings and so in the fused one
@@ -306,13 +302,6 @@ def _empty(query: Query, id, message: str) -> Analysis:
         question=query.text, answered=False, message=message, quote=None, passages=(), id=id, notices=query.notices
     )
     return Analysis(answer, {}, 0.0)
-
-
-def _no_neighbour(data, row: int | None, step: int) -> str:
-    if row is None:
-        return "Ask about a paragraph first; then ask for the one after or before it."
-    chunk = data.chunks[row]
-    return f"{chunk.label} has no paragraph {'after' if step > 0 else 'before'} {chunk.location}."
 
 
 def _analysis(answer: Answer, ranked=()) -> Analysis:

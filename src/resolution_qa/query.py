@@ -130,6 +130,7 @@ class Query:
     section: Literal["operative", "preambular"] | None = (
         None  # "the preamble" → "preambular", "the operative part" → "operative"
     )
+    position: Literal["first", "last"] | None = None  # "at the end of the article" → "last"
     topic: str = ""  # what to search for: the question without the words that name its document
     # ("the March resolution"), with the countries its capitals and demonyms stand for
     topic_context: str = ""  # the same for the context
@@ -239,6 +240,29 @@ _SECTION = re.compile(
     r"\b(?:(?P<pre>preamble|preambular (?:part|section|paragraphs))|(?P<op>operative (?:part|section|paragraphs)))\b",
     re.I,
 )
+
+
+# "at the end of the article", "the closing paragraph", "at the very top of the resolution"
+_POSITION = re.compile(
+    r"\b(?:at|near|towards?)\s+the\s+(?:very\s+)?(?:(?P<first>start|beginning|top|outset)|(?P<last>end|bottom|close))\b"
+    r"(?!\s+of\s+(?:the\s+)?(?:year|day|month|session|meeting|decade|\d))"
+    r"|\b(?:(?P<first2>first|opening)|(?P<last2>last|final|closing|concluding))\s+(?:paragraph|passage|sentence|lines?)\b",
+    re.IGNORECASE,
+)
+
+
+def position_of(question: str) -> str | None:
+    """ "first" or "last" for a question about the beginning or the end of a document.
+
+    >>> position_of("Which organisations are named at the end of the article?"), position_of("the opening paragraph")
+    ('last', 'first')
+    >>> position_of("What happens at the end of the session?") is None
+    True
+    """
+    match = _POSITION.search(question)
+    if not match:
+        return None
+    return "first" if match.group("first") or match.group("first2") else "last"
 
 
 def section_of(question: str) -> str | None:
@@ -465,7 +489,9 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
         bare = reference is not None and _is_bare(text)
     if step:
         bare = _is_bare(_STEP.sub(" ", text))
-    topic = topic_of(text, documents, sources, symbols)
+    position = position_of(text) if reference is None else None
+    # "at the end of the article" is where to look, not what to look for
+    topic = topic_of(_POSITION.sub(" ", text) if position else text, documents, sources, symbols)
     if context and not topic and named_documents(text, documents) != (frozenset(), frozenset()):
         # "And the July one?": the question before, asked of the document this one names
         topic = topic_of(context, documents, *named_documents(context, documents))
@@ -473,6 +499,7 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
         text=text,
         context=context,
         section=section_of(text) or (section_of(context) if context else None),
+        position=position,
         topic=with_country_names(topic or text),
         topic_context=with_country_names(topic_of(context, documents, sources, symbols) or context) if context else "",
         kind=question_kind(text),

@@ -56,6 +56,9 @@ def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
     return {item: score / best for item, score in fused.items()}
 
 
+_BODY_KINDS = frozenset({"preambular", "operative", "annex", "body"})
+
+
 class Retriever:
     """Search over an IndexData; builds the BM25 side once, in memory."""
 
@@ -101,6 +104,7 @@ class Retriever:
             elif chunk.paragraph_kind == "record" and chunk.name in LIST_FIELDS:
                 self.record_lists.append(row)
         self._source_rows = {s: np.array(r, dtype=np.int64) for s, r in by_source.items()}
+        self._edges: dict[str, np.ndarray] = {}
         self._symbol_rows = {s: np.array(r, dtype=np.int64) for s, r in by_symbol.items()}
         # rows of the last paragraph of each resolution (or part): "the last operative paragraph"
         self.last_numbered = {
@@ -159,6 +163,19 @@ class Retriever:
         params = None if rows is None else _only(self.data.faiss_index, rows)
         _, ids = self.data.faiss_index.search(query.reshape(1, -1), limit, params=params)
         return [int(i) for i in ids[0] if i >= 0]
+
+    def edge_rows(self, position: str) -> np.ndarray:
+        """The first (``position`` "first") or last ("last") answering paragraph of each document,
+        header fields and records aside: "at the end of the article"."""
+        if position not in self._edges:
+            edges = []
+            for rows in self._source_rows.values():
+                body = [r for r in rows.tolist() if self.data.chunks[r].paragraph_kind in _BODY_KINDS]
+                if body:
+                    ordered = sorted(body, key=lambda r: self.data.chunks[r].start)
+                    edges.append(ordered[0] if position == "first" else ordered[-1])
+            self._edges[position] = np.array(sorted(edges), dtype=np.int64)
+        return self._edges[position]
 
     def kind_rows(self, kind: str) -> np.ndarray:
         """Rows of every paragraph of one kind ("preambular", "operative")."""
