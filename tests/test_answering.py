@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from resolution_qa.acronyms import expand_acronyms, find_acronyms
@@ -208,18 +210,23 @@ def test_a_clause_cut_at_a_comma_is_quoted_across_the_cut_when_both_pieces_rank_
 
     from resolution_qa.answers import PIECE_RATIO, _with_close_piece
 
-    text = "7. Encourages States to share data, including through training; to act now."
-    pieces = [(0, 35), (36, 63), (64, 75)]  # cut at ", " (one clause), then at "; " (another)
-    data = NS(by_source={"a.txt": NS(text=text)})
-
-    def quoted(*scores):
+    def quoted(text, *scores):
+        cuts = [m.end() for m in re.finditer(r"[,;] ", text)]
+        pieces = list(zip([0, *cuts], [c - 1 for c in cuts] + [len(text)], strict=True))
+        data = NS(by_source={"a.txt": NS(text=text)})
         units = tuple(NS(span=span, score=score) for span, score in zip(pieces, scores, strict=True))
         start, end = _with_close_piece(data, NS(chunk=NS(source="a.txt"), units=units))
         return text[start:end]
 
-    assert quoted(0.8, 0.8 * PIECE_RATIO, 0.1) == text[0:63]  # both pieces of the clause
-    assert quoted(0.8, 0.8 * PIECE_RATIO - 0.01, 0.1) == text[0:35]  # the second ranks too low
-    assert quoted(0.1, 0.8, 0.8) == text[36:63]  # never across a semicolon
+    # cut at ", " (one clause), then at "; " (another)
+    text = "7. Encourages States to share data, through training; to act now."
+    assert quoted(text, 0.8, 0.8 * PIECE_RATIO, 0.1) == text[:53]  # both pieces of the clause
+    assert quoted(text, 0.8, 0.8 * PIECE_RATIO - 0.01, 0.1) == text[:35]  # the second ranks too low
+    assert quoted(text, 0.1, 0.8, 0.8) == text[36:53]  # never across a semicolon
+    # a piece that lists what the best one introduces is quoted with it, however it ranks
+    listing = "7. Encourages States to share data, including maps and counts; to act now."
+    assert quoted(listing, 0.8, 0.1, 0.1) == listing[:62]
+    assert quoted(listing, 0.1, 0.8, 0.1) == listing[36:62]  # the list alone when it ranks best
 
 
 def test_acronym_lookup_is_linear_on_hostile_text_and_short_questions_keep_their_acronyms():

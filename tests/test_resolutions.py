@@ -203,6 +203,15 @@ def test_a_question_about_the_end_or_the_start_of_a_document_is_answered_from_th
     assert shipped.analyze("What happens at the end of the session?").features  # searched, not pointed
 
 
+def test_a_clause_that_introduces_a_list_is_quoted_with_the_list(shipped):
+    answer = shipped.ask("What kinds of capacity-building cooperation should wealthier countries step up under 78/311?")
+    assert answer.passages[0].chunk.location == "OP 5"
+    assert answer.quote.text.startswith("5. Encourages Member States, in particular developed countries")
+    assert "including policy exchanges, knowledge sharing activities" in answer.quote.text
+    assert len(answer.quote.text) <= 600
+    verbatim(shipped, answer)
+
+
 def test_a_resolution_named_by_its_sponsor(shipped):
     for question in (
         "What does the Chinese-led resolution say about open models?",

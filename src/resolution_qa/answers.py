@@ -35,6 +35,7 @@ from .store import IndexData
 from .tokens import tokenize
 
 PIECE_RATIO = 0.9  # the next piece of a clause cut at a comma is quoted too when it scores this close to the best
+LIST_JOIN_CHARS = 600  # ... or when it lists what the best piece introduces, up to this length together
 HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when this close to the answer
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
 # Below the answering threshold but at least this likely: "the closest passage may answer this"
@@ -354,10 +355,13 @@ def compose(
     return answer, candidate
 
 
+_ENUMERATES = re.compile(r"(?:including|such as|inter alia|in particular|among others|namely|notably)\b", re.I)
+
+
 def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
     """The best unit's span, joined with the piece of the same clause next to it (a long clause
-    is cut at a comma, ``chunking.split_long``) when that piece ranks nearly as well: the
-    answer may run across the cut."""
+    is cut at a comma, ``chunking.split_long``) when that piece ranks nearly as well (the
+    answer may run across the cut) or lists what the best one introduces ("including …")."""
     units = ranked.units
     best = max(range(len(units)), key=lambda i: units[i].score)
     start, end = units[best].span
@@ -369,6 +373,16 @@ def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
         and units[j].score >= PIECE_RATIO * units[best].score
         and _one_clause(text, *sorted((units[j].span, units[best].span)))
     ]
+    if not close and best + 1 < len(units):
+        # "… to increase capacity-building cooperation," is followed by what it means: "including
+        # policy exchanges, …": a clause that introduces a list is quoted with it
+        following = units[best + 1].span
+        if (
+            _ENUMERATES.match(text, following[0])
+            and _one_clause(text, (start, end), following)
+            and following[1] - start <= LIST_JOIN_CHARS
+        ):
+            close = [best + 1]
     if not close:
         return start, end
     other = units[max(close, key=lambda j: units[j].score)].span
