@@ -227,6 +227,11 @@ def test_a_clause_cut_at_a_comma_is_quoted_across_the_cut_when_both_pieces_rank_
     listing = "7. Encourages States to share data, including maps and counts; to act now."
     assert quoted(listing, 0.8, 0.1, 0.1) == listing[:62]
     assert quoted(listing, 0.1, 0.8, 0.1) == listing[36:62]  # the list alone when it ranks best
+    # a sentence that ends inside quotation marks is not one clause with the next
+    from resolution_qa.answers import _one_clause
+
+    ended = "He said “we share the data.” They left, later."
+    assert not _one_clause(ended, (0, 28), (29, 39)) and _one_clause(ended, (29, 39), (40, 46))
 
 
 def test_acronym_lookup_is_linear_on_hostile_text_and_short_questions_keep_their_acronyms():

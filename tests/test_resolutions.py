@@ -140,6 +140,14 @@ def test_an_acronym_the_documents_only_spell_out_is_found_by_its_initials(shippe
     spelled = shipped.spell_acronyms(prepare("What about GDP and WSIS?", (), data.documents), retriever)
     # "Geneva Declaration of Principles" spells GDP, but the model finds it unrelated (cosine 0.03)
     assert spelled.search_question == "What about GDP and WSIS? (WSIS: World Summit on the Information Society)"
+    # each acronym's long form (or none) is chosen once per index: asked again, nothing is encoded
+    assert retriever.long_forms["GDP"] is None and retriever.long_forms["IP"] == "intellectual property"
+    encode, shipped.encode = shipped.encode, None
+    try:
+        again = shipped.spell_acronyms(prepare("Anything on IP or WSIS, or GDP?", (), data.documents), retriever)
+    finally:
+        shipped.encode = encode
+    assert "(IP: intellectual property; WSIS: World Summit on the Information Society)" in again.search_question
 
 
 def test_a_follow_up_knows_the_paragraph_that_answered_the_question_before_it(shipped):

@@ -393,7 +393,8 @@ def _one_clause(text: str, first: Span, second: Span) -> bool:
     """Are two adjacent units pieces of one clause (cut at a comma, not at a semicolon, a line
     break or a sentence end)?"""
     between = text[first[1] : second[0]]
-    return not between.strip() and "\n" not in between and text[first[1] - 1] not in ".;:!?"
+    last = text[first[0] : first[1]].rstrip("”’\"')]")[-1:]  # "… the Charter.”" ends a sentence
+    return not between.strip() and "\n" not in between and last not in ".;:!?"
 
 
 def _quotable(data: IndexData, chunk: Chunk, span: Span) -> Span:

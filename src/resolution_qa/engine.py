@@ -23,6 +23,7 @@ from .config import MAX_K, Settings
 from .embedding import MODEL_NAME, Encoder, MiniLMEncoder
 from .index import Index
 from .query import Query, paragraph_step, prepare
+from .retrieval import ACRONYM_CACHE
 from .schema import Answer, Chunk, Quote
 
 CANDIDATE_PASSAGES = 12  # paragraphs whose answer units compete for the answer
@@ -245,12 +246,18 @@ class QAEngine:
         unknown = [a for a in question_acronyms(f"{query.context} {query.text}") if a not in retriever.acronyms.table]
         long_forms = {}
         for acronym in unknown:
-            phrases = retriever.initials(acronym)
-            if phrases:
-                vectors = self.encode((acronym, *phrases))
-                closeness = vectors[1:] @ vectors[0]
-                if closeness.max() >= ACRONYM_MIN_COSINE:
-                    long_forms[acronym] = phrases[int(closeness.argmax())]
+            if acronym not in retriever.long_forms:  # chosen once per acronym and index
+                phrases, chosen = retriever.initials(acronym), None
+                if phrases:
+                    vectors = self.encode((acronym, *phrases))
+                    closeness = vectors[1:] @ vectors[0]
+                    if closeness.max() >= ACRONYM_MIN_COSINE:
+                        chosen = phrases[int(closeness.argmax())]
+                if len(retriever.long_forms) >= ACRONYM_CACHE:
+                    retriever.long_forms.clear()
+                retriever.long_forms[acronym] = chosen
+            if retriever.long_forms[acronym]:
+                long_forms[acronym] = retriever.long_forms[acronym]
         if not long_forms:
             return query
 

@@ -71,6 +71,7 @@ class Retriever:
         self.acronyms = Acronyms.of(document.text for document in data.documents)
         # long forms by their initials, looked for when a question first uses an acronym
         self.initials = lru_cache(maxsize=ACRONYM_CACHE)(self._initials)
+        self.long_forms: dict[str, str | None] = {}  # the one the engine chose (or None), by acronym
         chunk_tokens = [self.tokens(c.words_text) for c in data.chunks]  # not kept: 95,000 lists for a collection
         self.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         if data.chunks:
