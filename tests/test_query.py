@@ -92,6 +92,7 @@ def test_the_documents_are_what_named_documents_expects(documents):
         ("And the July one?", set(), {"A/RES/78/311"}),  # "one" stands for the resolution
         ("What about the capacity-building one?", set(), {"A/RES/78/311"}),
         ("Which one is longer?", set(), set()),
+        ("Is capacity-building one of the aims of the resolution?", set(), set()),  # not "the … one"
         # the resolutions speak of reports of their own: a bare "the report" is not the article
         ("What will the report cover?", set(), set()),
         ("What does the news report say?", {"ai-article.txt"}, set()),
@@ -193,9 +194,15 @@ def test_paragraph_step(question, step):
     assert paragraph_step(question) == step
 
 
-def test_only_a_follow_up_steps_to_a_paragraph():
+def test_a_question_about_the_next_paragraph_steps():
     assert prepare("And the next paragraph?", ["What does OP 12 say?"]).step == 1
-    assert prepare("And the next paragraph?").step == 0  # nothing to step from
+    assert prepare("And the next paragraph?").step == 1  # nothing to step from: the engine says so
     # "the one after it" steps from the answer before, not from the OP 12 the chat began with
     chained = prepare("And the one after it?", ["What does OP 12 say?", "And the next paragraph?"])
     assert (chained.step, chained.reference) == (1, None)
+
+
+def test_a_document_named_one_is_not_every_one(documents):
+    kept = prepare("Does the March resolution leave no one behind, and is it a one-stop shop?", (), documents)
+    assert kept.symbols == frozenset({"A/RES/78/265"})
+    assert "leave no one behind" in kept.search_question and "one-stop" in kept.search_question

@@ -182,8 +182,16 @@ def test_the_next_paragraph_is_the_one_after_the_answer_before(shipped):
     assert before.passages[0].chunk.location == "OP 11"
     first = shipped.ask("And the previous paragraph?", history=["What does PP 1 of 78/311 say?"])
     assert not first.answered and first.message == "A/RES/78/311 has no paragraph before PP 1."
-    alone = shipped.ask("And the next paragraph?", history=["", " "])
-    assert not alone.quote or alone.message.startswith("Ask about a paragraph first")
+    # from the paragraph the user was shown: "OP 1" alone quotes the newest resolution's
+    shown = shipped.ask("What does OP 1 say?")
+    step = shipped.ask("What does the next paragraph say?", history=["What does OP 1 say?"])
+    assert (step.passages[0].chunk.label, step.passages[0].chunk.location) == (shown.passages[0].chunk.label, "OP 2")
+    chain = ["What does OP 1 say?", "And the next paragraph?", "and the next one?"]
+    assert shipped.ask("And the next one?", history=chain).passages[0].chunk.location == "OP 4"
+    # nothing to step from: the question before was not answered, or there was none
+    for history in (["What is the weather in Paris?"], ["", " "]):
+        alone = shipped.ask("And the next paragraph?", history=history)
+        assert not alone.answered and alone.message.startswith("Ask about a paragraph first"), history
 
 
 def test_the_paragraph_before_is_a_candidate_even_when_the_words_miss_it(shipped):
@@ -229,6 +237,12 @@ def test_a_resolution_named_by_its_sponsor(shipped):
         assert {p.chunk.label for p in answer.passages} == {"A/RES/78/311"}, question
     us = shipped.ask("What does the US-sponsored text say about human rights?")
     assert {p.chunk.label for p in us.passages} == {"A/RES/78/265"}
+    # a symbol the question gives names the resolution; "the French text" is a language version
+    data, _ = shipped.index.state
+    assert prepare("Has the US-backed resolution 78/311 anything on data?", (), data.documents).symbols == {
+        "A/RES/78/311"
+    }
+    assert prepare("Is there a French text of it?", (), data.documents).symbols == frozenset()
 
 
 def test_a_named_document_scopes_the_answer(shipped):

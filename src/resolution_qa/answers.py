@@ -212,31 +212,40 @@ def lookup(retriever: Retriever, ref: ParagraphRef, rows: np.ndarray | None, sou
     return sorted(found)
 
 
+@dataclass(frozen=True)
+class Pointed:
+    """The paragraphs a question points at, or why there are none when that is worth saying."""
+
+    rows: list[int]
+    missing: str = ""
+
+
 def pointed_rows(
     data: IndexData, retriever: Retriever, query: Query, rows: np.ndarray | None, source: str | None, before: int | None
-) -> tuple[list[int], str]:
+) -> Pointed:
     """The paragraphs a question points at, within ``rows`` and ``source``: by number ("OP 7"),
-    beside the paragraph that answered the question ``before`` ("the next paragraph"), or by
-    place ("at the end of the article"); and why there are none, when that is worth saying
-    ("There is no OP 99 …"). A place in documents without body paragraphs points nowhere."""
+    beside the paragraph quoted for the question ``before`` ("the next paragraph"), or by place
+    ("at the end of the article"). A place in documents without body paragraphs, or a step from
+    a paragraph outside the scope the question names, points nowhere (the question is searched)."""
     if query.reference is not None:
         found = lookup(retriever, query.reference, rows, source)
-        return found, "" if found else missing_reference_message(data, query.reference, rows)
+        return Pointed(found, "" if found else missing_reference_message(data, query.reference, rows))
     if query.step:
-        row = None if before is None else neighbour(data, retriever, before, query.step)
-        if row is not None:
-            return [row], ""
         if before is None:
-            return [], "Ask about a paragraph first; then ask for the one after or before it."
-        chunk = data.chunks[before]
-        return [], f"{chunk.label} has no paragraph {'after' if query.step > 0 else 'before'} {chunk.location}."
-    edges = retriever.edge_rows(query.position) if query.position else np.zeros(0, np.int64)
-    allowed = None if rows is None else set(rows.tolist())
-    return [
-        r
-        for r in edges.tolist()
-        if (allowed is None or r in allowed) and (source is None or data.chunks[r].source == source)
-    ], ""
+            return Pointed([], "Ask about a paragraph first; then ask for the one after or before it.")
+        if rows is not None and before not in set(rows.tolist()):
+            return Pointed([])
+        row = neighbour(data, retriever, before, query.step)
+        if row is None:
+            chunk = data.chunks[before]
+            return Pointed(
+                [], f"{chunk.label} has no paragraph {'after' if query.step > 0 else 'before'} {chunk.location}."
+            )
+        return Pointed([row])
+    if source is not None:
+        own = retriever.rows_of(frozenset({source}))
+        rows = own if rows is None else np.intersect1d(rows, own)
+    return Pointed(retriever.edge_rows(query.position, rows).tolist() if query.position else [])
 
 
 def neighbour(data: IndexData, retriever: Retriever, row: int, step: int) -> int | None:

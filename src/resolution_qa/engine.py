@@ -157,8 +157,9 @@ class QAEngine:
         return self._analyze(self.index.state, question, history, k, source, id)
 
     def _analyze(self, state, question, history, k, source, id, recall: bool = True) -> Analysis:
-        """``analyze`` on one state of the index; ``recall``: for a follow-up, find the passage
-        that answered the question it follows (one turn back, not recalling further)."""
+        """``analyze`` on one state of the index. ``recall``: for a follow-up, find the passage it
+        leans on (``_recalled``); without it, only the ranking is wanted (the question a
+        follow-up follows): no answer is composed."""
         data, retriever = state
         query = self._prepare(state, question, history)
         if source is not None and source not in data.by_source:
@@ -188,13 +189,13 @@ class QAEngine:
         before = self._recalled(state, query, history, source) if recall else None
         if query.reference is not None or query.step or query.position:
             # "OP 7", "the next paragraph", "at the end of the article": the paragraphs pointed at
-            pointed, missing = answers.pointed_rows(data, retriever, query, rows, source, before)
-            if missing:
-                return _empty(query, id, missing)
-            if pointed:
-                hits = retriever.search(vectors[-1], tokens, rows=np.array(pointed))
+            pointed = answers.pointed_rows(data, retriever, query, rows, source, before)
+            if pointed.missing:
+                return _empty(query, id, pointed.missing)
+            if pointed.rows:
+                hits = retriever.search(vectors[-1], tokens, rows=np.array(pointed.rows))
                 ranked = answers.rank_units(
-                    data, retriever, query, vectors, hits, len(pointed), calibration.ranking, words
+                    data, retriever, query, vectors, hits, len(pointed.rows), calibration.ranking, words
                 )
                 return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
         hits = retriever.search(vectors[-1], tokens, source=source, rows=rows)
@@ -224,15 +225,24 @@ class QAEngine:
         return Analysis(answer, features, probability, candidate, tuple(ranked))
 
     def _recalled(self, state, query: Query, history, source) -> int | None:
-        """For a follow-up, the passage row that ranked first for the question it follows (one
-        turn back, and further only through "the next paragraph" questions); None for a question
-        that follows nothing."""
+        """For a follow-up, the passage row it leans on: for "the next paragraph", the paragraph
+        last quoted (through a chain of such questions, back to the one answered from a
+        paragraph, which is analysed once); else the one that ranked first for the question
+        before. None for a question that follows nothing, or a step from an unanswered one."""
         asked = [h for h in history if h and str(h).strip()]
         if not (query.follow_up and asked):
             return None
-        deeper = bool(paragraph_step(asked[-1]))  # "… OP 12?", "the next one?", "and the next?"
-        before = self._analyze(state, asked[-1], tuple(asked[:-1]), 1, source, None, recall=deeper)
-        return before.ranked[0].hit.index if before.ranked else None
+        if not query.step:
+            before = self._analyze(state, asked[-1], tuple(asked[:-1]), 1, source, None, recall=False)
+            return before.ranked[0].hit.index if before.ranked else None
+        steps = []
+        while len(asked) > 1 and paragraph_step(asked[-1]):  # "… OP 12?", "the next paragraph?", "and the next one?"
+            steps.append(paragraph_step(asked.pop()))
+        anchor = self._analyze(state, asked[-1], tuple(asked[:-1]), 1, source, None)
+        row = _quoted_row(anchor)
+        for step in reversed(steps):
+            row = None if row is None else answers.neighbour(state[0], state[1], row, step)
+        return row
 
     def _prepare(self, state, question, history) -> Query:
         """``prepare`` the question against one state of the index, its acronyms spelled out."""
@@ -246,7 +256,8 @@ class QAEngine:
         unknown = [a for a in question_acronyms(f"{query.context} {query.text}") if a not in retriever.acronyms.table]
         long_forms = {}
         for acronym in unknown:
-            if acronym not in retriever.long_forms:  # chosen once per acronym and index
+            chosen = retriever.long_forms.get(acronym, "")  # chosen once per acronym and index
+            if chosen == "":
                 phrases, chosen = retriever.initials(acronym), None
                 if phrases:
                     vectors = self.encode((acronym, *phrases))
@@ -254,10 +265,10 @@ class QAEngine:
                     if closeness.max() >= ACRONYM_MIN_COSINE:
                         chosen = phrases[int(closeness.argmax())]
                 if len(retriever.long_forms) >= ACRONYM_CACHE:
-                    retriever.long_forms.clear()
+                    retriever.long_forms = {}  # replaced, not cleared: another thread may be reading it
                 retriever.long_forms[acronym] = chosen
-            if retriever.long_forms[acronym]:
-                long_forms[acronym] = retriever.long_forms[acronym]
+            if chosen:
+                long_forms[acronym] = chosen
         if not long_forms:
             return query
 
@@ -302,6 +313,21 @@ class QAEngine:
             or [np.zeros(0, np.float32)]
         )
         return [(data.chunks[row], float(value)) for row, value in zip(rows.tolist(), values, strict=True)]
+
+
+def _quoted_row(analysis: Analysis) -> int | None:
+    """The passage row of the paragraph an answer quoted (None when it did not answer)."""
+    quote = analysis.answer.quote
+    if not analysis.answer.answered or quote is None:
+        return None
+    return next(
+        (
+            r.hit.index
+            for r in analysis.ranked
+            if r.chunk.source == quote.source and r.chunk.start <= quote.start < r.chunk.end
+        ),
+        None,
+    )
 
 
 def _empty(query: Query, id, message: str) -> Analysis:

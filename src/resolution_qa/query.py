@@ -51,7 +51,7 @@ _ORDINAL_REFERENCE = re.compile(
 # "and the next paragraph?", "what does the one before it say?": a paragraph next to the one
 # that answered the question before
 _STEP = re.compile(
-    r"\b(?:(?P<after>next|following|subsequent)|(?P<before>previous|preceding|prior))\s+(?:paragraph|para|one)\b"
+    r"\b(?:(?P<after>next|following|subsequent)\s+(?:paragraph|para|one)|(?P<before>previous|preceding|prior)\s+(?:paragraph|para))\b"
     r"|\b(?:paragraph|para|one)\s+(?:(?P<after2>after|following)|(?P<before2>before|preceding))\s+(?:it|that|this)\b",
     re.IGNORECASE,
 )
@@ -233,7 +233,8 @@ def _scope_words(names: str) -> re.Pattern[str]:
 
 
 _ARTICLE_NAME = _scope_words(r"(?:news\s+|press\s+)?(?:article|story|piece)")
-_RESOLUTION_NAME = _scope_words(r"(?:draft\s+)?(?:resolution|text|one)")
+_RESOLUTION_NAME = _scope_words(r"(?:draft\s+)?(?:resolution|text)")
+_ONE_NAME = re.compile(r"\b(?:the|this|that)\s+one(?![\w-])(?!\s+of\b)", re.I)  # "the July one", once named
 
 
 _SECTION = re.compile(
@@ -243,21 +244,26 @@ _SECTION = re.compile(
 
 
 # "at the end of the article", "the closing paragraph", "at the very top of the resolution"
+_DOCUMENT_WORDS = (
+    r"(?:(?:news\s+|press\s+)?(?:article|piece|story|report)|(?:draft\s+)?(?:resolution|text)|document|preamble|it)"
+)
 _POSITION = re.compile(
-    r"\b(?:at|near|towards?)\s+the\s+(?:very\s+)?(?:(?P<first>start|beginning|top|outset)|(?P<last>end|bottom|close))\b"
-    r"(?!\s+of\s+(?:the\s+)?(?:year|day|month|session|meeting|decade|\d))"
-    r"|\b(?:(?P<first2>first|opening)|(?P<last2>last|final|closing|concluding))\s+(?:paragraph|passage|sentence|lines?)\b",
+    r"\b(?:at|near|towards?)\s+the\s+(?:very\s+)?(?:(?P<first>start|beginning|top|outset)|(?P<last>end|bottom|close))"
+    rf"(?:\s+of\s+(?:the\s+|this\s+|that\s+)?(?:[\w/-]+\s+){{0,3}}?{_DOCUMENT_WORDS}\b|(?!\s+of\b))"
+    r"|(?<![\w-])(?<!second )(?<!third )(?:(?P<first2>first|opening)|(?P<last2>last|final|closing|concluding))"
+    r"\s+(?:paragraph|sentence)\b",
     re.IGNORECASE,
 )
 
 
-def position_of(question: str) -> str | None:
+def position_of(question: str) -> Literal["first", "last"] | None:
     """ "first" or "last" for a question about the beginning or the end of a document.
 
     >>> position_of("Which organisations are named at the end of the article?"), position_of("the opening paragraph")
     ('last', 'first')
-    >>> position_of("What happens at the end of the session?") is None
-    True
+    >>> [position_of(q) for q in ("What happens at the end of the session?", "What is due at the end of the year?",
+    ...  "the second-to-last paragraph", "Which text is at the top of the agenda?", "What does it say at the end?")]
+    [None, None, None, None, 'last']
     """
     match = _POSITION.search(question)
     if not match:
@@ -311,6 +317,8 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
     if any(d.kind == "records" and d.source in sources for d in documents):
         text = _ARTICLE.sub(" ", _RECORD.sub(" ", text))  # "what date does the library record give?"
     text = (_RESOLUTION_NAME if symbols else _ARTICLE_NAME).sub(" ", text)
+    if symbols:
+        text = _ONE_NAME.sub(" ", text)
     text = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
     return text if len(tokenize(text)) >= 1 else ""
 
@@ -318,13 +326,15 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
 _NAMING = (
     r"\b(?i:resolution|text)\b"  # what people call a resolution: "the March text", "the capacity-building resolution"
 )
-_NAMING_NOUN = re.compile(rf"{_NAMING}|\bone\b", re.I)  # ... and "one" after a name: "the July one"
-# "the Chinese-led resolution", "the US-sponsored text", "China's resolution", "the Chinese text"
+# ... and "one" after a name: "the July one", "the capacity-building one" (not "one of", "no one")
+_NAMED_ONE = r"\b(?:the|this|that)\s+(?:[\w-]+\s+){1,3}one(?![\w-])(?!\s+of\b)"
+_NAMING_NOUN = re.compile(rf"{_NAMING}|{_NAMED_ONE}", re.I)
+# "the Chinese-led resolution", "the US-sponsored text", "China's resolution" (not "the French text":
+# a language version)
 _SPONSOR_CUE = r"(?:led|sponsored|co-sponsored|backed|drafted|proposed|tabled|authored|penned)"
 _SPONSORED = re.compile(
     rf"\b(?P<who>[\w.’']+(?:\s[\w.’']+)?)(?:-|\s){_SPONSOR_CUE}\s+(?:draft\s+)?(?:resolution|text|one)\b"
     rf"|\b(?P<owner>[\w.]+(?:\s[\w.]+)?)['’]s\s+(?:draft\s+)?(?:resolution|text)\b"
-    rf"|\bthe\s+(?P<adjective>[\w.]+)\s+(?:draft\s+)?(?:resolution|text)\b"
     rf"|\b(?:resolution|text|one)\s+(?:that\s+|which\s+)?(?:was\s+)?(?:{_SPONSOR_CUE}|put forward)\s+by\s+"
     rf"(?:the\s+)?(?P<by>[\w.’']+(?:\s[\w.’']+)?)",
     re.I,
@@ -351,7 +361,7 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
         for number, month in enumerate(MONTHS, start=1):
             if re.search(
                 rf"\b{month}\b[^?.]*{_NAMING}|{_NAMING}[^?.]*\b(?:of|in|from) {month}\b"
-                rf"|\b{month}(?:\s+\d{{4}})?\s+one\b|\bone\s+(?:of|in|from) {month}\b",
+                rf"|\b(?i:the|this|that)\s+{month}(?:\s+\d{{4}})?\s+one(?![\w-])|\b(?i:the)\s+one\s+(?:of|in|from) {month}\b",
                 question,
             ):
                 symbols.update(d.symbol for d in resolutions if d.date and int(d.date[5:7]) == number)
@@ -375,46 +385,51 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
 
 
 def sponsored_by(question: str, documents: list[Document]) -> set[str]:
-    """The loaded resolutions a question names by who put them forward ("the Chinese-led
-    resolution", "the US-sponsored text", "China's resolution"): those whose catalogue record
-    lists that country among the main sponsors — none when every resolution loaded does.
+    """The loaded resolution a question names by who put it forward ("the Chinese-led
+    resolution", "the US-sponsored text", "China's resolution"): the one resolution whose
+    catalogue record lists that country among its sponsors. None when the question gives a
+    symbol (that names it), or when several do (on a whole session, dozens list China).
 
     >>> from resolution_qa.records import parse_records
     >>> r = parse_records('{"symbol": "A/RES/1/2", "adoption_date": "1 July 2024", "sponsors": ["CHINA", "PERU"]}'
-    ...                   '\\n{"symbol": "A/RES/1/3", "adoption_date": "1 May 2024", "sponsors": ["CHAD"]}')
+    ...                   '\\n{"symbol": "A/RES/1/3", "adoption_date": "1 May 2024", "sponsors": ["CHAD", "PERU"]}')
     >>> docs = [Document("r.jsonl", "", r.text, "", "records", paragraphs=tuple(r.paragraphs))]
-    >>> sorted(sponsored_by("What does the Chinese-led resolution say?", docs))
-    ['A/RES/1/2']
-    >>> sponsored_by("What does Peru's resolution say?", docs), sponsored_by("the Chad-led text", docs)
+    >>> sponsored_by("What does the Chinese-led resolution say?", docs), sponsored_by("the Chad-led text", docs)
     ({'A/RES/1/2'}, {'A/RES/1/3'})
+    >>> sponsored_by("What does Peru's resolution say?", docs), sponsored_by("Did China's text cite 78/265?", docs)
+    (set(), set())
     """
     who = " ".join(next(filter(None, m.groups())) for m in _SPONSORED.finditer(question))
-    if not who:
+    if not who or _SYMBOL.search(question):
         return set()
     countries = set(countries_in(who.replace("-", " ")))
-    sponsors = _main_sponsors([d for d in documents if d.kind == "records"])
+    sponsors = _sponsors([d for d in documents if d.kind == "records"])
     named = {symbol for symbol, by in sponsors.items() if countries & by}
-    return named if len(named) < len(sponsors) else set()
+    return named if len(named) == 1 else set()
 
 
-_SPONSORS: dict[tuple, dict[str, frozenset[str]]] = {}  # by the records files' (source, sha256)
+# the sponsors of each resolution, for the one set of records files last asked about:
+# ((source, sha256) of each file, {symbol: country keys}); replaced whole, never cleared
+_SPONSORS: tuple[tuple, dict[str, frozenset[str]]] = ((), {})
 
 
-def _main_sponsors(records: list[Document]) -> dict[str, frozenset[str]]:
-    """Per resolution symbol, the countries (places.country_of keys) its record lists as main
-    sponsors; read once per set of records files."""
+def _sponsors(records: list[Document]) -> dict[str, frozenset[str]]:
+    """Per resolution symbol, the countries (places.country_of keys) its record lists as sponsors."""
+    global _SPONSORS
     key = tuple((d.source, d.sha256) for d in records)
-    if key not in _SPONSORS:
-        out: dict[str, set[str]] = {}
-        for document in records:
-            for paragraph in document.paragraphs:
-                if paragraph.name == "sponsors" and paragraph.symbol:
-                    line = document.text[paragraph.start : paragraph.end].split(":", 1)[-1]
-                    keys = {country_of(name) for name in line.split(", ")}
-                    out.setdefault(paragraph.symbol, set()).update(k for k in keys if k)
-        _SPONSORS.clear()  # one set of records at a time: the shipped ones, or a test's
-        _SPONSORS[key] = {symbol: frozenset(keys) for symbol, keys in out.items()}
-    return _SPONSORS[key]
+    cached = _SPONSORS
+    if cached[0] == key:
+        return cached[1]
+    out: dict[str, set[str]] = {}
+    for document in records:
+        for paragraph in document.paragraphs:
+            if paragraph.name == "sponsors" and paragraph.symbol:
+                line = document.text[paragraph.start : paragraph.end].split(":", 1)[-1]
+                keys = {country_of(name) for name in line.split(", ")}
+                out.setdefault(paragraph.symbol, set()).update(k for k in keys if k)
+    found = {symbol: frozenset(keys) for symbol, keys in out.items()}
+    _SPONSORS = (key, found)
+    return found
 
 
 def distinct_title_stems(documents: list[Document]) -> dict[str, frozenset[str]]:
@@ -452,8 +467,9 @@ def _near_resolution(question: str) -> set[str]:
     """
     tokens = words(question)
     out: set[str] = set()
+    named_one = re.search(_NAMED_ONE, question, re.I) is not None  # "the capacity-building one"
     for i, token in enumerate(tokens):
-        if token.startswith("resolution") or token == "text" or (token == "one" and i > 0):
+        if token.startswith("resolution") or token == "text" or (token == "one" and named_one):
             window = tokens[max(0, i - 4) : i]
             if i + 1 < len(tokens) and tokens[i + 1] in _TITLE_LEADS:
                 window += tokens[i + 1 : i + 7]
@@ -476,12 +492,15 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
         notices.append(f"Your question was cut to its first {len(text)} characters.")
     history = tuple(clean_question(str(h)[: MAX_QUESTION_CHARS * 4])[:MAX_QUESTION_CHARS] for h in history if h)
     context = contextualize(text, history)
+    if not context and paragraph_step(text):
+        # "What does the next paragraph say?" follows the question before
+        context = next((h for h in reversed(history) if h.strip()), "")
     documents = documents or []
     sources, symbols = named_documents(text, documents)
     if not (sources or symbols) and context:
         sources, symbols = named_documents(context, documents)  # a follow-up keeps its scope
     reference = paragraph_reference(text)
-    step = paragraph_step(text) if context and reference is None else 0
+    step = paragraph_step(text) if reference is None else 0
     if reference is None and context and not step and FOLLOW_UP_WORDS.intersection(words(text)):
         reference = paragraph_reference(context)  # "Should they be voluntary?" after "… OP 13 …"
         bare = False

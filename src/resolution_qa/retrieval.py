@@ -165,18 +165,27 @@ class Retriever:
         _, ids = self.data.faiss_index.search(query.reshape(1, -1), limit, params=params)
         return [int(i) for i in ids[0] if i >= 0]
 
-    def edge_rows(self, position: str) -> np.ndarray:
-        """The first (``position`` "first") or last ("last") answering paragraph of each document,
-        header fields and records aside: "at the end of the article"."""
-        if position not in self._edges:
-            edges = []
-            for rows in self._source_rows.values():
-                body = [r for r in rows.tolist() if self.data.chunks[r].paragraph_kind in _BODY_KINDS]
-                if body:
-                    ordered = sorted(body, key=lambda r: self.data.chunks[r].start)
-                    edges.append(ordered[0] if position == "first" else ordered[-1])
-            self._edges[position] = np.array(sorted(edges), dtype=np.int64)
-        return self._edges[position]
+    def edge_rows(self, position: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """The first (``position`` "first") or last ("last") answering paragraph of each document
+        among ``rows`` (all: kept), header fields and records aside: "at the end of the article",
+        "the last paragraph of the preamble"."""
+        if rows is None and position in self._edges:
+            return self._edges[position]
+        scope = self._source_rows.values() if rows is None else [np.asarray(rows, dtype=np.int64)]
+        chunks, edges = self.data.chunks, {}
+        for block in scope:
+            for row in block.tolist():
+                if chunks[row].paragraph_kind in _BODY_KINDS:
+                    source, start = chunks[row].source, chunks[row].start
+                    best = edges.get(source)
+                    if best is None or (
+                        start < chunks[best].start if position == "first" else start > chunks[best].start
+                    ):
+                        edges[source] = row
+        found = np.array(sorted(edges.values()), dtype=np.int64)
+        if rows is None:
+            self._edges[position] = found
+        return found
 
     def kind_rows(self, kind: str) -> np.ndarray:
         """Rows of every paragraph of one kind ("preambular", "operative")."""

@@ -156,7 +156,7 @@ class Chunk:
     @property
     def field_name(self) -> str:
         """A header field's name ("headline", "issued on"): what a question asks it by; else ""."""
-        return self.name or "" if self.paragraph_kind == "header" else ""
+        return (self.name or "") if self.paragraph_kind == "header" else ""
 
     @property
     def words_text(self) -> str:

@@ -8,6 +8,7 @@ with numbered operative paragraphs ("7. Decides to …;"). Readers cite them as 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .schema import Paragraph
 
@@ -100,8 +101,13 @@ def paragraphs(text: str) -> list[Paragraph]:
         if _MARKDOWN_HEADING.match(body) and "\n" not in body:
             kind = "heading"
         elif not resolution and index == 1 and len(blocks) > 1 and _is_title_line(body):
-            kind, name = "header", "headline"  # answers "What's the headline?", and only that
-        elif not resolution and not any(p.kind == "body" for p in result) and _FIELD_LINE.match(body):
+            kind, name = "header", "headline"  # asked for by name: "What's the headline?"
+        elif (
+            not resolution
+            and index <= MAX_FIELD_LINES + 1
+            and not any(p.kind == "body" for p in result)
+            and _FIELD_LINE.match(body)
+        ):
             # "ISSUED ON: 09/07/2024" above an article's text: a field of it, named by its label
             kind, name = "header", _FIELD_LINE.match(body).group("label").strip().lower()
         if resolution:
@@ -117,10 +123,14 @@ def paragraphs(text: str) -> list[Paragraph]:
                 kind = "boilerplate"  # the header block, the enacting formula, the closing meeting line
             seen_resolution_paragraph = seen_resolution_paragraph or kind in ("operative", "preambular")
         result.append(Paragraph(start, end, kind, number, name=name))  # type: ignore[arg-type]
+    if not any(p.kind == "body" for p in result):
+        # field lines above nothing are the text itself ("Question: …", "Answer: …")
+        result = [replace(p, kind="body", name=None) if p.kind == "header" and p.name else p for p in result]
     return result
 
 
-_FIELD_LINE = re.compile(r"^(?P<label>[A-Za-z][A-Za-z ]{1,30}):[ \t]*\S[^\n]{0,80}$")
+MAX_FIELD_LINES = 3  # "ISSUED ON: …", "By: …", "Source: …" under a headline
+_FIELD_LINE = re.compile(r"^(?P<label>[A-Za-z][A-Za-z ]{1,30}):[ \t]*\S[^\n]{0,40}$")  # a short value
 
 
 def _is_title_line(body: str) -> bool:
