@@ -233,7 +233,7 @@ def pointed_rows(
     if query.step:
         if before is None:
             return Pointed([], "Ask about a paragraph first; then ask for the one after or before it.")
-        if rows is not None and before not in set(rows.tolist()):
+        if rows is not None and not np.isin(before, rows):
             return Pointed([])
         row = neighbour(data, retriever, before, query.step)
         if row is None:

@@ -203,7 +203,7 @@ class QAEngine:
         # words asked for can sit low in the dense rankings and so in the fused one
         hits = [h for i, h in enumerate(hits) if i < CANDIDATE_PASSAGES or (h.lexical_rank or 99) < LEXICAL_CANDIDATES]
         previous = frozenset()
-        if before is not None and (rows is None or before in set(rows.tolist())):
+        if before is not None and (rows is None or bool(np.isin(before, rows))):
             # a follow-up's answer is often in the paragraph that answered the question before it
             # (three times in four among our questions): a ranking signal, and a candidate even
             # when this question's words alone don't find it ("What will the report cover?")
