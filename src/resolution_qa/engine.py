@@ -186,7 +186,8 @@ class QAEngine:
             section = retriever.kind_rows(query.section)
             narrowed = section if rows is None else np.intersect1d(rows, section)
             rows = narrowed if len(narrowed) else rows  # "the preamble" of a text that has none: ignored
-        before = self._recalled(state, query, history, source) if recall else None
+        # what a follow-up leans on ("OP 7" needs nothing from the question before)
+        before = self._recalled(state, query, history, source) if recall and query.reference is None else None
         if query.reference is not None or query.step or query.position:
             # "OP 7", "the next paragraph", "at the end of the article": the paragraphs pointed at
             pointed = answers.pointed_rows(data, retriever, query, rows, source, before)
