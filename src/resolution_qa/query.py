@@ -492,15 +492,17 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
         notices.append(f"Your question was cut to its first {len(text)} characters.")
     history = tuple(clean_question(str(h)[: MAX_QUESTION_CHARS * 4])[:MAX_QUESTION_CHARS] for h in history if h)
     context = contextualize(text, history)
-    if not context and paragraph_step(text):
+    reference = paragraph_reference(text)
+    stepping = paragraph_step(text)
+    step = stepping if reference is None else 0
+    if not context and stepping:
         # "What does the next paragraph say?" follows the question before
         context = next((h for h in reversed(history) if h.strip()), "")
     documents = documents or []
-    sources, symbols = named_documents(text, documents)
-    if not (sources or symbols) and context:
-        sources, symbols = named_documents(context, documents)  # a follow-up keeps its scope
-    reference = paragraph_reference(text)
-    step = paragraph_step(text) if reference is None else 0
+    named = named_documents(text, documents)
+    named_before = named_documents(context, documents) if context else (frozenset(), frozenset())
+    # a follow-up that names nothing keeps its scope
+    sources, symbols = named if any(named) else named_before
     if reference is None and context and not step and FOLLOW_UP_WORDS.intersection(words(text)):
         reference = paragraph_reference(context)  # "Should they be voluntary?" after "… OP 13 …"
         bare = False
@@ -511,9 +513,9 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
     position = position_of(text) if reference is None else None
     # "at the end of the article" is where to look, not what to look for
     topic = topic_of(_POSITION.sub(" ", text) if position else text, documents, sources, symbols)
-    if context and not topic and named_documents(text, documents) != (frozenset(), frozenset()):
+    if context and not topic and any(named):
         # "And the July one?": the question before, asked of the document this one names
-        topic = topic_of(context, documents, *named_documents(context, documents))
+        topic = topic_of(context, documents, *named_before)
     return Query(
         text=text,
         context=context,

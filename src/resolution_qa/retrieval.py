@@ -16,6 +16,7 @@ import numpy as np
 
 from .acronyms import Acronyms, initials_phrases
 from .records import LIST_FIELDS
+from .schema import ANSWERING_KINDS, METADATA_KINDS
 from .store import IndexData
 from .tokens import tokenize
 
@@ -56,7 +57,7 @@ def rrf(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
     return {item: score / best for item, score in fused.items()}
 
 
-_BODY_KINDS = frozenset({"preambular", "operative", "annex", "body"})
+_BODY_KINDS = ANSWERING_KINDS - METADATA_KINDS  # paragraphs of the text itself: no headers, no records
 
 
 class Retriever:
@@ -250,21 +251,23 @@ class Retriever:
         ]
         fused = rrf(rankings)
         ordered = sorted(fused, key=lambda i: (-fused[i], i))
-        dense = (self.data.vectors[ordered].astype(np.float32) @ query).tolist() if ordered else []
-        best_unit = self.best_unit_scores(query, ordered)
         lexical_rank = {row: rank for rank, row in enumerate(rankings[2])}
         return [
-            Hit(index=i, score=fused[i], dense=float(max(d, u)), lexical_rank=lexical_rank.get(i))
-            for i, d, u in zip(ordered, dense, best_unit, strict=True)
+            Hit(index=i, score=fused[i], dense=dense, lexical_rank=lexical_rank.get(i))
+            for i, dense in zip(ordered, self.closeness(query, ordered), strict=True)
         ]
+
+    def closeness(self, query: np.ndarray, rows: list[int]) -> list[float]:
+        """For each passage row, its dense match to ``query``: the paragraph's or its best answer
+        unit's, whichever is closer."""
+        if not rows:
+            return []
+        dense = (self.data.vectors[rows].astype(np.float32) @ query).tolist()
+        return [float(max(d, u)) for d, u in zip(dense, self.best_unit_scores(query, rows), strict=True)]
 
     def hit_of(self, row: int, query: np.ndarray) -> Hit:
         """Passage ``row`` as a candidate the search did not find: no fused score, its dense match."""
-        dense = float(self.data.vectors[row].astype(np.float32) @ query)
-        offsets = self.data.sentence_offsets
-        if offsets[row + 1] > offsets[row]:
-            dense = max(dense, self.best_unit_scores(query, [row])[0])
-        return Hit(index=row, score=0.0, dense=dense)
+        return Hit(index=row, score=0.0, dense=self.closeness(query, [row])[0])
 
     def best_unit_scores(self, query: np.ndarray, rows: list[int]) -> list[float]:
         """For each passage row, the closeness of its best answer unit to ``query``."""

@@ -106,10 +106,10 @@ def paragraphs(text: str) -> list[Paragraph]:
             not resolution
             and index <= MAX_FIELD_LINES + 1
             and not any(p.kind == "body" for p in result)
-            and _FIELD_LINE.match(body)
+            and (field := _FIELD_LINE.match(body))
         ):
             # "ISSUED ON: 09/07/2024" above an article's text: a field of it, named by its label
-            kind, name = "header", _FIELD_LINE.match(body).group("label").strip().lower()
+            kind, name = "header", field.group("label").strip().lower()
         if resolution:
             op = _OPERATIVE.match(body)
             if op:
