@@ -38,6 +38,17 @@ from resolution_qa.answering import (
         ("What is the full title of the resolution?", "title"),
         ("Which groups are named?", "other"),
         ("What does the resolution say?", "other"),
+        # the noun right after the asking word names the kind of answer
+        ("What budget does it give the Secretary-General?", "amount"),
+        ("what's the dollar amount pledged?", "amount"),
+        ("What share of people are offline?", "share"),
+        ("Which country will host the centres?", "where"),
+        ("And which city hosted the summit?", "where"),
+        # ... not a topic further on, a plural category, or a possessive
+        ("Is there any extra budget for it?", "other"),
+        ("What does it say about the budget?", "other"),
+        ("Which countries are urged to cooperate?", "other"),
+        ("Which country's ministry is named?", "other"),
     ],
 )
 def test_question_kinds(question, kind):
@@ -55,6 +66,11 @@ def test_answer_kind_checks():
     assert satisfies("title", "a draft resolution entitled “Enhancing cooperation on AI”")
     assert satisfies("define", "The Centre for Global Studies (CGS) agreed")
     assert satisfies("other", "anything") is None
+    assert satisfies("share", "about 37 per cent of people") and not satisfies("share", "many people are offline")
+    # a country by any of its names, but not the one the question already names
+    assert satisfies("where", "sponsored by the People’s Republic of China (PRC)", "Which country led it?")
+    assert not satisfies("where", "developed and developing countries", "Which country will host it?")
+    assert not satisfies("where", "China thanked the United States", "Which country did China and the US thank?")
     assert counted_noun("How many main reasons are given?") == "reason"
 
 

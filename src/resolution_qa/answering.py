@@ -76,6 +76,10 @@ _MONEY = re.compile(
 
 _TITLE = re.compile(r"\b(?:entitled|titled)\b|“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
 
+_SHARE = re.compile(r"\d|%|\bper ?cent\b|\b(?:half|third|thirds|quarter|quarters|fifth|tenth)\b", re.I)
+# "What budget …", "which country will …", "what's the dollar amount …": the noun right after the
+# asking word (one word between at most) names the kind of answer wanted
+_ASKED_FOR = r"^\W*(?:and\s+)?(?:what|which)(?:['’]s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+)?(?:[\w-]+\s+)?"
 _PLACE = re.compile(r"\b(?:in|at|from|near|based in|located in|headquartered in)\s+(?:the\s+)?[A-Z][a-z]+")
 _NOT_NAMES = frozenset(
     [
@@ -143,6 +147,13 @@ def _counts(text: str, question: str) -> bool:
     return False
 
 
+def _names_a_place(text: str, question: str) -> bool:
+    """A place ("based in Geneva") or a country the question does not name, by any of its names."""
+    from .places import countries_in
+
+    return bool(_PLACE.search(text) or set(countries_in(text)) - set(countries_in(question)))
+
+
 @dataclass(frozen=True)
 class AnswerKind:
     """What a kind of question asks for, and how to tell that a passage holds it.
@@ -175,8 +186,18 @@ KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind(
         "amount",
-        re.compile(r"\bhow much\b|\bwhat (?:is|was) the (?:cost|budget|amount)\b", re.I),
+        re.compile(
+            r"\bhow much\b|\bwhat (?:is|was) the (?:cost|budget|amount)\b"
+            rf"|{_ASKED_FOR}(?:budget|cost|costs|dollar amount|sum|fines?|price)\b",
+            re.I,
+        ),
         lambda text, question: bool(_MONEY.search(text)),
+        True,
+    ),
+    AnswerKind(
+        "share",
+        re.compile(rf"{_ASKED_FOR}(?:percentage|per ?cent|share|proportion|fraction)\b", re.I),
+        lambda text, question: bool(_SHARE.search(text)),
         True,
     ),
     AnswerKind("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow often\b", re.I), _counts, True),
@@ -198,13 +219,17 @@ KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind(
         "where",
-        re.compile(r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b", re.I),
-        lambda text, question: bool(_PLACE.search(text)),
+        re.compile(
+            r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b"
+            rf"|{_ASKED_FOR}(?:country|city|capital|nation|venue)\b(?![’'-])",
+            re.I,
+        ),
+        lambda text, question: _names_a_place(text, question),
         False,
     ),
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
-KindName = Literal["define", "title", "amount", "count", "when", "who", "where", "other"]  # KINDS' names
+KindName = Literal["define", "title", "amount", "share", "count", "when", "who", "where", "other"]  # KINDS' names
 
 
 def question_kind(question: str) -> KindName:
