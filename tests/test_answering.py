@@ -43,6 +43,7 @@ from resolution_qa.answering import (
         ("what's the dollar amount pledged?", "amount"),
         ("What share of people are offline?", "share"),
         ("Which country will host the centres?", "where"),
+        ("What was the symbol of the draft?", "symbol"),
         ("And which city hosted the summit?", "where"),
         # ... not a topic further on, a plural category, or a possessive
         ("Is there any extra budget for it?", "other"),
@@ -66,6 +67,8 @@ def test_answer_kind_checks():
     assert satisfies("title", "a draft resolution entitled “Enhancing cooperation on AI”")
     assert satisfies("define", "The Centre for Global Studies (CGS) agreed")
     assert satisfies("other", "anything") is None
+    assert satisfies("symbol", "draft resolution (A/78/L.86)") and satisfies("symbol", "A/RES/78/311")
+    assert not satisfies("symbol", "resolution 78/265 of 21 March 2024")
     assert satisfies("share", "about 37 per cent of people") and not satisfies("share", "many people are offline")
     # a country by any of its names, but not the one the question already names
     assert satisfies("where", "sponsored by the People’s Republic of China (PRC)", "Which country led it?")

@@ -76,6 +76,7 @@ _MONEY = re.compile(
 
 _TITLE = re.compile(r"\b(?:entitled|titled)\b|“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
 
+_UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z]+/)*\d+/[A-Z]*\.?\d+")  # A/RES/78/311, A/78/L.86, A/78/PV.97
 _SHARE = re.compile(r"\d|%|\bper ?cent\b|\b(?:half|third|thirds|quarter|quarters|fifth|tenth)\b", re.I)
 # "What budget …", "which country will …", "what's the dollar amount …": the noun right after the
 # asking word (one word between at most) names the kind of answer wanted
@@ -179,6 +180,12 @@ KINDS: tuple[AnswerKind, ...] = (
         True,
     ),
     AnswerKind(
+        "symbol",
+        re.compile(r"\b(?:symbol|document number|A/RES number)\b", re.I),
+        lambda text, question: bool(_UN_SYMBOL.search(text)),
+        True,
+    ),
+    AnswerKind(
         "title",
         re.compile(r"\b(?:title|titled|entitled)\b|\bwhat (?:is|was) (?:it|the \w+) (?:called|named)\b", re.I),
         lambda text, question: bool(_TITLE.search(text)),
@@ -229,7 +236,7 @@ KINDS: tuple[AnswerKind, ...] = (
     ),
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
-KindName = Literal["define", "title", "amount", "share", "count", "when", "who", "where", "other"]  # KINDS' names
+KindName = Literal["define", "symbol", "title", "amount", "share", "count", "when", "who", "where", "other"]  # KINDS' names
 
 
 def question_kind(question: str) -> KindName:
