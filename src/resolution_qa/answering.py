@@ -236,7 +236,8 @@ KINDS: tuple[AnswerKind, ...] = (
     ),
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
-KindName = Literal["define", "symbol", "title", "amount", "share", "count", "when", "who", "where", "other"]  # KINDS' names
+# KINDS' names
+KindName = Literal["define", "symbol", "title", "amount", "share", "count", "when", "who", "where", "other"]
 
 
 def question_kind(question: str) -> KindName:
