@@ -44,6 +44,11 @@ from resolution_qa.answering import (
         ("What share of people are offline?", "share"),
         ("Which country will host the centres?", "where"),
         ("What was the symbol of the draft?", "symbol"),
+        ("What's the deadline for the report?", "when"),
+        ("By when must they act?", "when"),
+        ("In which month of 2025 is the review?", "when"),
+        ("Which member state chaired the talks?", "where"),
+        ("What is Ambassador Fu's first name?", "name"),
         ("And which city hosted the summit?", "where"),
         # ... not a topic further on, a plural category, or a possessive
         ("Is there any extra budget for it?", "other"),
@@ -69,6 +74,8 @@ def test_answer_kind_checks():
     assert satisfies("other", "anything") is None
     assert satisfies("symbol", "draft resolution (A/78/L.86)") and satisfies("symbol", "A/RES/78/311")
     assert not satisfies("symbol", "resolution 78/265 of 21 March 2024")
+    assert satisfies("name", "Ambassador Fu Cong spoke", "What is Ambassador Fu's full name?")
+    assert not satisfies("name", "Ambassador Fu, director of the Department", "What is Ambassador Fu's full name?")
     assert satisfies("share", "about 37 per cent of people") and not satisfies("share", "many people are offline")
     # a country by any of its names, but not the one the question already names
     assert satisfies("where", "sponsored by the People’s Republic of China (PRC)", "Which country led it?")

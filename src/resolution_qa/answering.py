@@ -155,6 +155,26 @@ def _names_a_place(text: str, question: str) -> bool:
     return bool(_PLACE.search(text) or set(countries_in(text)) - set(countries_in(question)))
 
 
+def _names_in_full(text: str, question: str) -> bool:
+    """For "What is Ambassador Fu's full name?": a name of the question's written out in full,
+    beside a name word the question doesn't use ("Fu Cong"); without a name in the question,
+    any two name words together.
+
+    >>> _names_in_full("Ambassador Fu Cong spoke", "What is Ambassador Fu's full name?")
+    True
+    >>> _names_in_full("Ambassador Fu, director-general of the Department", "What is Ambassador Fu's full name?")
+    False
+    """
+    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
+    asked_names = {w.lower() for w in re.findall(r"(?<!^)\b[A-Z][a-z]+", question.strip())} - {"what", "which"}
+    for match in re.finditer(r"\b([A-Z][a-z’'-]+)(?=\s+([A-Z][a-z’'-]+)\b)", text):
+        pair = [w.lower() for w in match.groups()]
+        new = [w for w in pair if w not in asked and w.capitalize() not in _NOT_NAMES]
+        if new and (not asked_names or set(pair) & asked_names):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class AnswerKind:
     """What a kind of question asks for, and how to tell that a passage holds it.
@@ -186,6 +206,12 @@ KINDS: tuple[AnswerKind, ...] = (
         True,
     ),
     AnswerKind(
+        "name",
+        re.compile(r"\b(?:first|full|last|family|given) name\b", re.I),
+        lambda text, question: _names_in_full(text, question),
+        True,
+    ),
+    AnswerKind(
         "title",
         re.compile(r"\b(?:title|titled|entitled)\b|\bwhat (?:is|was) (?:it|the \w+) (?:called|named)\b", re.I),
         lambda text, question: bool(_TITLE.search(text)),
@@ -212,7 +238,8 @@ KINDS: tuple[AnswerKind, ...] = (
         "when",
         re.compile(
             r"^\W*(?:and\s+)?(?:when|what (?:year|date|day|month)|on what date|in (?:which|what) year|since when)\b"
-            r"|\b(?:which|what)\b[^?]*\b(?:date|year)\b",
+            r"|\b(?:which|what)\b[^?]*\b(?:date|year)\b|^\W*(?:and\s+)?by when\b|\bin (?:which|what) month\b"
+            rf"|{_ASKED_FOR}(?:deadline|timeline|time ?frame|month)\b",
             re.I,
         ),
         lambda text, question: bool(_DATE.search(text)),
@@ -228,7 +255,7 @@ KINDS: tuple[AnswerKind, ...] = (
         "where",
         re.compile(
             r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b"
-            rf"|{_ASKED_FOR}(?:country|city|capital|nation|venue)\b(?![’'-])",
+            rf"|{_ASKED_FOR}(?:country|city|capital|nation|venue|member state)\b(?![’'-])",
             re.I,
         ),
         lambda text, question: _names_a_place(text, question),
@@ -237,7 +264,7 @@ KINDS: tuple[AnswerKind, ...] = (
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
 # KINDS' names
-KindName = Literal["define", "symbol", "title", "amount", "share", "count", "when", "who", "where", "other"]
+KindName = Literal["define", "symbol", "name", "title", "amount", "share", "count", "when", "who", "where", "other"]
 
 
 def question_kind(question: str) -> KindName:
