@@ -196,12 +196,12 @@ def test_the_next_paragraph_is_the_one_after_the_answer_before(shipped):
 
 def test_the_paragraph_before_is_a_candidate_even_when_the_words_miss_it(shipped):
     history = ["Does the text say all countries should have the same chances"]
-    assert shipped.analyze(history[0]).ranked[0].chunk.location == "OP 1"
+    first = shipped.analyze(history[0]).ranked[0].chunk
     question = "Does it say anything about protecting patents and other IP in it?"
     alone = [(r.chunk.label, r.chunk.location) for r in shipped.analyze(question).ranked]
-    assert ("A/RES/78/311", "OP 1") not in alone  # its words alone do not find OP 1 ...
+    assert (first.label, first.location) not in alone  # its words alone do not find that paragraph ...
     after = shipped.analyze(question, history=history)
-    recalled = [r for r in after.ranked if (r.chunk.label, r.chunk.location) == ("A/RES/78/311", "OP 1")]
+    recalled = [r for r in after.ranked if r.chunk == first]
     assert recalled and all(u.features["previous_answer"] for u in recalled[0].units)  # ... the chat does
 
 
