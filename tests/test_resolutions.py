@@ -327,3 +327,10 @@ def test_cite_at_1_reads_the_gold_paragraph_kind_spelt_out_or_abbreviated(shippe
         report = evaluate(shipped, [{**row, "kind": kind, "number": number}], k=3)
         assert report["cite@1"] == cited, (kind, number)
     assert evaluate(shipped, [{**row, "kind": "record", "number": None}], k=3)["cite@1"] is None
+
+
+def test_a_name_is_unknown_to_the_document_the_question_names(shipped):
+    # the UN record of a resolution lists India among its sponsors; the article never names it
+    scoped = shipped.analyze("What does the article say India's position was?")
+    assert scoped.features["unknown_names"] == 1.0 and not scoped.answer.answered
+    assert shipped.analyze("What was India's position on the resolution?").features["unknown_names"] == 0.0

@@ -789,6 +789,8 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
     chunk_stems = set(retriever.tokens(best.chunk.words_text))
     question = retriever.spelled_out(query.search_question)
     words = {name: unit.features[name] for name in ABSTAIN_WORD_FEATURES if unit.features and name in unit.features}
+    # the words of the documents the question names, or of all
+    known = retriever.scope_words(query.sources, query.symbols) if query.scoped else retriever.document_frequency
     return {
         **words,
         "dense": max(unit.dense, unit.dense_context),
@@ -797,8 +799,8 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
         "rare_coverage": rare_coverage(
             question, chunk_stems, retriever.document_frequency, max(1, len(retriever.data.chunks))
         ),
-        "unknown": unknown_share(question, retriever.document_frequency),
-        "unknown_names": unknown_names(question, retriever.document_frequency),
+        "unknown": unknown_share(question, known),
+        "unknown_names": unknown_names(question, known),
         "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
         "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
         "dense_gap": dense_gap([hit.dense for hit in candidates]),

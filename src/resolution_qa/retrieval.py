@@ -25,6 +25,7 @@ UNITS_PER_PASSAGE = 4  # units searched per passage wanted (a paragraph has 1.2 
 EXACT_UNIT_SCOPE = 20_000  # a scope with at most this many units is scored exactly, not searched
 UNIT_TOKEN_CACHE = 50_000  # answer units whose word sets are kept (a question reads ~50)
 ACRONYM_CACHE = 256  # acronyms whose long forms, by initials, are kept
+SCOPE_CACHE = 64  # document scopes whose word sets are kept
 INITIALS_CANDIDATES = 20  # long forms by initials compared with the acronym (most frequent first)
 BM25_K1 = 1.2  # BM25's term-frequency saturation and length normalization (the usual values)
 BM25_B = 0.75
@@ -86,6 +87,7 @@ class Retriever:
         self._idf_cache: dict[str, float] = {}
         # each answer unit's word set, made when a question first looks at its paragraph
         self._unit_tokens = lru_cache(maxsize=UNIT_TOKEN_CACHE)(self._tokens_of_unit)
+        self._scope_words = lru_cache(maxsize=SCOPE_CACHE)(self._words_of_scope)
         # the passage row of each answer-unit row
         self._unit_chunk = np.repeat(np.arange(len(data.chunks)), np.diff(data.sentence_offsets))
         # Rows by document, by resolution symbol, by paragraph number and of the record lists,
@@ -133,6 +135,17 @@ class Retriever:
     def tokens(self, text: str) -> list[str]:
         """BM25 tokens of ``text``, acronyms spelled out; questions and passages alike."""
         return tokenize(self.spelled_out(text))
+
+    def scope_words(self, sources: frozenset[str], symbols: frozenset[str]) -> frozenset[str]:
+        """The word set (BM25 tokens) of the named documents' passages: what a question scoped
+        to them can find there ("What does the article say India's position was?": the UN record
+        of another resolution lists India, the article never does)."""
+        return self._scope_words(sources, symbols)
+
+    def _words_of_scope(self, sources: frozenset[str], symbols: frozenset[str]) -> frozenset[str]:
+        rows = self.rows_of(sources, symbols)
+        rows = range(len(self.data.chunks)) if rows is None else rows.tolist()
+        return frozenset(t for row in rows for t in self.tokens(self.data.chunks[row].words_text))
 
     def unit_tokens(self, row: int) -> frozenset[str]:
         """The word set of answer unit ``row`` (numbered over all passages, in order)."""
