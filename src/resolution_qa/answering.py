@@ -148,6 +148,17 @@ def _counts(text: str, question: str) -> bool:
     return False
 
 
+def _dates(text: str, question: str) -> bool:
+    """A date, or for "which month …" a month's name: "in 2025" does not say which month.
+
+    >>> _dates("the review in 2025", "When is the review?"), _dates("the review in 2025", "In which month is it?")
+    (True, False)
+    """
+    if re.search(r"\b(?:which|what) month\b", question, re.I):
+        return bool(re.search(rf"\b(?:{_MONTHS})\b", text))
+    return bool(_DATE.search(text))
+
+
 def _names_a_place(text: str, question: str) -> bool:
     """A place ("based in Geneva") or a country the question does not name, by any of its names."""
     from .places import countries_in
@@ -242,7 +253,7 @@ KINDS: tuple[AnswerKind, ...] = (
             rf"|{_ASKED_FOR}(?:deadline|timeline|time ?frame|month)\b",
             re.I,
         ),
-        lambda text, question: bool(_DATE.search(text)),
+        lambda text, question: _dates(text, question),
         True,
     ),
     AnswerKind(
