@@ -49,6 +49,8 @@ from resolution_qa.answering import (
         ("In which month of 2025 is the review?", "when"),
         ("Which member state chaired the talks?", "where"),
         ("What is Ambassador Fu's first name?", "name"),
+        ("Who chairs the advisory body?", "person"),
+        ("who is the current president of the assembly", "person"),
         ("And which city hosted the summit?", "where"),
         # ... not a topic further on, a plural category, or a possessive
         ("Is there any extra budget for it?", "other"),
@@ -76,6 +78,8 @@ def test_answer_kind_checks():
     assert not satisfies("symbol", "resolution 78/265 of 21 March 2024")
     assert satisfies("name", "Ambassador Fu Cong spoke", "What is Ambassador Fu's full name?")
     assert not satisfies("name", "Ambassador Fu, director of the Department", "What is Ambassador Fu's full name?")
+    assert satisfies("person", "chaired by Ambassador Fu", "Who chairs it?")
+    assert not satisfies("person", "the High-level Advisory Body on Artificial Intelligence", "Who chairs it?")
     assert satisfies("share", "about 37 per cent of people") and not satisfies("share", "many people are offline")
     # a country by any of its names, but not the one the question already names
     assert satisfies("where", "sponsored by the People’s Republic of China (PRC)", "Which country led it?")

@@ -159,6 +159,34 @@ def _dates(text: str, question: str) -> bool:
     return bool(_DATE.search(text))
 
 
+_HONORIFIC = re.compile(
+    r"\b(?:Ambassador|Mr|Mrs|Ms|Dr|Sir|Dame|Professor|Prof|President|Minister|Judge|Senator)\.?\s+([A-Z][a-z’'-]+)"
+)
+_PERSON_ZIPF = 4.5  # a word of a person's name is rarer than this in general English ("Fu", "Guterres")
+
+
+def _names_a_person(text: str, question: str) -> bool:
+    """For "Who chairs the advisory body?": a person's name the question doesn't use — after a
+    title ("Ambassador Fu"), or two capitalized words, each rare in general English ("Fu Cong";
+    not "Advisory Body", "Global Digital Compact").
+
+    >>> _names_a_person("chaired by Ambassador Fu", "Who chairs it?"), _names_a_person("Fu Cong said", "Who heads it?")
+    (True, True)
+    >>> _names_a_person("the High-level Advisory Body on Artificial Intelligence", "Who chairs the body?")
+    False
+    """
+    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
+    if any(m.group(1).lower() not in asked for m in _HONORIFIC.finditer(text)):
+        return True
+    zipf = _english_zipf()
+    for match in re.finditer(r"\b([A-Z][a-z’'-]+)(?=\s+([A-Z][a-z’'-]+)\b)", text):
+        pair = [w.lower() for w in match.groups()]
+        common = [max(zipf.get(part, 0.0) for part in w.split("-")) >= _PERSON_ZIPF for w in pair]  # "High-level"
+        if set(pair) - asked and not any(common):
+            return True
+    return False
+
+
 def _names_a_place(text: str, question: str) -> bool:
     """A place ("based in Geneva") or a country the question does not name, by any of its names."""
     from .places import countries_in
@@ -257,6 +285,17 @@ KINDS: tuple[AnswerKind, ...] = (
         True,
     ),
     AnswerKind(
+        "person",
+        re.compile(
+            r"^\W*(?:and\s+)?who\s+(?:chairs|heads|leads|presides|directs|runs|sits)\b"
+            r"|^\W*(?:and\s+)?who\s+(?:is|was)\s+(?:the\s+)?(?:current\s+)?(?:[\w’'-]+\s+){0,3}?"
+            r"(?:chair|chairman|chairperson|head|president|director|envoy|leader|spokesperson)\b",
+            re.I,
+        ),
+        lambda text, question: _names_a_person(text, question),
+        False,
+    ),
+    AnswerKind(
         "who",
         re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I),
         lambda text, question: bool(new_names(text, question)),
@@ -275,7 +314,9 @@ KINDS: tuple[AnswerKind, ...] = (
 )
 _BY_NAME = {kind.name: kind for kind in KINDS}
 # KINDS' names
-KindName = Literal["define", "symbol", "name", "title", "amount", "share", "count", "when", "who", "where", "other"]
+KindName = Literal[
+    "define", "symbol", "name", "title", "amount", "share", "count", "when", "person", "who", "where", "other"
+]
 
 
 def question_kind(question: str) -> KindName:
