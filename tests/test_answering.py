@@ -50,6 +50,10 @@ from resolution_qa.answering import (
         ("Which member state chaired the talks?", "where"),
         ("What is Ambassador Fu's first name?", "name"),
         ("Who chairs the advisory body?", "person"),
+        ("What did the EU delegation say about it?", "statement"),
+        ("and how did the American side respond?", "statement"),
+        ("What does the article say about the EU?", "other"),  # a text, not a speaker
+        ("And what does the July one say about it?", "other"),
         ("who is the current president of the assembly", "person"),
         ("And which city hosted the summit?", "where"),
         # ... not a topic further on, a plural category, or a possessive
@@ -80,6 +84,12 @@ def test_answer_kind_checks():
     assert not satisfies("name", "Ambassador Fu, director of the Department", "What is Ambassador Fu's full name?")
     assert satisfies("person", "chaired by Ambassador Fu", "Who chairs it?")
     assert not satisfies("person", "the High-level Advisory Body on Artificial Intelligence", "Who chairs it?")
+    fu = "Ambassador Fu, of the Chinese Foreign Ministry, stated that China thanks the US."
+    assert satisfies("statement", fu, "What did Beijing's envoy say?")
+    assert not satisfies("statement", fu, "What did the US ambassador say?")  # spoken of, not speaking
+    assert not satisfies("statement", fu, "How did the African Union react?")
+    assert satisfies("statement", "PAM and CGS consider it an essential step", "What do PAM and CGS think of it?")
+    assert satisfies("statement", fu, "What did he say?")  # no speaker named: nothing to check
     assert satisfies("share", "about 37 per cent of people") and not satisfies("share", "many people are offline")
     # a country by any of its names, but not the one the question already names
     assert satisfies("where", "sponsored by the People’s Republic of China (PRC)", "Which country led it?")

@@ -159,6 +159,52 @@ def _dates(text: str, question: str) -> bool:
     return bool(_DATE.search(text))
 
 
+# "What did the EU delegation say …", "How did Russia react …", "What do PAM and CGS think …"
+# (not "What does the article/78/265/OP 7/it say": those name a text, not a speaker)
+_NOT_A_SPEAKER = r"(?:resolution|text|draft|article|piece|story|report|paragraph|document|preamble|OP|PP|it|this|that|one)"
+_STATEMENT = re.compile(
+    rf"^\W*(?:and\s+)?(?:what|how)\s+(?:did|do|does|has|have)\s+(?P<who>(?:(?!\b{_NOT_A_SPEAKER}\b)[^?\d])+?)\s+"
+    r"(?:say|said|state|respond|react|reply|think|comment|answer)\b",
+    re.I,
+)
+_SPEECH = re.compile(
+    r"\b(?:said|says|say|stated|states|declared|noted|thanked|welcomed|considers?|considered|argued|told|remarked|"
+    r"commented|expressed|praised|criticized|criticised|responded|replied|reacted|described|called|urged|warned)\b"
+)
+# the Assembly speaks through its resolutions' own verbs ("Stressing …", "Calls upon …")
+_THE_ASSEMBLY = frozenset(["general", "assembly", "united", "nations", "un", "unga"])
+_MONTH_WORDS = frozenset(m.lower() for m in MONTHS)
+
+
+def _speaker_says(text: str, question: str) -> bool:
+    """For "What did the EU say …?": a statement (said, stated, considers …) whose speaker, named
+    before the verb in its sentence, is the one asked about — by a country's any name ("the
+    American side", "Beijing's representative") or by the question's own names ("PAM", "the
+    African Union"). True when the question names no speaker ("What did he say?").
+
+    >>> fu = "Ambassador Fu, of the Chinese Foreign Ministry, stated that China thanks the US."
+    >>> _speaker_says(fu, "What did Beijing's envoy say?"), _speaker_says(fu, "What did the US ambassador say?")
+    (True, False)
+    """
+    from .places import countries_in
+
+    match = _STATEMENT.search(question)
+    if not match:
+        return True
+    who = match.group("who")
+    countries = set(countries_in(who))
+    # the other names it uses ("PAM", "the African Union"); a country's are matched as countries
+    names = {n.lower() for n in re.findall(r"\b[A-Z][\w-]*\b", who) if not countries_in(n)} - _THE_ASSEMBLY - _MONTH_WORDS
+    if not (countries or names):
+        return True
+    for verb in _SPEECH.finditer(text):
+        sentence = re.split(r"[.;!?]\s", text[: verb.start()])[-1]
+        said_by = {w.lower() for w in re.findall(r"[\w-]+", sentence)}
+        if countries & set(countries_in(sentence)) or names & said_by:
+            return True
+    return False
+
+
 _HONORIFIC = re.compile(
     r"\b(?:Ambassador|Mr|Mrs|Ms|Dr|Sir|Dame|Professor|Prof|President|Minister|Judge|Senator)\.?\s+([A-Z][a-z’'-]+)"
 )
@@ -284,6 +330,7 @@ KINDS: tuple[AnswerKind, ...] = (
         lambda text, question: _dates(text, question),
         True,
     ),
+    AnswerKind("statement", _STATEMENT, lambda text, question: _speaker_says(text, question), False),
     AnswerKind(
         "person",
         re.compile(
@@ -315,7 +362,19 @@ KINDS: tuple[AnswerKind, ...] = (
 _BY_NAME = {kind.name: kind for kind in KINDS}
 # KINDS' names
 KindName = Literal[
-    "define", "symbol", "name", "title", "amount", "share", "count", "when", "person", "who", "where", "other"
+    "define",
+    "symbol",
+    "name",
+    "title",
+    "amount",
+    "share",
+    "count",
+    "when",
+    "statement",
+    "person",
+    "who",
+    "where",
+    "other",
 ]
 
 
