@@ -161,7 +161,9 @@ def _dates(text: str, question: str) -> bool:
 
 # "What did the EU delegation say …", "How did Russia react …", "What do PAM and CGS think …"
 # (not "What does the article/78/265/OP 7/it say": those name a text, not a speaker)
-_NOT_A_SPEAKER = r"(?:resolution|text|draft|article|piece|story|report|paragraph|document|preamble|OP|PP|it|this|that|one)"
+_NOT_A_SPEAKER = (
+    r"(?:resolution|text|draft|article|piece|story|report|paragraph|document|preamble|OP|PP|it|this|that|one)"
+)
 _STATEMENT = re.compile(
     rf"^\W*(?:and\s+)?(?:what|how)\s+(?:did|do|does|has|have)\s+(?P<who>(?:(?!\b{_NOT_A_SPEAKER}\b)[^?\d])+?)\s+"
     r"(?:say|said|state|respond|react|reply|think|comment|answer)\b",
@@ -194,7 +196,9 @@ def _speaker_says(text: str, question: str) -> bool:
     who = match.group("who")
     countries = set(countries_in(who))
     # the other names it uses ("PAM", "the African Union"); a country's are matched as countries
-    names = {n.lower() for n in re.findall(r"\b[A-Z][\w-]*\b", who) if not countries_in(n)} - _THE_ASSEMBLY - _MONTH_WORDS
+    names = (
+        {n.lower() for n in re.findall(r"\b[A-Z][\w-]*\b", who) if not countries_in(n)} - _THE_ASSEMBLY - _MONTH_WORDS
+    )
     if not (countries or names):
         return True
     for verb in _SPEECH.finditer(text):
