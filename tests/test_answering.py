@@ -54,6 +54,10 @@ from resolution_qa.answering import (
         ("and how did the American side respond?", "statement"),
         ("What does the article say about the EU?", "other"),  # a text, not a speaker
         ("And what does the July one say about it?", "other"),
+        # a lead-in that names where to look
+        ("According to the March resolution, when is the next summit?", "when"),
+        ("Per the July resolution, which country will host the centres?", "where"),
+        ("the article: what did the EU say?", "statement"),
         ("who is the current president of the assembly", "person"),
         ("And which city hosted the summit?", "where"),
         # ... not a topic further on, a plural category, or a possessive

@@ -190,7 +190,7 @@ def _speaker_says(text: str, question: str) -> bool:
     """
     from .places import countries_in
 
-    match = _STATEMENT.search(question)
+    match = _STATEMENT.search(asked_part(question))
     if not match:
         return True
     who = match.group("who")
@@ -392,10 +392,30 @@ def question_kind(question: str) -> KindName:
     >>> question_kind("How much will it cost?"), question_kind("Who spoke?"), question_kind("Where is it based?")
     ('amount', 'who', 'where')
     """
+    asked = asked_part(question)
     for kind in KINDS:
-        if kind.pattern.search(question):
+        if kind.pattern.search(asked):
             return kind.name
     return "other"
+
+
+# "According to the article, …", "Per the July resolution, …", "In 78/265, …", "The article: …",
+# "The July resolution looks forward to a report — …": a lead-in that names where to look
+_LEAD_IN = re.compile(
+    r"^\W*(?:(?:according to|as per|per|in|under|from)\s+[^,?]{1,80},|[^:?—]{1,80}(?::|\s—|\s–|\s-)\s)\s*", re.I
+)
+
+
+def asked_part(question: str) -> str:
+    """The question after a lead-in that only says where to look.
+
+    >>> asked_part("According to the March resolution, when is the next summit?")
+    'when is the next summit?'
+    >>> asked_part("the article: what conference did they organise?"), asked_part("In which year?")
+    ('what conference did they organise?', 'In which year?')
+    """
+    rest = _LEAD_IN.sub("", question, count=1)
+    return rest if rest.strip() else question
 
 
 def counted_noun(question: str) -> str | None:
