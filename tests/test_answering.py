@@ -65,6 +65,15 @@ from resolution_qa.answering import (
         ("What does it say about the budget?", "other"),
         ("Which countries are urged to cooperate?", "other"),
         ("Which country's ministry is named?", "other"),
+        ("Which country offices will help?", "other"),  # a second noun: not a country asked for
+        ("What budget implications does it have?", "other"),
+        ("What is the full name of the resolution?", "title"),
+        ("Who sits on the advisory body?", "who"),  # members, not one person
+        ("What does the Charter say about it?", "other"),  # a text, not a speaker
+        # a lead-in is only stripped when it asks nothing and a question follows
+        ("In which country, according to the article, was it adopted?", "where"),
+        ("When was it adopted - March or July?", "when"),
+        ("Which country sponsored it: China or the US?", "where"),
     ],
 )
 def test_question_kinds(question, kind):
@@ -98,7 +107,22 @@ def test_answer_kind_checks():
     # a country by any of its names, but not the one the question already names
     assert satisfies("where", "sponsored by the People’s Republic of China (PRC)", "Which country led it?")
     assert not satisfies("where", "developed and developing countries", "Which country will host it?")
-    assert not satisfies("where", "China thanked the United States", "Which country did China and the US thank?")
+    assert not satisfies("where", "sponsored by China", "Which country other than China sponsored it?")
+    assert satisfies("where", "sponsored by China", "Which country sponsored it, China or the US?")  # choices
+    # a percentage or a fraction, not any number ("5. Encourages …", "the Third Committee")
+    assert not satisfies("share", "5. Encourages Member States") and not satisfies("share", "the Third Committee")
+    assert satisfies("share", "two thirds of the States") and satisfies("share", "37 per cent of people")
+    assert satisfies("symbol", "A/RES/ES-10/21") and satisfies("symbol", "A/C.3/78/L.25")
+    # a speaker by an acronym's long form, after a quotation, or "according to"
+    assert satisfies("statement", "The European Union stated that it welcomed it.", "What did the EU say?")
+    quoted = "“We welcome it,” said Ambassador Smith of the United States."
+    assert satisfies("statement", quoted, "What did the US ambassador say?")
+    assert satisfies("statement", "According to India, it was welcome.", "What did India say?")
+    assert not satisfies("statement", "India stressed its welcome.", "What did Brazil say?")
+    # a person, or a country in the chair; any alphabet
+    assert satisfies("person", "co-chaired by China and Zambia", "Who chairs the Group of Friends?")
+    assert satisfies("person", "presided over by Ambassador Kőrösi", "Who is the president of the session?")
+    assert satisfies("when", "ISSUED ON: 09/07/2024", "In which month was it issued?")
     assert counted_noun("How many main reasons are given?") == "reason"
 
 

@@ -334,3 +334,13 @@ def test_a_name_is_unknown_to_the_document_the_question_names(shipped):
     scoped = shipped.analyze("What does the article say India's position was?")
     assert scoped.features["unknown_names"] == 1.0 and not scoped.answer.answered
     assert shipped.analyze("What was India's position on the resolution?").features["unknown_names"] == 0.0
+
+
+def test_scope_words_are_the_named_documents_words(shipped):
+    retriever = shipped.index.state[1]
+    article = frozenset({"unga-ai-capacity-building-resolution.txt"})
+    words = retriever.scope_words(article, frozenset())
+    assert "ambassador" in words and "india" not in words  # the article's words only
+    assert "india" in retriever.scope_words(frozenset(), frozenset())  # no scope: the collection's
+    assert retriever.scope_words(article, frozenset()) is words  # read once, then kept
+    assert not retriever.scope_words(article, frozenset({"A/RES/78/265"}))  # no passage is both

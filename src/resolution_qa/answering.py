@@ -76,11 +76,23 @@ _MONEY = re.compile(
 
 _TITLE = re.compile(r"\b(?:entitled|titled)\b|“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
 
-_UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z]+/)*\d+/[A-Z]*\.?\d+")  # A/RES/78/311, A/78/L.86, A/78/PV.97
-_SHARE = re.compile(r"\d|%|\bper ?cent\b|\b(?:half|third|thirds|quarter|quarters|fifth|tenth)\b", re.I)
+# A/RES/78/311, A/78/L.86, A/78/PV.97, A/RES/ES-10/21, A/C.3/78/L.25, S/RES/2334
+_UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z0-9.-]+/)*[A-Z]*\.?\d+\b")
+_SHARE = re.compile(
+    rf"\d\s*(?:%|per ?cent\b|percent\b)|\b(?:{_NUMBER_WORDS})\s+(?:per ?cent|percent)\b|\bhalf\b"
+    r"|\b(?:one|two|a)[- ](?:third|thirds|quarter|quarters|fifth|fifths|tenth|tenths)\b|\b(?:majority|minority)\b",
+    re.I,
+)
 # "What budget …", "which country will …", "what's the dollar amount …": the noun right after the
 # asking word (one word between at most) names the kind of answer wanted
+# ... unless a second noun follows: "which country offices", "what budget implications"
+_COMPOUND = (
+    r"(?:offices?|programmes?|programs?|teams?|levels?|codes?|context|ownership|strateg\w*|plans?|reports?|groups?|"
+    r"implications?|recovery|arrangements?|lines?|cycles?|process\w*|estimates?|sharing|effectiveness|items?)\b"
+)
 _ASKED_FOR = r"^\W*(?:and\s+)?(?:what|which)(?:['’]s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+)?(?:[\w-]+\s+)?"
+_CAPITALIZED = r"[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]*(?:[’'-][^\W\d_]+)*"
+_NAME_PAIR = re.compile(rf"\b({_CAPITALIZED})(?=\s+({_CAPITALIZED})\b)")  # "Fu Cong", overlapping pairs
 _PLACE = re.compile(r"\b(?:in|at|from|near|based in|located in|headquartered in)\s+(?:the\s+)?[A-Z][a-z]+")
 _NOT_NAMES = frozenset(
     [
@@ -155,14 +167,17 @@ def _dates(text: str, question: str) -> bool:
     (True, False)
     """
     if re.search(r"\b(?:which|what) month\b", question, re.I):
-        return bool(re.search(rf"\b(?:{_MONTHS})\b", text))
+        return bool(
+            re.search(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b|\b\d{{4}}-\d\d-\d\d\b", text)
+        )
     return bool(_DATE.search(text))
 
 
 # "What did the EU delegation say …", "How did Russia react …", "What do PAM and CGS think …"
 # (not "What does the article/78/265/OP 7/it say": those name a text, not a speaker)
 _NOT_A_SPEAKER = (
-    r"(?:resolution|text|draft|article|piece|story|report|paragraph|document|preamble|OP|PP|it|this|that|one)"
+    r"(?:resolution|text|draft|article|piece|story|report|paragraph|document|preamble|OP|PP|it|this|that|one|"
+    r"charter|compact|declaration|convention|agenda|pact|plan|strategy|programme|law|act|framework)"
 )
 _STATEMENT = re.compile(
     rf"^\W*(?:and\s+)?(?:what|how)\s+(?:did|do|does|has|have)\s+(?P<who>(?:(?!\b{_NOT_A_SPEAKER}\b)[^?\d])+?)\s+"
@@ -171,7 +186,9 @@ _STATEMENT = re.compile(
 )
 _SPEECH = re.compile(
     r"\b(?:said|says|say|stated|states|declared|noted|thanked|welcomed|considers?|considered|argued|told|remarked|"
-    r"commented|expressed|praised|criticized|criticised|responded|replied|reacted|described|called|urged|warned)\b"
+    r"commented|expressed|praised|criticized|criticised|responded|replied|reacted|described|called|urged|warned|"
+    r"stressed|emphasized|emphasised|underlined|underscored|highlighted|insisted|affirmed|announced|explained|"
+    r"(?i:according to))\b"
 )
 # the Assembly speaks through its resolutions' own verbs ("Stressing …", "Calls upon …")
 _THE_ASSEMBLY = frozenset(["general", "assembly", "united", "nations", "un", "unga"])
@@ -202,15 +219,39 @@ def _speaker_says(text: str, question: str) -> bool:
     if not (countries or names):
         return True
     for verb in _SPEECH.finditer(text):
-        sentence = re.split(r"[.;!?]\s", text[: verb.start()])[-1]
-        said_by = {w.lower() for w in re.findall(r"[\w-]+", sentence)}
-        if countries & set(countries_in(sentence)) or names & said_by:
+        before = _SENTENCE_END.split(text[: verb.start()])[-1]
+        after = _SENTENCE_END.split(text[verb.end() :])[0]
+        # the speaker before the verb, or after it: "…,” said the ambassador", "according to the EU"
+        said_by = before + (
+            " " + after[:80] if verb.group(0).lower() == "according to" or re.search(r"[”\"]\s*$", before) else ""
+        )
+        if countries & set(countries_in(said_by)) or any(_mentions(said_by, name) for name in names):
             return True
     return False
 
 
+_SENTENCE_END = re.compile(r"(?<![A-Z])[.;!?]\s")  # not after "U.S." or "Mr. J."
+
+
+def _mentions(text: str, name: str) -> bool:
+    """``name`` (lowercase) among the words of ``text``, or an acronym spelled by its capitalized
+    words ("eu": "the European Union").
+
+    >>> _mentions("The European Union stated", "eu"), _mentions("PAM and CGS consider", "cgs")
+    (True, True)
+    """
+    if name in {w.lower() for w in re.findall(r"[\w-]+", text)}:
+        return True
+    if not 2 <= len(name) <= 6:
+        return False
+    initials = "".join(
+        w[0] for w in re.findall(rf"{_CAPITALIZED}", text) if w.lower() not in ("of", "the", "for", "and")
+    )
+    return name in initials.lower()
+
+
 _HONORIFIC = re.compile(
-    r"\b(?:Ambassador|Mr|Mrs|Ms|Dr|Sir|Dame|Professor|Prof|President|Minister|Judge|Senator)\.?\s+([A-Z][a-z’'-]+)"
+    rf"\b(?:Ambassador|Mr|Mrs|Ms|Dr|Sir|Dame|Professor|Prof|President|Minister|Judge|Senator)\.?\s+({_CAPITALIZED})"
 )
 _PERSON_ZIPF = 4.5  # a word of a person's name is rarer than this in general English ("Fu", "Guterres")
 
@@ -225,11 +266,11 @@ def _names_a_person(text: str, question: str) -> bool:
     >>> _names_a_person("the High-level Advisory Body on Artificial Intelligence", "Who chairs the body?")
     False
     """
-    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
-    if any(m.group(1).lower() not in asked for m in _HONORIFIC.finditer(text)):
+    asked = {w.lower() for w in re.findall(r"[^\W\d_]+", question)}
+    if any(m.group(1).lower() not in asked for m in _HONORIFIC.finditer(text)) or _names_a_country(text, question):
         return True
     zipf = _english_zipf()
-    for match in re.finditer(r"\b([A-Z][a-z’'-]+)(?=\s+([A-Z][a-z’'-]+)\b)", text):
+    for match in _NAME_PAIR.finditer(text):
         pair = [w.lower() for w in match.groups()]
         common = [max(zipf.get(part, 0.0) for part in w.split("-")) >= _PERSON_ZIPF for w in pair]  # "High-level"
         if set(pair) - asked and not any(common):
@@ -238,10 +279,30 @@ def _names_a_person(text: str, question: str) -> bool:
 
 
 def _names_a_place(text: str, question: str) -> bool:
-    """A place ("based in Geneva") or a country the question does not name, by any of its names."""
+    """A place ("based in Geneva") or a country the question doesn't name (``_names_a_country``).
+
+    >>> _names_a_place("sponsored by the People’s Republic of China", "Which country led it?")
+    True
+    >>> _names_a_place("developed and developing countries", "Which country will host it?")
+    False
+    """
+    return bool(_PLACE.search(text)) or _names_a_country(text, question)
+
+
+def _names_a_country(text: str, question: str) -> bool:
+    """A country, by any of its names, that the question doesn't name — unless the question
+    names several, as choices ("Which country sponsored it, China or the US?").
+
+    >>> _names_a_country("led by Beijing", "Who led it?"), _names_a_country("led by China", "Did China lead?")
+    (True, False)
+    >>> _names_a_country("led by China", "Which country led it, China or the US?")
+    True
+    """
     from .places import countries_in
 
-    return bool(_PLACE.search(text) or set(countries_in(text)) - set(countries_in(question)))
+    found = set(countries_in(text))
+    asked = set(countries_in(question))
+    return bool(found - asked if len(asked) < 2 else found)
 
 
 def _names_in_full(text: str, question: str) -> bool:
@@ -256,7 +317,7 @@ def _names_in_full(text: str, question: str) -> bool:
     """
     asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
     asked_names = {w.lower() for w in re.findall(r"(?<!^)\b[A-Z][a-z]+", question.strip())} - {"what", "which"}
-    for match in re.finditer(r"\b([A-Z][a-z’'-]+)(?=\s+([A-Z][a-z’'-]+)\b)", text):
+    for match in _NAME_PAIR.finditer(text):
         pair = [w.lower() for w in match.groups()]
         new = [w for w in pair if w not in asked and w.capitalize() not in _NOT_NAMES]
         if new and (not asked_names or set(pair) & asked_names):
@@ -296,13 +357,21 @@ KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind(
         "name",
-        re.compile(r"\b(?:first|full|last|family|given) name\b", re.I),
+        re.compile(
+            r"\b(?:first|full|last|family|given) name\b"
+            r"(?!\s+of\s+(?:the|this|that|its)\s+(?:resolution|text|document|draft|report|agenda|body|summit))",
+            re.I,
+        ),
         lambda text, question: _names_in_full(text, question),
         True,
     ),
     AnswerKind(
         "title",
-        re.compile(r"\b(?:title|titled|entitled)\b|\bwhat (?:is|was) (?:it|the \w+) (?:called|named)\b", re.I),
+        re.compile(
+            r"\b(?:title|titled|entitled)\b|\bwhat (?:is|was) (?:it|the \w+) (?:called|named)\b"
+            r"|\b(?:full|official|exact) name of (?:the|this|that|its)\b",
+            re.I,
+        ),
         lambda text, question: bool(_TITLE.search(text)),
         True,
     ),
@@ -310,7 +379,7 @@ KINDS: tuple[AnswerKind, ...] = (
         "amount",
         re.compile(
             r"\bhow much\b|\bwhat (?:is|was) the (?:cost|budget|amount)\b"
-            rf"|{_ASKED_FOR}(?:budget|cost|costs|dollar amount|sum|fines?|price)\b",
+            rf"|{_ASKED_FOR}(?:budget|cost|costs|dollar amount|sum|fines?|price)\b(?![’'-])(?!\s+{_COMPOUND})",
             re.I,
         ),
         lambda text, question: bool(_MONEY.search(text)),
@@ -338,7 +407,7 @@ KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
         "person",
         re.compile(
-            r"^\W*(?:and\s+)?who\s+(?:chairs|heads|leads|presides|directs|runs|sits)\b"
+            r"^\W*(?:and\s+)?who\s+(?:chairs|heads|leads|presides|directs|runs)\b"
             r"|^\W*(?:and\s+)?who\s+(?:is|was)\s+(?:the\s+)?(?:current\s+)?(?:[\w’'-]+\s+){0,3}?"
             r"(?:chair|chairman|chairperson|head|president|director|envoy|leader|spokesperson)\b",
             re.I,
@@ -356,7 +425,7 @@ KINDS: tuple[AnswerKind, ...] = (
         "where",
         re.compile(
             r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b"
-            rf"|{_ASKED_FOR}(?:country|city|capital|nation|venue|member state)\b(?![’'-])",
+            rf"|{_ASKED_FOR}(?:country|city|nation|venue|member state)\b(?![’'-])(?!\s+{_COMPOUND})",
             re.I,
         ),
         lambda text, question: _names_a_place(text, question),
@@ -414,8 +483,19 @@ def asked_part(question: str) -> str:
     >>> asked_part("the article: what conference did they organise?"), asked_part("In which year?")
     ('what conference did they organise?', 'In which year?')
     """
-    rest = _LEAD_IN.sub("", question, count=1)
-    return rest if rest.strip() else question
+    match = _LEAD_IN.match(question)
+    if not match or _WH.search(match.group(0)):
+        return question  # "In which country, according to …", "Which country sponsored it: China or …"
+    rest = question[match.end() :]
+    return rest if _ASKS.match(rest) else question
+
+
+_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
+_ASKS = re.compile(
+    r"\W*(?:and\s+)?(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|"
+    r"should|will|would|has|have|had)\b",
+    re.I,
+)
 
 
 def counted_noun(question: str) -> str | None:
@@ -925,7 +1005,7 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
     question = retriever.spelled_out(query.search_question)
     words = {name: unit.features[name] for name in ABSTAIN_WORD_FEATURES if unit.features and name in unit.features}
     # the words of the documents the question names, or of all
-    known = retriever.scope_words(query.sources, query.symbols) if query.scoped else retriever.document_frequency
+    known = retriever.scope_words(query.sources, query.symbols)
     return {
         **words,
         "dense": max(unit.dense, unit.dense_context),

@@ -9,6 +9,7 @@ corpus changes size.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,7 +26,8 @@ UNITS_PER_PASSAGE = 4  # units searched per passage wanted (a paragraph has 1.2 
 EXACT_UNIT_SCOPE = 20_000  # a scope with at most this many units is scored exactly, not searched
 UNIT_TOKEN_CACHE = 50_000  # answer units whose word sets are kept (a question reads ~50)
 ACRONYM_CACHE = 256  # acronyms whose long forms, by initials, are kept
-SCOPE_CACHE = 64  # document scopes whose word sets are kept
+SCOPE_CACHE = 64  # document scopes whose word sets are kept ...
+SCOPE_WORDS_ROWS = 2_000  # ... when they hold at most this many passages (a few ms to read)
 INITIALS_CANDIDATES = 20  # long forms by initials compared with the acronym (most frequent first)
 BM25_K1 = 1.2  # BM25's term-frequency saturation and length normalization (the usual values)
 BM25_B = 0.75
@@ -136,16 +138,24 @@ class Retriever:
         """BM25 tokens of ``text``, acronyms spelled out; questions and passages alike."""
         return tokenize(self.spelled_out(text))
 
-    def scope_words(self, sources: frozenset[str], symbols: frozenset[str]) -> frozenset[str]:
-        """The word set (BM25 tokens) of the named documents' passages: what a question scoped
-        to them can find there ("What does the article say India's position was?": the UN record
-        of another resolution lists India, the article never does)."""
+    def scope_words(self, sources: frozenset[str], symbols: frozenset[str]) -> Collection[str]:
+        """The words (BM25 tokens) a question scoped to these documents can find there ("What does
+        the article say India's position was?": the UN record of another resolution lists India,
+        the article never does). All the collection's words for no scope, or for one wider than
+        ``SCOPE_WORDS_ROWS`` passages (read once per scope, then kept).
+
+        Args:
+            sources: document paths named by the question (may be empty).
+            symbols: resolution symbols named by the question (may be empty).
+        """
+        rows = self.rows_of(sources, symbols)
+        if rows is None or len(rows) > SCOPE_WORDS_ROWS:
+            return self.document_frequency
         return self._scope_words(sources, symbols)
 
     def _words_of_scope(self, sources: frozenset[str], symbols: frozenset[str]) -> frozenset[str]:
         rows = self.rows_of(sources, symbols)
-        rows = range(len(self.data.chunks)) if rows is None else rows.tolist()
-        return frozenset(t for row in rows for t in self.tokens(self.data.chunks[row].words_text))
+        return frozenset(t for row in rows.tolist() for t in self.tokens(self.data.chunks[row].words_text))
 
     def unit_tokens(self, row: int) -> frozenset[str]:
         """The word set of answer unit ``row`` (numbered over all passages, in order)."""
