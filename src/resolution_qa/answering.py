@@ -84,13 +84,13 @@ _SHARE = re.compile(
     re.I,
 )
 # "What budget …", "which country will …", "what's the dollar amount …": the noun right after the
-# asking word (one word between at most) names the kind of answer wanted
+# asking word (one word between at most) names the kind of answer wanted ...
+_ASKED_FOR = r"^\W*(?:and\s+)?(?:what|which)(?:['’]s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+)?(?:[\w-]+\s+)?"
 # ... unless a second noun follows: "which country offices", "what budget implications"
 _COMPOUND = (
     r"(?:offices?|programmes?|programs?|teams?|levels?|codes?|context|ownership|strateg\w*|plans?|reports?|groups?|"
     r"implications?|recovery|arrangements?|lines?|cycles?|process\w*|estimates?|sharing|effectiveness|items?)\b"
 )
-_ASKED_FOR = r"^\W*(?:and\s+)?(?:what|which)(?:['’]s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+)?(?:[\w-]+\s+)?"
 _CAPITALIZED = r"[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]*(?:[’'-][^\W\d_]+)*"
 _NAME_PAIR = re.compile(rf"\b({_CAPITALIZED})(?=\s+({_CAPITALIZED})\b)")  # "Fu Cong", overlapping pairs
 _PLACE = re.compile(r"\b(?:in|at|from|near|based in|located in|headquartered in)\s+(?:the\s+)?[A-Z][a-z]+")
@@ -196,10 +196,11 @@ _MONTH_WORDS = frozenset(m.lower() for m in MONTHS)
 
 
 def _speaker_says(text: str, question: str) -> bool:
-    """For "What did the EU say …?": a statement (said, stated, considers …) whose speaker, named
-    before the verb in its sentence, is the one asked about — by a country's any name ("the
-    American side", "Beijing's representative") or by the question's own names ("PAM", "the
-    African Union"). True when the question names no speaker ("What did he say?").
+    """For "What did the EU say …?": a statement (said, stated, considers …) whose speaker — named
+    before the verb in its sentence, or after it when a quotation ends there ("…,” said X") or
+    after "according to" — is the one asked about: by a country's any name ("the American side",
+    "Beijing's representative") or by the question's own names ("PAM", "the EU" as "the European
+    Union"). True when the question names no speaker ("What did he say?").
 
     >>> fu = "Ambassador Fu, of the Chinese Foreign Ministry, stated that China thanks the US."
     >>> _speaker_says(fu, "What did Beijing's envoy say?"), _speaker_says(fu, "What did the US ambassador say?")
@@ -315,8 +316,8 @@ def _names_in_full(text: str, question: str) -> bool:
     >>> _names_in_full("Ambassador Fu, director-general of the Department", "What is Ambassador Fu's full name?")
     False
     """
-    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
-    asked_names = {w.lower() for w in re.findall(r"(?<!^)\b[A-Z][a-z]+", question.strip())} - {"what", "which"}
+    asked = {w.lower() for w in re.findall(r"[^\W\d_]+", question)}
+    asked_names = {w.lower() for w in re.findall(r"(?<!^)\b[A-Z][^\W\d_]*", question.strip())} - {"what", "which"}
     for match in _NAME_PAIR.finditer(text):
         pair = [w.lower() for w in match.groups()]
         new = [w for w in pair if w not in asked and w.capitalize() not in _NOT_NAMES]
