@@ -89,6 +89,9 @@ def test_the_documents_are_what_named_documents_expects(documents):
         ("Which UNESCO tools does the March text refer to?", set(), {"A/RES/78/265"}),  # "text" names one too
         ("Does the capacity-building text mention data?", set(), {"A/RES/78/311"}),
         ("Did they march? What does the text say?", set(), set()),  # a verb, not the month
+        ("what does the march AI resolution say about jobs", set(), {"A/RES/78/265"}),  # typed in lower case
+        ("what does the july text say?", set(), {"A/RES/78/311"}),
+        ("What may the resolution do?", set(), set()),  # "may" only capitalized names the month
         ("And the July one?", set(), {"A/RES/78/311"}),  # "one" stands for the resolution
         ("What about the capacity-building one?", set(), {"A/RES/78/311"}),
         ("Which one is longer?", set(), set()),

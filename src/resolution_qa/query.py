@@ -306,7 +306,7 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
     if symbols:
         for d in documents:
             if d.symbol in symbols and d.date:
-                month = MONTHS[int(d.date[5:7]) - 1]
+                month = _typed_month(MONTHS[int(d.date[5:7]) - 1])
                 text = re.sub(rf"\b{month}(?:\s+\d{{4}})?\b", " ", text)
         distinct_stems = distinct_title_stems(documents)
         if distinct_stems:  # one resolution beside an article: its title's words still name it
@@ -341,6 +341,12 @@ _SPONSORED = re.compile(
 )
 
 
+def _typed_month(month: str) -> str:
+    """A month's name as people type it, any case ("the march resolution") — but "May" only
+    capitalized ("What may the resolution …")."""
+    return month if month == "May" else f"(?i:{month})"
+
+
 def named_documents(question: str, documents: list[Document]) -> tuple[frozenset[str], frozenset[str]]:
     """The documents a question names: (source paths, resolution symbols).
 
@@ -359,9 +365,12 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
             symbols.add(symbol)
     if _NAMING_NOUN.search(question):
         for number, month in enumerate(MONTHS, start=1):
+            typed = _typed_month(month)
             if re.search(
                 rf"\b{month}\b[^?.]*{_NAMING}|{_NAMING}[^?.]*\b(?:of|in|from) {month}\b"
-                rf"|\b(?i:the|this|that)\s+{month}(?:\s+\d{{4}})?\s+one(?![\w-])|\b(?i:the)\s+one\s+(?:of|in|from) {month}\b",
+                rf"|\b(?i:the|this|that)\s+{month}(?:\s+\d{{4}})?\s+one(?![\w-])|\b(?i:the)\s+one\s+(?:of|in|from) {month}\b"
+                # typed in lower case: only right before what names a resolution ("the march AI resolution")
+                rf"|\b(?i:the|this|that)\s+{typed}(?:\s+\d{{4}})?\s+(?:[\w-]+\s+)?(?i:resolution|text|draft|one)\b",
                 question,
             ):
                 symbols.update(d.symbol for d in resolutions if d.date and int(d.date[5:7]) == number)
