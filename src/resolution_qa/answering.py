@@ -315,9 +315,14 @@ def _names_in_full(text: str, question: str) -> bool:
     True
     >>> _names_in_full("Ambassador Fu, director-general of the Department", "What is Ambassador Fu's full name?")
     False
+    >>> _names_in_full("Ambassador Fu, of the Arms Control Department", "what is ambassador fu's first name")
+    False
     """
     asked = {w.lower() for w in re.findall(r"[^\W\d_]+", question)}
     asked_names = {w.lower() for w in re.findall(r"(?<!^)\b[A-Z][^\W\d_]*", question.strip())} - {"what", "which"}
+    # typed in lower case ("what is ambassador fu's first name"): its words the text capitalizes
+    capitalized = {w.lower() for w in re.findall(_CAPITALIZED, text)}
+    asked_names |= {w for w in words(question) if w in capitalized and w not in STOP_WORDS}
     for match in _NAME_PAIR.finditer(text):
         pair = [w.lower() for w in match.groups()]
         new = [w for w in pair if w not in asked and w.capitalize() not in _NOT_NAMES]
