@@ -124,6 +124,10 @@ def test_answer_kind_checks():
     assert satisfies("person", "presided over by Ambassador Kőrösi", "Who is the president of the session?")
     assert satisfies("when", "ISSUED ON: 09/07/2024", "In which month was it issued?")
     assert counted_noun("How many main reasons are given?") == "reason"
+    # an acronym counted by the words it spells out; an acronym before the counted noun is not it
+    assert satisfies("count", "all 17 Sustainable Development Goals", "How many SDGs does it aim at?")
+    assert not satisfies("count", "the Sustainable Development Goals", "How many SDGs does it aim at?")
+    assert counted_noun("How many AI capacity-building centres will open?") == "centr"
 
 
 @pytest.mark.parametrize(

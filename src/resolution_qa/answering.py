@@ -149,13 +149,24 @@ def new_names(text: str, question: str = "") -> list[str]:
 
 
 def _counts(text: str, question: str) -> bool:
-    """For "how many X", a number must stand right before X (or its stem)."""
+    """For "how many X", a number must stand right before X (or its stem) — or before the words
+    an acronym X spells out ("How many SDGs …": "all 17 Sustainable Development Goals").
+
+    >>> _counts("all 17 Sustainable Development Goals", "How many SDGs are there?")
+    True
+    """
     noun = counted_noun(question) if question else None
     if noun is None:
         return bool(_NUMBER.search(text))
     tokens = words(text)
+    acronym = re.search(r"\b(?i:how many)\s+(?:\w+\s+){0,2}?([A-Z]{2,6})s?\b", question)
+    # ... when the acronym is what is counted ("SDGs"), not a word before it ("AI centres")
+    letters = acronym.group(1).lower() if acronym and stem(acronym.group(0).split()[-1].lower()) == noun else ""
     for i, token in enumerate(tokens):
-        if stem(token) == noun and any(_NUMBER.fullmatch(t) or t.isdigit() for t in tokens[max(0, i - 3) : i]):
+        spelled = letters and "".join(t[0] for t in tokens[i : i + len(letters)]) == letters
+        if (stem(token) == noun or spelled) and any(
+            _NUMBER.fullmatch(t) or t.isdigit() for t in tokens[max(0, i - 3) : i]
+        ):
             return True
     return False
 
@@ -507,15 +518,15 @@ _ASKS = re.compile(
 def counted_noun(question: str) -> str | None:
     """The stem of what a "how many" question counts.
 
-    >>> counted_noun("How many countries co-sponsored it?")
-    'countri'
+    >>> counted_noun("How many countries co-sponsored it?"), counted_noun("How many AI capacity-building centres?")
+    ('countri', 'centr')
     """
     match = re.search(r"\bhow many\s+(?:\w+\s+){0,2}?(\w+)", question, re.I)
     if not match:
         return None
     after = [w for w in words(question[match.start() + 8 :]) if w not in STOP_WORDS]
     # skip adjectives such as "main" by taking the first plural-looking word, else the first
-    plural = [w for w in after[:3] if w.endswith("s")]
+    plural = [w for w in after[:4] if w.endswith("s")]  # "how many AI capacity-building centres"
     return stem((plural or after or [""])[0]) or None
 
 
