@@ -50,6 +50,8 @@ from resolution_qa.answering import (
         ("Which member state chaired the talks?", "where"),
         ("What is Ambassador Fu's first name?", "name"),
         ("Who chairs the advisory body?", "person"),
+        ("Which UN agency will host the centres?", "organization"),
+        ("What are UN agencies asked to do?", "other"),  # the agencies are its subject
         ("What did the EU delegation say about it?", "statement"),
         ("and how did the American side respond?", "statement"),
         ("What does the article say about the EU?", "other"),  # a text, not a speaker
@@ -123,6 +125,11 @@ def test_answer_kind_checks():
     assert satisfies("person", "co-chaired by China and Zambia", "Who chairs the Group of Friends?")
     assert satisfies("person", "presided over by Ambassador Kőrösi", "Who is the president of the session?")
     assert satisfies("when", "ISSUED ON: 09/07/2024", "In which month was it issued?")
+    # a body by its name, not "agencies of the United Nations system"
+    assert satisfies("organization", "endorsed by the Human Rights Council", "Which body endorsed it?")
+    assert satisfies("organization", "to convene the Artificial Intelligence for Good platform", "Which ITU initiative?")
+    assert satisfies("organization", "the Parliamentary Assembly of the Mediterranean (PAM)", "Which organisations?")
+    assert not satisfies("organization", "specialized agencies of the United Nations system", "Which UN agency leads?")
     assert counted_noun("How many main reasons are given?") == "reason"
     # an acronym counted by the words it spells out; an acronym before the counted noun is not it
     assert satisfies("count", "all 17 Sustainable Development Goals", "How many SDGs does it aim at?")

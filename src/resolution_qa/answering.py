@@ -290,6 +290,42 @@ def _names_a_person(text: str, question: str) -> bool:
     return False
 
 
+# what a body's name ends with ("the Human Rights Council", "the Department of Arms Control"),
+# or the word after it ("the Artificial Intelligence for Good platform")
+_ORGANIZATION_WORDS = (
+    r"Agency|Assembly|Bank|Body|Board|Centre|Center|Commission|Committee|Council|Department|Forum|Fund|Group|"
+    r"Institute|Ministry|Office|Organi[sz]ation|Panel|Partnership|Platform|Programme|Secretariat|Union"
+)
+_ORGANIZATION = re.compile(
+    rf"\b(?:{_CAPITALIZED}\s+(?:(?:of|for|on|and|the)\s+)*)*(?:{_ORGANIZATION_WORDS})\b(?:\s+(?:of|on|for)\s+"
+    rf"(?:the\s+)?{_CAPITALIZED}(?:\s+{_CAPITALIZED})*)?"
+    rf"|\b{_CAPITALIZED}(?:\s+(?:for\s+)?{_CAPITALIZED})+\s+(?:platform|initiative|forum|programme|network|partnership)\b"
+    r"|\(([A-Z]{2,6})\)"
+)
+
+
+def _names_an_organization(text: str, question: str) -> bool:
+    """For "Which UN agency will host them?": a body named by its name ("the Human Rights
+    Council", "the Department of Arms Control", "the AI for Good platform", "(PAM)") that the
+    question doesn't name already — not "the specialized agencies of the United Nations system".
+
+    >>> _names_an_organization("endorsed by the Human Rights Council", "Which body endorsed it?")
+    True
+    >>> _names_an_organization("specialized agencies of the United Nations system", "Which UN agency leads?")
+    False
+    """
+    asked = {w.lower() for w in re.findall(r"[^\W\d_]+", question)}
+    for match in _ORGANIZATION.finditer(text):
+        named = {w.lower() for w in re.findall(r"[^\W\d_]+", match.group(0))} - {"of", "for", "on", "and", "the"}
+        if (
+            named - asked
+            and len(match.group(0).split()) > 1
+            or (match.group(1) and match.group(1).lower() not in asked)
+        ):
+            return True
+    return False
+
+
 def _names_a_place(text: str, question: str) -> bool:
     """A place ("based in Geneva") or a country the question doesn't name (``_names_a_country``).
 
@@ -420,6 +456,18 @@ KINDS: tuple[AnswerKind, ...] = (
         lambda text, question: _dates(text, question),
         True,
     ),
+    AnswerKind(
+        "organization",
+        re.compile(
+            # "Which UN agency will …", not "What are UN agencies asked to do?" (they are its subject)
+            r"^\W*(?:and\s+)?(?:what|which)\s+(?:the\s+)?(?:[\w-]+\s+)?(?:agency|agencies|body|bodies|organi[sz]ations?|"
+            r"entity|entities|department|office|"
+            rf"committee|company|companies|firms?|institution|platform|forum|initiative|mechanism)\b(?!\s+{_COMPOUND})",
+            re.I,
+        ),
+        lambda text, question: _names_an_organization(text, question),
+        False,
+    ),
     AnswerKind("statement", _STATEMENT, lambda text, question: _speaker_says(text, question), False),
     AnswerKind(
         "person",
@@ -460,6 +508,7 @@ KindName = Literal[
     "share",
     "count",
     "when",
+    "organization",
     "statement",
     "person",
     "who",
