@@ -127,7 +127,9 @@ def test_answer_kind_checks():
     assert satisfies("when", "ISSUED ON: 09/07/2024", "In which month was it issued?")
     # a body by its name, not "agencies of the United Nations system"
     assert satisfies("organization", "endorsed by the Human Rights Council", "Which body endorsed it?")
-    assert satisfies("organization", "to convene the Artificial Intelligence for Good platform", "Which ITU initiative?")
+    assert satisfies(
+        "organization", "to convene the Artificial Intelligence for Good platform", "Which ITU initiative?"
+    )
     assert satisfies("organization", "the Parliamentary Assembly of the Mediterranean (PAM)", "Which organisations?")
     assert not satisfies("organization", "specialized agencies of the United Nations system", "Which UN agency leads?")
     assert counted_noun("How many main reasons are given?") == "reason"
