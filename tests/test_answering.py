@@ -52,6 +52,7 @@ from resolution_qa.answering import (
         ("Who chairs the advisory body?", "person"),
         ("Which UN agency will host the centres?", "organization"),
         ("What are UN agencies asked to do?", "other"),  # the agencies are its subject
+        ("How does the resolution define triangular cooperation?", "definition"),
         ("What did the EU delegation say about it?", "statement"),
         ("and how did the American side respond?", "statement"),
         ("What does the article say about the EU?", "other"),  # a text, not a speaker
@@ -125,6 +126,10 @@ def test_answer_kind_checks():
     assert satisfies("person", "co-chaired by China and Zambia", "Who chairs the Group of Friends?")
     assert satisfies("person", "presided over by Ambassador Kőrösi", "Who is the president of the session?")
     assert satisfies("when", "ISSUED ON: 09/07/2024", "In which month was it issued?")
+    assert satisfies(
+        "definition", "systems – which, for the purpose of this resolution, refers to systems in the non-military"
+    )
+    assert not satisfies("definition", "including through North-South, South-South and triangular cooperation")
     # a body by its name, not "agencies of the United Nations system"
     assert satisfies("organization", "endorsed by the Human Rights Council", "Which body endorsed it?")
     assert satisfies(

@@ -78,6 +78,8 @@ _TITLE = re.compile(r"\b(?:entitled|titled)\b|“[A-Z][^”]{10,}”|\"[A-Z][^\"
 
 # A/RES/78/311, A/78/L.86, A/78/PV.97, A/RES/ES-10/21, A/C.3/78/L.25, S/RES/2334
 _UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z0-9.-]+/)*[A-Z]*\.?\d+\b")
+# how a text defines a term: "…, which, for the purpose of this resolution, refers to …"
+_DEFINES = re.compile(r"\b(?:refers? to|means|is defined as|are defined as|for the purposes? of this)\b", re.I)
 _SHARE = re.compile(
     rf"\d\s*(?:%|per ?cent\b|percent\b)|\b(?:{_NUMBER_WORDS})\s+(?:per ?cent|percent)\b|\bhalf\b"
     r"|\b(?:one|two|a)[- ](?:third|thirds|quarter|quarters|fifth|fifths|tenth|tenths)\b|\b(?:majority|minority)\b",
@@ -403,6 +405,15 @@ KINDS: tuple[AnswerKind, ...] = (
         True,
     ),
     AnswerKind(
+        "definition",
+        re.compile(
+            r"^\W*(?:and\s+)?how (?:does|do|did) .+ define\b|\bhow (?:is|are) .+ defined\b|\bwhat is the definition of\b",
+            re.I,
+        ),
+        lambda text, question: bool(_DEFINES.search(text)),
+        True,
+    ),
+    AnswerKind(
         "symbol",
         re.compile(r"\b(?:symbol|document number|A/RES number)\b", re.I),
         lambda text, question: bool(_UN_SYMBOL.search(text)),
@@ -501,6 +512,7 @@ _BY_NAME = {kind.name: kind for kind in KINDS}
 # KINDS' names
 KindName = Literal[
     "define",
+    "definition",
     "symbol",
     "name",
     "title",
