@@ -380,6 +380,11 @@ def _names_in_full(text: str, question: str) -> bool:
     return False
 
 
+def _holds(pattern: re.Pattern[str]) -> Callable[[str, str], bool]:
+    """The check "the passage holds a match of ``pattern``", whatever the question."""
+    return lambda text, question: bool(pattern.search(text))
+
+
 @dataclass(frozen=True)
 class AnswerKind:
     """What a kind of question asks for, and how to tell that a passage holds it.
@@ -410,13 +415,13 @@ KINDS: tuple[AnswerKind, ...] = (
             r"^\W*(?:and\s+)?how (?:does|do|did) .+ define\b|\bhow (?:is|are) .+ defined\b|\bwhat is the definition of\b",
             re.I,
         ),
-        lambda text, question: bool(_DEFINES.search(text)),
+        _holds(_DEFINES),
         True,
     ),
     AnswerKind(
         "symbol",
         re.compile(r"\b(?:symbol|document number|A/RES number)\b", re.I),
-        lambda text, question: bool(_UN_SYMBOL.search(text)),
+        _holds(_UN_SYMBOL),
         True,
     ),
     AnswerKind(
@@ -436,7 +441,7 @@ KINDS: tuple[AnswerKind, ...] = (
             r"|\b(?:full|official|exact) name of (?:the|this|that|its)\b",
             re.I,
         ),
-        lambda text, question: bool(_TITLE.search(text)),
+        _holds(_TITLE),
         True,
     ),
     AnswerKind(
@@ -446,13 +451,13 @@ KINDS: tuple[AnswerKind, ...] = (
             rf"|{_ASKED_FOR}(?:budget|cost|costs|dollar amount|sum|fines?|price)\b(?![’'-])(?!\s+{_COMPOUND})",
             re.I,
         ),
-        lambda text, question: bool(_MONEY.search(text)),
+        _holds(_MONEY),
         True,
     ),
     AnswerKind(
         "share",
         re.compile(rf"{_ASKED_FOR}(?:percentage|per ?cent|share|proportion|fraction)\b", re.I),
-        lambda text, question: bool(_SHARE.search(text)),
+        _holds(_SHARE),
         True,
     ),
     AnswerKind("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow often\b", re.I), _counts, True),
