@@ -59,8 +59,9 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "November", "December")  # fmt: skip
 _MONTHS = "|".join((*MONTHS, "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"))
 # a date, a year, or a session of the Assembly ("at its eightieth session": when it reports)
+_NUMERIC_DATE = r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"  # 09/07/2024
 _DATE = re.compile(
-    rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b"
+    rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d\d\b|{_NUMERIC_DATE}"
     r"|\b(?:[a-z]+-)?[a-z]+(?:tieth|th|first|second|third) session\b|\b\d{1,3}(?:st|nd|rd|th) session\b"
 )
 _NUMBER_WORDS = (
@@ -180,9 +181,7 @@ def _dates(text: str, question: str) -> bool:
     (True, False)
     """
     if re.search(r"\b(?:which|what) month\b", question, re.I):
-        return bool(
-            re.search(rf"\b(?:{_MONTHS})\b|\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}\b|\b\d{{4}}-\d\d-\d\d\b", text)
-        )
+        return bool(re.search(rf"\b(?:{_MONTHS})\b|{_NUMERIC_DATE}|\b\d{{4}}-\d\d-\d\d\b", text))
     return bool(_DATE.search(text))
 
 
@@ -221,15 +220,7 @@ def _speaker_says(text: str, question: str) -> bool:
     """
     from .places import countries_in
 
-    match = _STATEMENT.search(asked_part(question))
-    if not match:
-        return True
-    who = match.group("who")
-    countries = set(countries_in(who))
-    # the other names it uses ("PAM", "the African Union"); a country's are matched as countries
-    names = (
-        {n.lower() for n in re.findall(r"\b[A-Z][\w-]*\b", who) if not countries_in(n)} - _THE_ASSEMBLY - _MONTH_WORDS
-    )
+    countries, names = _speakers(question)
     if not (countries or names):
         return True
     for verb in _SPEECH.finditer(text):
@@ -242,6 +233,21 @@ def _speaker_says(text: str, question: str) -> bool:
         if countries & set(countries_in(said_by)) or any(_mentions(said_by, name) for name in names):
             return True
     return False
+
+
+@lru_cache(maxsize=256)
+def _speakers(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Who a "What did X say?" question asks about: the countries it names (by any name) and its
+    other names ("PAM", "the African Union"; a country's are matched as countries); both empty
+    when it names no speaker. Read once per question, not once per passage checked."""
+    from .places import countries_in
+
+    match = _STATEMENT.search(asked_part(question))
+    if not match:
+        return frozenset(), frozenset()
+    who = match.group("who")
+    names = {n.lower() for n in re.findall(r"\b[A-Z][\w-]*\b", who) if not countries_in(n)}
+    return frozenset(countries_in(who)), frozenset(names - _THE_ASSEMBLY - _MONTH_WORDS)
 
 
 _SENTENCE_END = re.compile(r"(?<![A-Z])[.;!?]\s")  # not after "U.S." or "Mr. J."
@@ -280,7 +286,7 @@ def _names_a_person(text: str, question: str) -> bool:
     >>> _names_a_person("the High-level Advisory Body on Artificial Intelligence", "Who chairs the body?")
     False
     """
-    asked = {w.lower() for w in re.findall(r"[^\W\d_]+", question)}
+    asked = _asked_words(question)
     if any(m.group(1).lower() not in asked for m in _HONORIFIC.finditer(text)) or _names_a_country(text, question):
         return True
     zipf = _english_zipf()
@@ -316,7 +322,7 @@ def _names_an_organization(text: str, question: str) -> bool:
     >>> _names_an_organization("specialized agencies of the United Nations system", "Which UN agency leads?")
     False
     """
-    asked = {w.lower() for w in re.findall(r"[^\W\d_]+", question)}
+    asked = _asked_words(question)
     for match in _ORGANIZATION.finditer(text):
         named = {w.lower() for w in re.findall(r"[^\W\d_]+", match.group(0))} - {"of", "for", "on", "and", "the"}
         if (
@@ -326,6 +332,12 @@ def _names_an_organization(text: str, question: str) -> bool:
         ):
             return True
     return False
+
+
+@lru_cache(maxsize=256)
+def _asked_words(question: str) -> frozenset[str]:
+    """The question's words, lower case, in any alphabet: the names it already uses."""
+    return frozenset(w.lower() for w in re.findall(r"[^\W\d_]+", question))
 
 
 def _names_a_place(text: str, question: str) -> bool:
@@ -351,8 +363,16 @@ def _names_a_country(text: str, question: str) -> bool:
     from .places import countries_in
 
     found = set(countries_in(text))
-    asked = set(countries_in(question))
+    asked = _countries_asked(question)
     return bool(found - asked if len(asked) < 2 else found)
+
+
+@lru_cache(maxsize=256)
+def _countries_asked(question: str) -> frozenset[str]:
+    """The countries a question names, by any of their names (once per question)."""
+    from .places import countries_in
+
+    return frozenset(countries_in(question))
 
 
 def _names_in_full(text: str, question: str) -> bool:
@@ -367,7 +387,7 @@ def _names_in_full(text: str, question: str) -> bool:
     >>> _names_in_full("Ambassador Fu, of the Arms Control Department", "what is ambassador fu's first name")
     False
     """
-    asked = {w.lower() for w in re.findall(r"[^\W\d_]+", question)}
+    asked = _asked_words(question)
     asked_names = {w.lower() for w in re.findall(r"(?<!^)\b[A-Z][^\W\d_]*", question.strip())} - {"what", "which"}
     # typed in lower case ("what is ambassador fu's first name"): its words the text capitalizes
     capitalized = {w.lower() for w in re.findall(_CAPITALIZED, text)}
