@@ -164,8 +164,14 @@ def test_calibrate_fits_word_models_on_indexes_that_keep_them_and_plain_ones_on_
     result = calibrate([("words", LABELLED, with_words), ("plain", LABELLED, without)], str(output), folds=3)
     loaded = Calibration.from_json(json.loads(output.read_text()), "calibration.json")
     assert loaded.uses_words and not loaded.plain.uses_words
-    assert set(loaded.weights) == {*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES}
+    assert set(loaded.signals) == {*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES}
     assert result["indexes_with_word_vectors"] == 1
+    # two rounds of questions ("words", "plain") are fewer than the folds: folds interleave them,
+    # and the form of the model is the one chosen out of fold
+    assert result["folds_by"] == "interleaved"
+    chosen = result["out_of_fold_by_form_and_weight"][f"{result['abstain_form']} {result['abstain_weight']}"]
+    assert chosen == result["out_of_fold"]
+    assert chosen["accuracy"] == max(v["accuracy"] for v in result["out_of_fold_by_form_and_weight"].values())
     # the word models saw only the index that keeps word vectors; the plain ones both
     assert result["without_words_figures"]["ranking_questions"] == 2 * result["ranking_questions"]
     # no index with word vectors: only the plain models

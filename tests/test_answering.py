@@ -263,16 +263,56 @@ def test_fit_calibration_needs_both_labels():
 
 def test_shipped_calibration_is_sane():
     calibration = default_calibration()
-    assert set(calibration.weights) == {*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES}
-    assert set(calibration.plain.weights) == set(ABSTAIN_FEATURES)
-    for model in (calibration, calibration.plain):
-        assert model.weights["dense"] > 0 and model.weights["unknown_names"] < 0
-    assert calibration.plain.weights["unknown"] < 0
-    # with the word signals, how well the question's words are matched carries what the share of
-    # words the documents never use said: its weight is near zero (within ±0.1 in the refits)
-    assert calibration.weights["unknown"] < 0.1
-    assert all(calibration.weights[name] > 0 for name in ABSTAIN_WORD_FEATURES)  # a question covered is answered
+    assert set(calibration.signals) == {*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES}
+    assert set(calibration.plain.signals) == set(ABSTAIN_FEATURES)
     assert isinstance(calibration, Calibration) and 0 < calibration.threshold < 1
+    # with pairwise products single weights mean little: judge what the model does to a question
+    # whose best passage is a fair match, when one signal changes
+    fair = dict.fromkeys(ABSTAIN_WORD_FEATURES, 0.6) | {
+        "dense": 0.5,
+        "passage_dense": 0.5,
+        "coverage": 0.7,
+        "rare_coverage": 0.6,
+        "unknown": 0.2,
+        "unknown_names": 0.0,
+        "kind_missing": 0.0,
+        "kind_match": 0.0,
+        "dense_gap": 1.0,
+    }
+    for model in (calibration, calibration.plain):
+        p = model.probability(fair)
+        assert p >= model.threshold
+        assert model.probability(fair | {"kind_missing": 1.0}) < model.threshold  # not what was asked for
+        assert model.probability(fair | {"unknown_names": 1.0}) < p  # a name the documents never use
+        assert (
+            model.probability(fair | {"coverage": 0.3, "rare_coverage": 0.1})
+            < p
+            < model.probability(fair | {"coverage": 1.0, "rare_coverage": 1.0})
+        )
+        assert model.probability(fair | {"dense_gap": 0.2}) < p  # many passages about equally close
+    assert calibration.probability(fair | {"soft_unit": 0.9, "soft_passage": 0.9}) > calibration.probability(fair)
+
+
+def test_an_interacting_calibration_weighs_products_and_round_trips_through_json():
+    names = ("dense", "coverage")
+    rows = [dict(zip(names, v, strict=True)) for v in [(1, 1), (0, 0), (1, 0), (0, 1)] * 5]
+    labels = [1, 0, 0, 0] * 5  # answerable only when both hold: no weighted sum of the two says so alone
+    model = fit_calibration(rows, labels, l2=0.0, steps=20000, names=names, interacting=True)
+    assert set(model.weights) == {"dense", "coverage", "dense*dense", "dense*coverage", "coverage*coverage"}
+    assert [model.probability(r) >= 0.5 for r in rows[:4]] == [True, False, False, False]
+    raw = model.to_json() | {"features": list(names)}
+    assert raw["interactions"] is True
+    with pytest.raises(CalibrationError, match="features"):  # these two are not the model's signals
+        Calibration.from_json(raw, "test.json")
+    full = fit_calibration(
+        [dict.fromkeys(ABSTAIN_FEATURES, 0.0) | r for r in rows], labels, l2=0.0, steps=2000, interacting=True
+    )
+    loaded = Calibration.from_json(full.to_json(), "test.json")
+    assert loaded.weights == full.weights and loaded.interacting == ABSTAIN_FEATURES
+    broken = full.to_json()
+    del broken["weights"]["dense*coverage"]
+    with pytest.raises(CalibrationError, match="lacks weights"):
+        Calibration.from_json(broken, "test.json")
 
 
 def test_long_forms_by_initials_skip_lists_prose_and_shouting():

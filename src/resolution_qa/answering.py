@@ -1062,6 +1062,33 @@ ABSTAIN_FEATURES = (
 # ... and, where the index keeps word vectors, the best unit's word coverage (alignment.py): of
 # its paragraph and of itself, on average and for the question's two rarest words
 ABSTAIN_WORD_FEATURES = ("soft_passage", "soft_passage_rare", "soft_unit", "soft_unit_rare")
+
+
+def interactions(names: tuple[str, ...] | list[str]) -> list[str]:
+    """The names of the pairwise products of signals (each with itself too) that an abstention
+    model with interactions weighs beside the signals themselves: "kind_missing*dense" lets a
+    missing answer kind count for more when the passage is otherwise a weak match, which one
+    weight per signal cannot say.
+
+    >>> interactions(("a", "b"))
+    ['a*a', 'a*b', 'b*b']
+    """
+    return [f"{a}*{b}" for i, a in enumerate(names) for b in names[i:]]
+
+
+def with_interactions(features: dict[str, float], names: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """``features`` and the products of ``names`` among them (``interactions``).
+
+    >>> with_interactions({"a": 2.0, "b": 3.0}, ("a", "b"))
+    {'a': 2.0, 'b': 3.0, 'a*a': 4.0, 'a*b': 6.0, 'b*b': 9.0}
+    """
+    out = dict(features)
+    for i, a in enumerate(names):
+        for b in names[i:]:
+            out[f"{a}*{b}"] = features[a] * features[b]
+    return out
+
+
 GAP_UNIT = 0.2  # dense_gap in units of this much cosine: on the 0..2 scale of the other signals
 
 
@@ -1131,7 +1158,8 @@ class CalibrationError(ValueError):
 
 @dataclass(frozen=True)
 class Calibration:
-    """A fitted logistic model: p(answerable) = sigmoid(bias + sum(weights * features))."""
+    """A fitted logistic model: p(answerable) = sigmoid(bias + sum(weights * features)), where
+    the features are the signals and, with ``interacting``, their pairwise products."""
 
     weights: dict[str, float]
     bias: float
@@ -1140,6 +1168,12 @@ class Calibration:
     # the models for an index without word vectors (alignment.WORD_VECTOR_PASSAGES), when these
     # weigh the word signals
     plain: Calibration | None = None
+    interacting: tuple[str, ...] = ()  # the signals whose pairwise products are weighed too
+
+    @property
+    def signals(self) -> list[str]:
+        """The signals the model reads (without the products)."""
+        return [name for name in (*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES) if name in self.weights]
 
     @property
     def uses_words(self) -> bool:
@@ -1157,13 +1191,16 @@ class Calibration:
         return cls(weights=dict.fromkeys(ABSTAIN_FEATURES, 0.0), bias=0.0, ranking=ranking or Ranking())
 
     def probability(self, features: dict[str, float]) -> float:
+        if self.interacting:
+            features = with_interactions(features, self.interacting)
         return logistic(self.weights, self.bias, features)
 
     def to_json(self) -> dict:
-        features = [name for name in (*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES) if name in self.weights]
+        features = self.signals
         out = {
             "features": features,
-            "weights": {name: self.weights[name] for name in features},
+            "interactions": bool(self.interacting),
+            "weights": {name: self.weights[name] for name in (*features, *interactions(self.interacting))},
             "bias": self.bias,
             "threshold": self.threshold,
             "ranking": self.ranking.to_json(),
@@ -1188,11 +1225,14 @@ class Calibration:
                 f"{name} was fitted with another embedding model ({raw.get('model_sha256')}) — {fix}"
             )
         weights = raw.get("weights", {})
-        if set(weights) != set(features) or not isinstance(raw.get("bias"), int | float):
+        interacting = tuple(features) if raw.get("interactions") else ()
+        names = [*features, *interactions(interacting)]
+        if set(weights) != set(names) or not isinstance(raw.get("bias"), int | float):
             raise CalibrationError(f"{name} lacks weights or bias — {fix}")
         plain = raw.get("without_words")
         calibration = cls(
-            weights={k: float(weights[k]) for k in features},
+            weights={k: float(weights[k]) for k in names},
+            interacting=interacting,
             bias=float(raw["bias"]),
             threshold=float(raw.get("threshold", 0.5)),
             ranking=Ranking.from_json(raw.get("ranking"), name, fix),
@@ -1221,18 +1261,24 @@ def fit_calibration(
     steps: int = 5000,
     ranking: Ranking | None = None,
     names: tuple[str, ...] = ABSTAIN_FEATURES,
+    interacting: bool = False,
 ) -> Calibration:
-    """Fit the logistic model by gradient descent (features are already on 0..1 scales).
+    """Fit the logistic model by gradient descent (features are already on 0..1 scales), on the
+    signals ``names`` and, if ``interacting``, their pairwise products.
 
     An unanswerable question counts ``abstain_weight`` times; ``calibrate`` picks the weight
-    by cross-validated accuracy (weighting the two classes equally refused one answerable
-    question in six out of fold; weighting each question once let one unanswerable question in
-    three through). The threshold stays 0.5: a searched one would follow a small set's noise.
+    (and the form and ``l2``) by cross-validated accuracy (weighting the two classes equally
+    refused one answerable question in six out of fold; weighting each question once let one
+    unanswerable question in three through). The threshold stays 0.5: a searched one would
+    follow a small set's noise.
     """
     if not rows or len(set(labels)) < 2:
         raise ValueError("calibration needs both answerable and unanswerable questions")
-    weights, bias = fit_logistic(rows, labels, names, abstain_weight, l2, steps)
-    return Calibration(weights=weights, bias=bias, threshold=0.5, ranking=ranking or Ranking())
+    pairs = tuple(names) if interacting else ()
+    if pairs:
+        rows = [with_interactions(row, pairs) for row in rows]
+    weights, bias = fit_logistic(rows, labels, (*names, *interactions(pairs)), abstain_weight, l2, steps)
+    return Calibration(weights=weights, bias=bias, threshold=0.5, ranking=ranking or Ranking(), interacting=pairs)
 
 
 def write_calibration(calibration: Calibration, path: Path, meta: dict) -> None:

@@ -7,6 +7,7 @@ Gold format (one JSON object per line, as in ``eval/dev_qa.jsonl``)::
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import replace
 from importlib import resources
@@ -230,6 +231,33 @@ def format_report(report: dict) -> str:
 
 
 ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0)  # tried by ``calibrate``; the best out of fold is kept
+# The forms of the abstention model ``calibrate`` tries, by name: (weighs the signals' pairwise
+# products, l2). The products get a weaker penalty: there are 91 of them to 13 signals, each small.
+ABSTAIN_FORMS = {"signals": (False, 0.01), "pairs": (True, 0.001)}
+
+
+def set_round(name: str) -> str:
+    """The round of question writing a set belongs to, from its name in the plan: its first word
+    ("fresh13" of "fresh13 tune: article" and of "fresh13, second half …: article").
+
+    >>> set_round("fresh13, second half (held out once): article"), set_round("dev: two resolutions")
+    ('fresh13', 'dev')
+    """
+    return re.match(r"[^\s,:]*", name.strip()).group(0)
+
+
+def fold_ids(rounds: list[str], folds: int) -> list[int]:
+    """The cross-validation fold of each question: whole rounds of question writing to a fold
+    (a question is judged by a model that saw no question of its round, as a new set of
+    questions will be), or interleaved when there are fewer rounds than folds.
+
+    >>> fold_ids(["a", "a", "b", "c", "b"], 2), fold_ids(["a", "a", "a"], 2)
+    ([0, 0, 1, 0, 1], [0, 1, 0])
+    """
+    order = list(dict.fromkeys(rounds))
+    if len(order) < folds:
+        return [i % folds for i in range(len(rounds))]
+    return [order.index(r) % folds for r in rounds]
 
 
 def cross_validate(
@@ -238,16 +266,27 @@ def cross_validate(
     folds: int = 5,
     abstain_weight: float = 1.0,
     names: tuple[str, ...] = ABSTAIN_FEATURES,
+    form: str = "signals",
+    fold_of: list[int] | None = None,
 ) -> dict:
     """Out-of-fold figures of the abstention model: each question is judged by a model fitted
-    without it (folds interleaved, so every fold mixes the question sets)."""
+    without it (``fold_of`` each question's fold, by default interleaved)."""
+    fold_of = fold_of or [i % folds for i in range(len(labels))]
+    interacting, l2 = ABSTAIN_FORMS[form]
     outcomes = []
     for fold in range(folds):
-        train = [i for i in range(len(labels)) if i % folds != fold]
-        test = [i for i in range(len(labels)) if i % folds == fold]
+        train = [i for i in range(len(labels)) if fold_of[i] != fold]
+        test = [i for i in range(len(labels)) if fold_of[i] == fold]
         if not test or len({labels[i] for i in train}) < 2:
             continue
-        model = fit_calibration([features[i] for i in train], [labels[i] for i in train], abstain_weight, names=names)
+        model = fit_calibration(
+            [features[i] for i in train],
+            [labels[i] for i in train],
+            abstain_weight,
+            l2,
+            names=names,
+            interacting=interacting,
+        )
         outcomes += [(labels[i], model.probability(features[i]) >= model.threshold) for i in test]
     positives = [p for y, p in outcomes if y == 1]
     negatives = [p for y, p in outcomes if y == 0]
@@ -280,12 +319,16 @@ def ranking_top1(groups: Groups, ranking: Ranking) -> tuple[float, float]:
     )
 
 
-def ranking_cross_validate(groups: Groups, folds: int, l2: float, names: tuple[str, ...] = UNIT_FEATURES) -> dict:
-    """Out-of-fold unit@1 and passage@1 of the fitted ranking (questions interleaved into folds)."""
+def ranking_cross_validate(
+    groups: Groups, folds: int, l2: float, names: tuple[str, ...] = UNIT_FEATURES, fold_of: list[int] | None = None
+) -> dict:
+    """Out-of-fold unit@1 and passage@1 of the fitted ranking (``fold_of`` each question's
+    fold, by default interleaved)."""
+    fold_of = fold_of or [i % folds for i in range(len(groups))]
     units, passages, total = 0.0, 0.0, 0
     for fold in range(folds):
-        train = [g for i, g in enumerate(groups) if i % folds != fold]
-        test = [g for i, g in enumerate(groups) if i % folds == fold and g]
+        train = [g for i, g in enumerate(groups) if fold_of[i] != fold]
+        test = [g for i, g in enumerate(groups) if fold_of[i] == fold and g]
         if not test:
             continue
         unit, passage = ranking_top1(test, fit_ranking(train, l2, names))
@@ -304,10 +347,10 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     index keeps word vectors, and without them on all (``without_words``: larger indexes); when
     no index keeps word vectors, only the second.
     """
-    asked = [(row, engine) for _, rows, engine in sets for row in rows]
-    engines = list({id(e): e for _, e in asked}.values())
-    groups, grouped = [], []  # per answerable question: its candidate units, and its engine
-    for row, engine in asked:
+    asked = [(row, engine, set_round(name)) for name, rows, engine in sets for row in rows]
+    engines = list({id(e): e for _, e, _ in asked}.values())
+    groups, grouped = [], []  # per answerable question: its candidate units, its engine and round
+    for row, engine, round_ in asked:
         gold = row.get("gold") or []
         if row.get("expect", "answer") != "answer" or not gold:
             continue
@@ -326,10 +369,11 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
                 for unit in r.units
             ]
         )
-        grouped.append(engine)
+        grouped.append((engine, round_))
     groups, grouped = [g for g in groups if g], [e for g, e in zip(groups, grouped, strict=True) if g]
     hand = ranking_top1(groups, Ranking())
-    variants = [("plain", UNIT_FEATURES, ABSTAIN_FEATURES, groups, asked)]
+    rounded = [(g, r) for g, (_, r) in zip(groups, grouped, strict=True)]
+    variants = [("plain", UNIT_FEATURES, ABSTAIN_FEATURES, rounded, asked)]
     if any(e.data.has_words for e in engines):
         variants.insert(
             0,
@@ -337,21 +381,34 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
                 "words",
                 (*UNIT_FEATURES, *WORD_FEATURES),
                 (*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES),
-                [g for g, e in zip(groups, grouped, strict=True) if e.data.has_words],
-                [(row, e) for row, e in asked if e.data.has_words],
+                [(g, r) for g, (e, r) in zip(groups, grouped, strict=True) if e.data.has_words],
+                [(row, e, r) for row, e, r in asked if e.data.has_words],
             ),
         )
     fitted = {}
-    for variant, unit_names, names, variant_groups, variant_asked in variants:
-        ranking_tried = {l2: ranking_cross_validate(variant_groups, folds, l2, unit_names) for l2 in RANKING_L2}
+    for variant, unit_names, names, grouped_units, variant_asked in variants:
+        variant_groups = [g for g, _ in grouped_units]
+        unit_folds = fold_ids([r for _, r in grouped_units], folds)
+        ranking_tried = {
+            l2: ranking_cross_validate(variant_groups, folds, l2, unit_names, unit_folds) for l2 in RANKING_L2
+        }
         l2 = max(RANKING_L2, key=lambda v: (ranking_tried[v]["unit@1"], ranking_tried[v]["passage@1"], v))
         ranking = fit_ranking(variant_groups, l2, unit_names)
         for engine in engines:
             engine.calibration = Calibration.unfitted(ranking)
-        features, labels = _abstention_rows(variant_asked)
-        tried = {w: cross_validate(features, labels, folds, w, names) for w in ABSTAIN_WEIGHTS}
-        weight = max(ABSTAIN_WEIGHTS, key=lambda w: (tried[w]["accuracy"], w))
-        calibration = fit_calibration(features, labels, weight, ranking=ranking, names=names)
+        features, labels, rounds = _abstention_rows(variant_asked)
+        question_folds = fold_ids(rounds, folds)
+        tried = {
+            (form, w): cross_validate(features, labels, folds, w, names, form, question_folds)
+            for form in ABSTAIN_FORMS
+            for w in ABSTAIN_WEIGHTS
+        }
+        # the more accurate out of fold; on a tie the simpler form, then the larger weight
+        form, weight = max(tried, key=lambda fw: (tried[fw]["accuracy"], fw[0] == "signals", fw[1]))
+        interacting, abstain_l2 = ABSTAIN_FORMS[form]
+        calibration = fit_calibration(
+            features, labels, weight, abstain_l2, ranking=ranking, names=names, interacting=interacting
+        )
         predicted = [calibration.probability(f) >= calibration.threshold for f in features]
         accuracy = sum(p == bool(y) for p, y in zip(predicted, labels, strict=True)) / len(labels)
         fitted[variant] = (
@@ -359,9 +416,11 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
             {
                 "questions": len(labels),
                 "training_accuracy": round(accuracy, 4),
+                "abstain_form": form,
                 "abstain_weight": weight,
-                "out_of_fold": tried[weight],
-                "out_of_fold_by_weight": {str(w): tried[w] for w in ABSTAIN_WEIGHTS},
+                "folds_by": "round" if len(set(rounds)) >= folds else "interleaved",
+                "out_of_fold": tried[form, weight],
+                "out_of_fold_by_form_and_weight": {f"{f} {w}": tried[f, w] for f, w in tried},
                 "ranking_questions": len(variant_groups),
                 "ranking_units": sum(len(g) for g in variant_groups),
                 "ranking_l2": l2,
@@ -389,12 +448,13 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     return {**calibration.to_json(), **meta, "written_to": str(path)}
 
 
-def _abstention_rows(asked) -> tuple[list[dict], list[int]]:
-    """The abstention signals of every question and whether it should be answered: an
-    answerable question counts as "answer" only if the chosen quote is right (a wrong quote
-    said confidently is worse than an abstention); unanswerable ones as "abstain"."""
-    features, labels = [], []
-    for row, engine in asked:
+def _abstention_rows(asked) -> tuple[list[dict], list[int], list[str]]:
+    """The abstention signals of every question, whether it should be answered, and its round
+    of question writing: an answerable question counts as "answer" only if the chosen quote is
+    right (a wrong quote said confidently is worse than an abstention); unanswerable ones as
+    "abstain"."""
+    features, labels, rounds = [], [], []
+    for row, engine, round_ in asked:
         analysis = engine.analyze(row["question"], history=row.get("history") or ())
         if not analysis.features:
             continue
@@ -407,4 +467,5 @@ def _abstention_rows(asked) -> tuple[list[dict], list[int]]:
         else:
             labels.append(0)
         features.append(analysis.features)
-    return features, labels
+        rounds.append(round_)
+    return features, labels, rounds
