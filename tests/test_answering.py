@@ -360,6 +360,26 @@ def test_a_clause_cut_at_a_comma_is_quoted_across_the_cut_when_both_pieces_rank_
     assert not _one_clause(ended, (0, 28), (29, 39)) and _one_clause(ended, (29, 39), (40, 46))
 
 
+def test_a_sentence_that_refers_back_to_the_best_one_is_quoted_with_it_when_it_ranks_close():
+    from types import SimpleNamespace as NS
+
+    from resolution_qa.answers import CONTINUATION_RATIO, _with_close_piece
+
+    def quoted(text, *scores):
+        ends = [m.end() for m in re.finditer(r"[.!?][ \n]", text)]
+        spans = list(zip([0, *ends], [e - 1 for e in ends] + [len(text)], strict=True))
+        data = NS(by_source={"a.txt": NS(text=text)})
+        units = tuple(NS(span=span, score=score) for span, score in zip(spans, scores, strict=True))
+        start, end = _with_close_piece(data, NS(chunk=NS(source="a.txt"), units=units))
+        return text[start:end]
+
+    text = "Another one was adopted in March. The Resolution promoted safe AI. Ambassador Fu spoke."
+    assert quoted(text, 0.5, 0.5 * CONTINUATION_RATIO, 0.1) == text[:66]  # "The Resolution" = that one
+    assert quoted(text, 0.5, 0.5 * CONTINUATION_RATIO - 0.01, 0.1) == text[:33]  # it ranks too low
+    assert quoted(text, 0.1, 0.5, 0.5) == text[34:66]  # "Ambassador Fu …" does not refer back
+    assert quoted(text.replace(". The", ".\nThe"), 0.5, 0.5, 0.1) == text[:33]  # nor across a line
+
+
 def test_acronym_lookup_is_linear_on_hostile_text_and_short_questions_keep_their_acronyms():
     import time
 

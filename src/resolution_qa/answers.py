@@ -36,6 +36,8 @@ from .tokens import tokenize
 
 PIECE_RATIO = 0.9  # the next piece of a clause cut at a comma is quoted too when it scores this close to the best
 LIST_JOIN_CHARS = 600  # ... or when it lists what the best piece introduces, up to this length together
+CONTINUATION_RATIO = 0.8  # the next sentence, when it refers back to the best ("The Resolution …"), this close
+CONTINUATION_CHARS = 400  # ... up to this length together
 HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when this close to the answer
 OFFICIAL_RATIO = 0.9  # the UN's own text or record wins a disagreement when this close to the best
 # Below the answering threshold but at least this likely: "the closest passage may answer this"
@@ -392,10 +394,29 @@ def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
             and following[1] - start <= LIST_JOIN_CHARS
         ):
             close = [best + 1]
+    if not close and best + 1 < len(units):
+        # "… another one, adopted on 21 March 2024, which was the first …" is followed by what
+        # that one did: "The Resolution promoted …": the next sentence of the same paragraph,
+        # when it refers back to this one and ranks close, is quoted with it
+        following = units[best + 1].span
+        if (
+            units[best + 1].score >= CONTINUATION_RATIO * units[best].score
+            and _sentence_end(text, (start, end), following)
+            and leans_back(text[following[0] : following[1]])
+            and following[1] - start <= CONTINUATION_CHARS
+        ):
+            close = [best + 1]
     if not close:
         return start, end
     other = units[max(close, key=lambda j: units[j].score)].span
     return min(start, other[0]), max(end, other[1])
+
+
+def _sentence_end(text: str, first: Span, second: Span) -> bool:
+    """Do two adjacent units stand as two sentences of one paragraph (no line break between)?"""
+    between = text[first[1] : second[0]]
+    last = text[first[0] : first[1]].rstrip("”’\"')]")[-1:]
+    return not between.strip() and "\n" not in between and last in ".!?"
 
 
 def _one_clause(text: str, first: Span, second: Span) -> bool:
