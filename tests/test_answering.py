@@ -77,6 +77,12 @@ from resolution_qa.answering import (
         ("In which country, according to the article, was it adopted?", "where"),
         ("When was it adopted - March or July?", "when"),
         ("Which country sponsored it: China or the US?", "where"),
+        # what another text found or decided, not what the document asked about says
+        ("What did the High-level Advisory Body's final report recommend?", "finding"),
+        ("what did the Global Digital Compact decide, according to the July text", "finding"),
+        ("What did the letter stress?", "finding"),
+        ("What does the resolution decide?", "other"),
+        ("What does the resolution say about the Global Digital Compact?", "other"),
     ],
 )
 def test_question_kinds(question, kind):
@@ -122,6 +128,11 @@ def test_answer_kind_checks():
     assert satisfies("statement", quoted, "What did the US ambassador say?")
     assert satisfies("statement", "According to India, it was welcome.", "What did India say?")
     assert not satisfies("statement", "India stressed its welcome.", "What did Brazil say?")
+    # what another text found: that text is the subject of a verb of finding, not only named
+    report = "What did the advisory body's final report recommend?"
+    assert not satisfies("finding", "14. Looks forward to the final report of the Advisory Body;", report)
+    assert satisfies("finding", "Its final report, issued in 2024, recommended a scientific panel.", report)
+    assert satisfies("finding", "The letter stressed the importance of safety.", "What did the letter stress?")
     # a person, or a country in the chair; any alphabet
     assert satisfies("person", "co-chaired by China and Zambia", "Who chairs the Group of Friends?")
     assert satisfies("person", "presided over by Ambassador Kőrösi", "Who is the president of the session?")

@@ -252,6 +252,47 @@ def _speakers(question: str) -> tuple[frozenset[str], frozenset[str]]:
 
 _SENTENCE_END = re.compile(r"(?<![A-Z])[.;!?]\s")  # not after "U.S." or "Mr. J."
 
+# "What did the advisory body's final report recommend?", "What did the Global Digital Compact
+# decide …", "What did the letter stress?": what another text found or decided, not what the
+# document asked about does ("What does the resolution decide?" is no such question)
+_A_TEXT = (
+    r"(?:report|compact|road ?map|roadmap|plan|declaration|convention|pact|strategy|programme|framework|"
+    r"letter|study|review|statement|guidance|summit|conference)s?"
+)
+_FINDING = re.compile(
+    r"^\W*(?:and\s+)?(?:what|which)\s+(?:[\w-]+\s+)?(?:did|do|does|has|have|will|would)\s+"
+    rf"(?P<text>[^?]*?\b{_A_TEXT})\s+(?:\w+\s+)?"
+    r"(?:recommend|conclude|find|propose|decide|say|call for|stress|state|suggest|urge|warn|set out|outline)\b",
+    re.I,
+)
+# ... and a passage reports it when that text is the subject of a finite verb of finding: "The
+# letter stressed …", "the Compact, in which Member States decided …"; not "Takes note of the report"
+_FINDS = re.compile(
+    r"\b(?:recommend|conclude|find|propose|decide|state|stress|suggest|urge|warn|note|outline|underline|"
+    r"emphasi[sz]e|highlight|promote)(?:s|d|ed|es)\b|\b(?:found|said|says|sets? out|calls? for|called for)\b"
+)
+_FINDING_WINDOW = 12  # words before the verb in which the text must be named
+
+
+def _text_finds(text: str, question: str) -> bool:
+    """For "What did the final report recommend?": the text asked about (its last word: "report",
+    "compact", "map") named within a few words before a finite verb of finding in one sentence.
+
+    >>> _text_finds("The letter stressed the importance of safety.", "What did the letter stress?")
+    True
+    >>> _text_finds("Looks forward to the final report of the Advisory Body;", "What did the final report recommend?")
+    False
+    """
+    match = _FINDING.search(asked_part(question))
+    if not match:
+        return True
+    head = stem(words(match.group("text"))[-1])
+    for verb in _FINDS.finditer(text):
+        before = words(_SENTENCE_END.split(text[: verb.start()])[-1])[-_FINDING_WINDOW:]
+        if head in {stem(w) for w in before}:
+            return True
+    return False
+
 
 def _mentions(text: str, name: str) -> bool:
     """``name`` (lowercase) among the words of ``text``, or an acronym spelled by its capitalized
@@ -504,6 +545,7 @@ KINDS: tuple[AnswerKind, ...] = (
         lambda text, question: _names_an_organization(text, question),
         False,
     ),
+    AnswerKind("finding", _FINDING, lambda text, question: _text_finds(text, question), False),
     AnswerKind("statement", _STATEMENT, lambda text, question: _speaker_says(text, question), False),
     AnswerKind(
         "person",
@@ -546,6 +588,7 @@ KindName = Literal[
     "count",
     "when",
     "organization",
+    "finding",
     "statement",
     "person",
     "who",
