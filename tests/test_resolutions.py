@@ -194,6 +194,24 @@ def test_the_next_paragraph_is_the_one_after_the_answer_before(shipped):
         assert not alone.answered and alone.message.startswith("Ask about a paragraph first"), history
 
 
+def test_a_bare_follow_up_asks_for_the_item_at_its_place_in_the_enumeration_before(shipped):
+    history = ["How many reasons does the article give for why the June resolution matters?"]
+    assert "three main reasons" in shipped.ask(history[0]).quote.text
+    # "first" is the place asked for, not a topic word: not "… the first UNGA Resolution …"
+    first = shipped.ask("What's the first one?", history=history)
+    assert first.answered and first.quote.text.startswith("Firstly, it underscores the challenges")
+    verbatim(shipped, first)
+    # through a chain of such follow-ups, back to the question they started from
+    chain = [*history, "What's the first one?", "and the second?"]
+    last = shipped.ask("And the last one?", history=chain)
+    assert last.quote.text == "Lastly, it marks a significant step further due to its global reach."
+    # a place the enumeration doesn't have, or a question that says more than the place: asked as usual
+    fifth = shipped.ask("and the fifth one?", history=history)
+    assert fifth.quote is None or not fifth.quote.text.startswith(("Firstly", "Secondly", "Lastly"))
+    more = shipped.analyze("Was the June text the first resolution on AI?", history=history)
+    assert more.features and "first UNGA Resolution" in more.answer.quote.text
+
+
 def test_the_paragraph_before_is_a_candidate_even_when_the_words_miss_it(shipped):
     history = ["Does the text say all countries should have the same chances"]
     first = shipped.analyze(history[0]).ranked[0].chunk

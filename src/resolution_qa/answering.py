@@ -841,6 +841,26 @@ def asked_place(question: str) -> int | str | None:
     return None
 
 
+_FILLERS = frozenset({"ok", "okay", "so", "then", "now", "right"})
+
+
+def item_asked(question: str) -> int | str | None:
+    """The place a bare follow-up asks for, one that says nothing but the place: "and the second
+    one?", "What's the first of those?", "and the last reason?" (its only content word besides
+    the ordinal may name the items). None for "Was it the first text on AI?" (more than that).
+
+    >>> item_asked("ok and what's the first one?"), item_asked("And the last one?")
+    (1, 'last')
+    >>> item_asked("was the june text the first resolution?") is None
+    True
+    """
+    place = asked_place(question)
+    if place is None:
+        return None
+    rest = [w for w in content_words(question) if w not in _ORDINAL_WORDS and w not in _LAST_WORDS | _FILLERS]
+    return place if len(rest) <= 1 else None
+
+
 def item_places(units: list[str]) -> list[set[int | str]]:
     """For each unit of a paragraph, its places in the paragraph's enumeration: {1} for
     "Firstly, …", {3, "last"} for the "Lastly, …" after "Firstly" and "Secondly", {} otherwise.

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import answers
 from .acronyms import question_acronyms
-from .answering import Calibration, abstention_features, default_calibration
+from .answering import Calibration, abstention_features, default_calibration, item_asked, item_places
 from .config import MAX_K, Settings
 from .embedding import MODEL_NAME, Encoder, MiniLMEncoder
 from .index import Index
@@ -188,6 +188,13 @@ class QAEngine:
             rows = narrowed if len(narrowed) else rows  # "the preamble" of a text that has none: ignored
         # what a follow-up leans on ("OP 7" needs nothing from the question before)
         before = self._recalled(state, query, history, source) if recall and query.reference is None else None
+        item = self._enumerating(state, query, history, source) if recall and query.reference is None else None
+        if item is not None:
+            # "and the second one?" after a question answered from "… three main reasons. Firstly,
+            # …": the item at that place, as a question pointing at a paragraph is answered
+            hits = retriever.search(vectors[-1], tokens, rows=np.array([item]))
+            ranked = answers.rank_units(data, retriever, query, vectors, hits, 1, calibration.ranking, words)
+            return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
         if query.reference is not None or query.step or query.position:
             # "OP 7", "the next paragraph", "at the end of the article": the paragraphs pointed at
             pointed = answers.pointed_rows(data, retriever, query, rows, source, before)
@@ -244,6 +251,24 @@ class QAEngine:
         for step in reversed(steps):
             row = None if row is None else answers.neighbour(state[0], state[1], row, step)
         return row
+
+    def _enumerating(self, state, query: Query, history, source) -> int | None:
+        """For a bare follow-up that asks for an item by its place ("and the second one?",
+        ``item_asked``): the paragraph that answered the question the chain of such follow-ups
+        started from, when it enumerates ("Firstly, …", "Secondly, …") and has that place."""
+        place = item_asked(query.text)
+        asked = [h for h in history if h and str(h).strip()]
+        if place is None or not asked:  # a bare place asked after a question is a follow-up
+            return None
+        while len(asked) > 1 and item_asked(asked[-1]) is not None:  # "the first one?", "and the second?"
+            asked.pop()
+        anchor = self._analyze(state, asked[-1], tuple(asked[:-1]), 1, source, None, recall=False)
+        if not anchor.ranked:
+            return None
+        chunk = anchor.ranked[0].chunk
+        text = state[0].by_source[chunk.source].text
+        places = item_places([text[start:end] for start, end in chunk.sentences])
+        return anchor.ranked[0].hit.index if any(place in found for found in places) else None
 
     def _prepare(self, state, question, history) -> Query:
         """``prepare`` the question against one state of the index, its acronyms spelled out."""
