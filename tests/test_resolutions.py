@@ -212,6 +212,12 @@ def test_a_bare_follow_up_asks_for_the_item_at_its_place_in_the_enumeration_befo
     assert more.features and "first UNGA Resolution" in more.answer.quote.text
 
 
+def test_a_follow_up_without_a_verb_keeps_the_scope_of_the_question_before(shipped):
+    meeting = shipped.ask("At which plenary meeting?", history=["On what date was 78/265 adopted?"])
+    assert meeting.passages[0].chunk.label == "A/RES/78/265" and "63rd plenary meeting" in meeting.quote.text
+    verbatim(shipped, meeting)
+
+
 def test_the_paragraph_before_is_a_candidate_even_when_the_words_miss_it(shipped):
     history = ["Does the text say all countries should have the same chances"]
     first = shipped.analyze(history[0]).ranked[0].chunk

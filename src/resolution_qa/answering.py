@@ -692,13 +692,27 @@ def is_follow_up(question: str) -> bool:
 
     >>> is_follow_up("And who endorsed it?"), is_follow_up("Who sponsored the resolution?")
     (True, False)
+    >>> is_follow_up("At which plenary meeting?"), is_follow_up("At which meeting was 78/265 adopted?")
+    (True, False)
     """
     lowered = question.strip().lower()
     if lowered.startswith(FOLLOW_UP_OPENERS):
         return True
     if FOLLOW_UP_WORDS.intersection(words(lowered)):
         return True
+    if _ELLIPTICAL.match(lowered) and not _FINITE.search(lowered):
+        return True  # "At which plenary meeting?": no verb, the rest is the question before
     return len(tokenize(question)) < 2
+
+
+# a question that is only a prepositional phrase ("At which meeting?", "Under what agenda item?")
+_ELLIPTICAL = re.compile(
+    r"^\W*(?:at|in|on|by|for|from|under|with|during|since|until|through|via)\s+(?:which|what|whose|whom)\b"
+)
+_FINITE = re.compile(
+    r"\b(?:is|was|are|were|be|been|do|does|did|has|have|had|will|would|can|could|should|shall|may|might|must)\b"
+    r"|\b\w+(?:ed|es)\b"
+)
 
 
 def contextualize(question: str, history: tuple[str, ...] | list[str] = ()) -> str:
