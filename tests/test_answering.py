@@ -364,6 +364,10 @@ def test_a_clause_cut_at_a_comma_is_quoted_across_the_cut_when_both_pieces_rank_
     listing = "7. Encourages States to share data, including maps and counts; to act now."
     assert quoted(listing, 0.8, 0.1, 0.1) == listing[:62]
     assert quoted(listing, 0.1, 0.8, 0.1) == listing[36:62]  # the list alone when it ranks best
+    # an example is quoted with what introduces it, however that ranks
+    example = "7. Promoting oversight, for example, through review of decisions; to act now."
+    assert quoted(example, 0.1, 0.1, 0.8, 0.1) == "for example, through review of decisions;"
+    assert quoted(example, 0.1, 0.8, 0.1, 0.1) == "for example,"  # what follows an example is not one
     # a sentence that ends inside quotation marks is not one clause with the next
     from resolution_qa.answers import _one_clause
 

@@ -366,6 +366,10 @@ def compose(
     return answer, candidate
 
 
+_INTRODUCES = re.compile(
+    r"\b(?:including|such as|for example|for instance|e\.g\.|inter alia|in particular|among others|namely|notably),?\s*$",
+    re.I,
+)
 _ENUMERATES = re.compile(r"(?:including|such as|inter alia|in particular|among others|namely|notably)\b", re.I)
 
 
@@ -394,6 +398,16 @@ def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
             and following[1] - start <= LIST_JOIN_CHARS
         ):
             close = [best + 1]
+    if not close and best > 0:
+        # "through review of automated decisions …" after "… promoting human oversight, such as,
+        # for example,": an example or list is quoted with what introduces it
+        before = units[best - 1].span
+        if (
+            _INTRODUCES.search(text, before[0], before[1])
+            and _one_clause(text, before, (start, end))
+            and end - before[0] <= LIST_JOIN_CHARS
+        ):
+            close = [best - 1]
     if not close and best + 1 < len(units):
         # "… another one, adopted on 21 March 2024, which was the first …" is followed by what
         # that one did: "The Resolution promoted …": the next sentence of the same paragraph,
