@@ -166,9 +166,10 @@ def test_calibrate_fits_word_models_on_indexes_that_keep_them_and_plain_ones_on_
     assert loaded.uses_words and not loaded.plain.uses_words
     assert set(loaded.signals) == {*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES}
     assert result["indexes_with_word_vectors"] == 1
-    # two rounds of questions ("words", "plain") are fewer than the folds: folds interleave them,
-    # and the form of the model is the one chosen out of fold
+    # the word models saw one round of questions ("words"): folds interleave them; the form of
+    # the model is the one chosen out of fold
     assert result["folds_by"] == "interleaved"
+    assert result["without_words_figures"]["folds_by"] == "round"  # "words" and "plain": a round a fold
     chosen = result["out_of_fold_by_form_and_weight"][f"{result['abstain_form']} {result['abstain_weight']}"]
     assert chosen == result["out_of_fold"]
     assert chosen["accuracy"] == max(v["accuracy"] for v in result["out_of_fold_by_form_and_weight"].values())

@@ -1,4 +1,5 @@
 import re
+from collections import Counter
 
 import pytest
 
@@ -81,6 +82,7 @@ from resolution_qa.answering import (
         ("What did the High-level Advisory Body's final report recommend?", "finding"),
         ("what did the Global Digital Compact decide, according to the July text", "finding"),
         ("What did the letter stress?", "finding"),
+        ("What did the US statement say?", "statement"),
         ("What does the resolution decide?", "other"),
         ("What does the resolution say about the Global Digital Compact?", "other"),
     ],
@@ -311,7 +313,7 @@ def test_an_interacting_calibration_weighs_products_and_round_trips_through_json
     model = fit_calibration(rows, labels, l2=0.0, steps=20000, names=names, interacting=True)
     assert set(model.weights) == {"dense", "coverage", "dense*dense", "dense*coverage", "coverage*coverage"}
     assert [model.probability(r) >= 0.5 for r in rows[:4]] == [True, False, False, False]
-    raw = model.to_json() | {"features": list(names)}
+    raw = model.to_json()
     assert raw["interactions"] is True
     with pytest.raises(CalibrationError, match="features"):  # these two are not the model's signals
         Calibration.from_json(raw, "test.json")
@@ -320,10 +322,49 @@ def test_an_interacting_calibration_weighs_products_and_round_trips_through_json
     )
     loaded = Calibration.from_json(full.to_json(), "test.json")
     assert loaded.weights == full.weights and loaded.interacting == ABSTAIN_FEATURES
+    assert all(
+        loaded.probability(f) == full.probability(f)
+        for f in [dict.fromkeys(ABSTAIN_FEATURES, 0.3), *(dict.fromkeys(ABSTAIN_FEATURES, 0.0) | r for r in rows[:4])]
+    )
+    # the products are named in the signals' own order, however the file or the fit lists them
+    shuffled = full.to_json() | {"features": list(reversed(ABSTAIN_FEATURES))}
+    assert Calibration.from_json(shuffled, "test.json").weights == full.weights
+    backwards = fit_calibration(
+        [dict.fromkeys(ABSTAIN_FEATURES, 0.0) | r for r in rows],
+        labels,
+        steps=50,
+        names=tuple(reversed(ABSTAIN_FEATURES)),
+        interacting=True,
+    )
+    assert Calibration.from_json(backwards.to_json(), "test.json").weights == backwards.weights
     broken = full.to_json()
     del broken["weights"]["dense*coverage"]
     with pytest.raises(CalibrationError, match="lacks weights"):
         Calibration.from_json(broken, "test.json")
+    with pytest.raises(CalibrationError, match="true or false"):
+        Calibration.from_json(full.to_json() | {"interactions": "false"}, "test.json")
+    # a file written before products existed has no "interactions": a model of the signals alone
+    plain = fit_calibration([dict.fromkeys(ABSTAIN_FEATURES, 0.0) | r for r in rows], labels, steps=50).to_json()
+    del plain["interactions"]
+    assert Calibration.from_json(plain, "test.json").interacting == ()
+
+
+def test_cross_validation_holds_out_whole_rounds_and_checks_its_arguments():
+    from resolution_qa.evaluate import cross_validate, fold_ids
+
+    rounds = ["fresh1"] * 6 + ["fresh2"] * 4 + ["fresh3"] * 3 + ["dev"] * 2
+    folds, by = fold_ids(rounds, 3)
+    assert by == "round" and all(
+        len({f for f, r in zip(folds, rounds, strict=True) if r == name}) == 1 for name in set(rounds)
+    )
+    assert sorted(Counter(folds).values()) == [4, 5, 6]  # the largest round first, into the emptiest fold
+    rows = [dict.fromkeys(ABSTAIN_FEATURES, 0.0) | {"dense": d} for d in [0.9, 0.1] * 7 + [0.9]]
+    labels = [1, 0] * 7 + [1]
+    assert cross_validate(rows, labels, 3, fold_of=folds)["accuracy"] == 1.0
+    with pytest.raises(ValueError, match="fold_of gives folds for 2 questions, not 15"):
+        cross_validate(rows, labels, 3, fold_of=[0, 1])
+    with pytest.raises(ValueError, match="unknown abstention model form 'tree'"):
+        cross_validate(rows, labels, 3, form="tree")
 
 
 def test_long_forms_by_initials_skip_lists_prose_and_shouting():
@@ -388,11 +429,21 @@ def test_a_sentence_that_refers_back_to_the_best_one_is_quoted_with_it_when_it_r
         start, end = _with_close_piece(data, NS(chunk=NS(source="a.txt"), units=units))
         return text[start:end]
 
-    text = "Another one was adopted in March. The Resolution promoted safe AI. Ambassador Fu spoke."
-    assert quoted(text, 0.5, 0.5 * CONTINUATION_RATIO, 0.1) == text[:66]  # "The Resolution" = that one
-    assert quoted(text, 0.5, 0.5 * CONTINUATION_RATIO - 0.01, 0.1) == text[:33]  # it ranks too low
-    assert quoted(text, 0.1, 0.5, 0.5) == text[34:66]  # "Ambassador Fu …" does not refer back
-    assert quoted(text.replace(". The", ".\nThe"), 0.5, 0.5, 0.1) == text[:33]  # nor across a line
+    text = "Another resolution was adopted in March. The Resolution promoted safe AI. Ambassador Fu spoke."
+    first, second = "Another resolution was adopted in March.", "The Resolution promoted safe AI."
+    assert quoted(text, 0.5, 0.5 * CONTINUATION_RATIO, 0.1) == f"{first} {second}"  # "The Resolution": that one
+    assert quoted(text, 0.5, 0.5 * CONTINUATION_RATIO - 0.01, 0.1) == first  # it ranks too low
+    assert quoted(text, 0.1, 0.5, 0.5) == second  # "Ambassador Fu …" does not refer back
+    assert quoted(text.replace(". The", ".\nThe"), 0.5, 0.5, 0.1) == first  # nor across a line
+    # a new subject, or the next item of an enumeration, is not more of the same
+    assert quoted("It was adopted in March. The United States abstained.", 0.5, 0.5) == "It was adopted in March."
+    items = "Secondly, it promotes safety. Thirdly, it calls for rules."
+    assert quoted(items, 0.5, 0.5) == "Secondly, it promotes safety."
+    # a pronoun carries on, up to CONTINUATION_CHARS together
+    short = "The letter stressed security. It also called for rules."
+    assert quoted(short, 0.5, 0.5) == short
+    long = f"The letter stressed security. It also called for {'many ' * 80}rules."
+    assert quoted(long, 0.5, 0.5) == "The letter stressed security."
 
 
 def test_acronym_lookup_is_linear_on_hostile_text_and_short_questions_keep_their_acronyms():

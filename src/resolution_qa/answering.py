@@ -254,10 +254,11 @@ _SENTENCE_END = re.compile(r"(?<![A-Z])[.;!?]\s")  # not after "U.S." or "Mr. J.
 
 # "What did the advisory body's final report recommend?", "What did the Global Digital Compact
 # decide …", "What did the letter stress?": what another text found or decided, not what the
-# document asked about does ("What does the resolution decide?" is no such question)
+# document asked about does ("What does the resolution decide?" is no such question; nor is "What
+# did the US statement say?", whose speaker the statement kind checks)
 _A_TEXT = (
     r"(?:report|compact|road ?map|roadmap|plan|declaration|convention|pact|strategy|programme|framework|"
-    r"letter|study|review|statement|guidance|summit|conference)s?"
+    r"letter|study|review|guidance|summit|conference)s?"
 )
 _FINDING = re.compile(
     r"^\W*(?:and\s+)?(?:what|which)\s+(?:[\w-]+\s+)?(?:did|do|does|has|have|will|would)\s+"
@@ -757,6 +758,33 @@ def leans_back(text: str) -> bool:
     return bool(_LEANS_BACK.match(text))
 
 
+_PRONOUN_OPENER = re.compile(
+    r"^\W*(?:(?:Also|Moreover|Furthermore|In addition|In this regard|To this end),?\s+)?"
+    r"(?i:it|its|this|these|that|those|they|their|such|he|she|his|her)\b(?!\s+[A-Z])"
+)
+_NOUN_OPENER = re.compile(r"^\W*(?:The|This|These|That|Those|Such)\s+([^\W\d_][\w-]*)")
+
+
+def refers_to(sentence: str, before: str) -> bool:
+    """Whether ``sentence`` carries on about what the sentence ``before`` is about: it opens
+    with a pronoun ("It also called on …") or with "The/This X" where ``before`` names X ("The
+    Resolution promoted …" after "… another one, a Resolution …") — not "The United States …",
+    a new subject, and not an item of an enumeration ("Secondly, it …"), which is its own point.
+
+    >>> before = "This Resolution was anticipated by another one."
+    >>> refers_to("The Resolution promoted safe AI.", before), refers_to("It also called for rules.", before)
+    (True, True)
+    >>> refers_to("The United States endorsed it.", before), refers_to("Secondly, it reiterates it.", before)
+    (False, False)
+    """
+    if _ITEM_MARKER.match(sentence):
+        return False
+    if _PRONOUN_OPENER.match(sentence):
+        return True
+    noun = _NOUN_OPENER.match(sentence)
+    return noun is not None and stem(noun.group(1).lower()) in {stem(w) for w in words(before)}
+
+
 def foreground(text: str) -> tuple[str, str]:
     """Split off a leading concessive clause ("Despite X, Y"): it is background, not the point.
 
@@ -1160,9 +1188,9 @@ def with_interactions(features: dict[str, float], names: tuple[str, ...] | list[
     {'a': 2.0, 'b': 3.0, 'a*a': 4.0, 'a*b': 6.0, 'b*b': 9.0}
     """
     out = dict(features)
-    for i, a in enumerate(names):
-        for b in names[i:]:
-            out[f"{a}*{b}"] = features[a] * features[b]
+    for product in interactions(names):
+        a, b = product.split("*")
+        out[product] = features[a] * features[b]
     return out
 
 
@@ -1229,6 +1257,13 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
     }
 
 
+def _in_signal_order(names) -> list[str]:
+    """The abstention signals among ``names``, in the order of ABSTAIN_FEATURES then
+    ABSTAIN_WORD_FEATURES: the products of a model are named in that order ("dense*coverage"),
+    however the signals were listed when it was fitted or written."""
+    return [name for name in (*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES) if name in names]
+
+
 class CalibrationError(ValueError):
     """The abstention model on disk does not fit this code or this embedding model."""
 
@@ -1250,7 +1285,7 @@ class Calibration:
     @property
     def signals(self) -> list[str]:
         """The signals the model reads (without the products)."""
-        return [name for name in (*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES) if name in self.weights]
+        return _in_signal_order(self.weights)
 
     @property
     def uses_words(self) -> bool:
@@ -1302,7 +1337,9 @@ class Calibration:
                 f"{name} was fitted with another embedding model ({raw.get('model_sha256')}) — {fix}"
             )
         weights = raw.get("weights", {})
-        interacting = tuple(features) if raw.get("interactions") else ()
+        if raw.get("interactions", False) not in (True, False):
+            raise CalibrationError(f"{name}: 'interactions' must be true or false, not {raw['interactions']!r} — {fix}")
+        interacting = tuple(_in_signal_order(features)) if raw.get("interactions") else ()
         names = [*features, *interactions(interacting)]
         if set(weights) != set(names) or not isinstance(raw.get("bias"), int | float):
             raise CalibrationError(f"{name} lacks weights or bias — {fix}")
@@ -1351,7 +1388,7 @@ def fit_calibration(
     """
     if not rows or len(set(labels)) < 2:
         raise ValueError("calibration needs both answerable and unanswerable questions")
-    pairs = tuple(names) if interacting else ()
+    pairs = tuple(_in_signal_order(names)) if interacting else ()
     if pairs:
         rows = [with_interactions(row, pairs) for row in rows]
     weights, bias = fit_logistic(rows, labels, (*names, *interactions(pairs)), abstain_weight, l2, steps)

@@ -23,6 +23,7 @@ from .answering import (
     item_places,
     leans_back,
     lexical_overlap,
+    refers_to,
     satisfies,
     unit_features,
 )
@@ -376,7 +377,10 @@ _ENUMERATES = re.compile(r"(?:including|such as|inter alia|in particular|among o
 def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
     """The best unit's span, joined with the piece of the same clause next to it (a long clause
     is cut at a comma, ``chunking.split_long``) when that piece ranks nearly as well (the
-    answer may run across the cut) or lists what the best one introduces ("including …")."""
+    answer may run across the cut), lists what the best one introduces ("including …") or
+    introduces the example the best one gives ("such as, for example,"); else with the next
+    sentence when that one refers back to the best ("The Resolution promoted …",
+    ``refers_to``) and ranks close."""
     units = ranked.units
     best = max(range(len(units)), key=lambda i: units[i].score)
     start, end = units[best].span
@@ -415,8 +419,8 @@ def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
         following = units[best + 1].span
         if (
             units[best + 1].score >= CONTINUATION_RATIO * units[best].score
-            and _sentence_end(text, (start, end), following)
-            and leans_back(text[following[0] : following[1]])
+            and _adjacent_end(text, (start, end), following) in SENTENCE_ENDS
+            and refers_to(text[following[0] : following[1]], text[start:end])
             and following[1] - start <= CONTINUATION_CHARS
         ):
             close = [best + 1]
@@ -426,19 +430,27 @@ def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
     return min(start, other[0]), max(end, other[1])
 
 
-def _sentence_end(text: str, first: Span, second: Span) -> bool:
-    """Do two adjacent units stand as two sentences of one paragraph (no line break between)?"""
+SENTENCE_ENDS = frozenset(".!?")
+
+
+def _adjacent_end(text: str, first: Span, second: Span) -> str | None:
+    r"""How the first of two units that follow each other on one line ends: its last character
+    before closing quotes ("… the Charter.”" ends with "."); None when a line break or other text
+    stands between them, or the first is empty.
+
+    >>> _adjacent_end("It ends. It goes on, and on.", (0, 8), (9, 20)), _adjacent_end("A.\nB.", (0, 2), (3, 5))
+    ('.', None)
+    """
     between = text[first[1] : second[0]]
     last = text[first[0] : first[1]].rstrip("”’\"')]")[-1:]
-    return not between.strip() and "\n" not in between and last in ".!?"
+    return last if last and not between.strip() and "\n" not in between else None
 
 
 def _one_clause(text: str, first: Span, second: Span) -> bool:
     """Are two adjacent units pieces of one clause (cut at a comma, not at a semicolon, a line
     break or a sentence end)?"""
-    between = text[first[1] : second[0]]
-    last = text[first[0] : first[1]].rstrip("”’\"')]")[-1:]  # "… the Charter.”" ends a sentence
-    return not between.strip() and "\n" not in between and last not in ".;:!?"
+    last = _adjacent_end(text, first, second)
+    return last is not None and last not in ".;:!?"
 
 
 def _quotable(data: IndexData, chunk: Chunk, span: Span) -> Span:

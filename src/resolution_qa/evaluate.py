@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections import Counter
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -232,32 +233,50 @@ def format_report(report: dict) -> str:
 
 ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0)  # tried by ``calibrate``; the best out of fold is kept
 # The forms of the abstention model ``calibrate`` tries, by name: (weighs the signals' pairwise
-# products, l2). The products get a weaker penalty: there are 91 of them to 13 signals, each small.
+# products too, l2). The model with products is penalized less as a whole: it has 104 weights to
+# 13 (54 to 9 without word signals), each product small.
 ABSTAIN_FORMS = {"signals": (False, 0.01), "pairs": (True, 0.001)}
 
 
 def set_round(name: str) -> str:
-    """The round of question writing a set belongs to, from its name in the plan: its first word
-    ("fresh13" of "fresh13 tune: article" and of "fresh13, second half …: article").
+    """The round of question writing a set belongs to, from its name in the plan or its file:
+    the first word ("fresh13" of "fresh13 tune: article", "fresh13, second half …: article" and
+    "fresh13_holdout.jsonl").
 
-    >>> set_round("fresh13, second half (held out once): article"), set_round("dev: two resolutions")
+    >>> set_round("fresh13, second half (held out once): article"), set_round("eval/dev_qa.jsonl")
     ('fresh13', 'dev')
     """
-    return re.match(r"[^\s,:]*", name.strip()).group(0)
+    return re.match(r"[^\s,:_.]*", Path(name.strip()).name).group(0)
 
 
-def fold_ids(rounds: list[str], folds: int) -> list[int]:
-    """The cross-validation fold of each question: whole rounds of question writing to a fold
-    (a question is judged by a model that saw no question of its round, as a new set of
-    questions will be), or interleaved when there are fewer rounds than folds.
+def fold_ids(rounds: list[str], folds: int) -> tuple[list[int], str]:
+    """The cross-validation fold of each question, and how they were assigned: whole rounds of
+    question writing to a fold, the largest round first into the smallest fold (a question is
+    judged by a model that saw no question of its round, as a new set of questions will be),
+    or interleaved when all questions are of one round.
 
     >>> fold_ids(["a", "a", "b", "c", "b"], 2), fold_ids(["a", "a", "a"], 2)
-    ([0, 0, 1, 0, 1], [0, 1, 0])
+    (([0, 0, 1, 0, 1], 'round'), ([0, 1, 0], 'interleaved'))
     """
-    order = list(dict.fromkeys(rounds))
-    if len(order) < folds:
-        return [i % folds for i in range(len(rounds))]
-    return [order.index(r) % folds for r in rounds]
+    sizes = Counter(rounds)
+    if len(sizes) < 2:
+        return [i % folds for i in range(len(rounds))], "interleaved"
+    filled = [0] * folds
+    fold_of_round = {}
+    for name, size in sizes.most_common():
+        fold = filled.index(min(filled))
+        fold_of_round[name] = fold
+        filled[fold] += size
+    return [fold_of_round[r] for r in rounds], "round"
+
+
+def _folds(n: int, folds: int, fold_of: list[int] | None) -> list[int]:
+    """``fold_of`` checked against ``n`` questions, or interleaved folds when it is None."""
+    if fold_of is None:
+        return [i % folds for i in range(n)]
+    if len(fold_of) != n:
+        raise ValueError(f"fold_of gives folds for {len(fold_of)} questions, not {n}")
+    return fold_of
 
 
 def cross_validate(
@@ -270,8 +289,11 @@ def cross_validate(
     fold_of: list[int] | None = None,
 ) -> dict:
     """Out-of-fold figures of the abstention model: each question is judged by a model fitted
-    without it (``fold_of`` each question's fold, by default interleaved)."""
-    fold_of = fold_of or [i % folds for i in range(len(labels))]
+    without it (``fold_of`` each question's fold, by default interleaved). Only this model is
+    refitted per fold: the signals come from the ranking fitted on all questions."""
+    fold_of = _folds(len(labels), folds, fold_of)
+    if form not in ABSTAIN_FORMS:
+        raise ValueError(f"unknown abstention model form {form!r}: choose one of {', '.join(ABSTAIN_FORMS)}")
     interacting, l2 = ABSTAIN_FORMS[form]
     outcomes = []
     for fold in range(folds):
@@ -324,7 +346,7 @@ def ranking_cross_validate(
 ) -> dict:
     """Out-of-fold unit@1 and passage@1 of the fitted ranking (``fold_of`` each question's
     fold, by default interleaved)."""
-    fold_of = fold_of or [i % folds for i in range(len(groups))]
+    fold_of = _folds(len(groups), folds, fold_of)
     units, passages, total = 0.0, 0.0, 0
     for fold in range(folds):
         train = [g for i, g in enumerate(groups) if fold_of[i] != fold]
@@ -388,7 +410,7 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     fitted = {}
     for variant, unit_names, names, grouped_units, variant_asked in variants:
         variant_groups = [g for g, _ in grouped_units]
-        unit_folds = fold_ids([r for _, r in grouped_units], folds)
+        unit_folds, _ = fold_ids([r for _, r in grouped_units], folds)
         ranking_tried = {
             l2: ranking_cross_validate(variant_groups, folds, l2, unit_names, unit_folds) for l2 in RANKING_L2
         }
@@ -397,7 +419,7 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
         for engine in engines:
             engine.calibration = Calibration.unfitted(ranking)
         features, labels, rounds = _abstention_rows(variant_asked)
-        question_folds = fold_ids(rounds, folds)
+        question_folds, folds_by = fold_ids(rounds, folds)
         tried = {
             (form, w): cross_validate(features, labels, folds, w, names, form, question_folds)
             for form in ABSTAIN_FORMS
@@ -418,7 +440,7 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
                 "training_accuracy": round(accuracy, 4),
                 "abstain_form": form,
                 "abstain_weight": weight,
-                "folds_by": "round" if len(set(rounds)) >= folds else "interleaved",
+                "folds_by": folds_by,
                 "out_of_fold": tried[form, weight],
                 "out_of_fold_by_form_and_weight": {f"{f} {w}": tried[f, w] for f, w in tried},
                 "ranking_questions": len(variant_groups),
