@@ -383,18 +383,26 @@ def test_long_forms_by_initials_skip_lists_prose_and_shouting():
     assert question_acronyms("WHAT ABOUT IP") == []
 
 
-def test_a_clause_cut_at_a_comma_is_quoted_across_the_cut_when_both_pieces_rank_close():
+def _quoted_from_units(cut: str, text: str, *scores) -> str:
+    """What ``_with_close_piece`` quotes of ``text`` cut into units after each match of ``cut``
+    (its last character dropped from the unit before), the units scoring ``scores``."""
     from types import SimpleNamespace as NS
 
-    from resolution_qa.answers import PIECE_RATIO, _with_close_piece
+    from resolution_qa.answers import _with_close_piece
+
+    cuts = [m.end() for m in re.finditer(cut, text)]
+    spans = list(zip([0, *cuts], [c - 1 for c in cuts] + [len(text)], strict=True))
+    data = NS(by_source={"a.txt": NS(text=text)})
+    units = tuple(NS(span=span, score=score) for span, score in zip(spans, scores, strict=True))
+    start, end = _with_close_piece(data, NS(chunk=NS(source="a.txt"), units=units))
+    return text[start:end]
+
+
+def test_a_clause_cut_at_a_comma_is_quoted_across_the_cut_when_both_pieces_rank_close():
+    from resolution_qa.answers import PIECE_RATIO
 
     def quoted(text, *scores):
-        cuts = [m.end() for m in re.finditer(r"[,;] ", text)]
-        pieces = list(zip([0, *cuts], [c - 1 for c in cuts] + [len(text)], strict=True))
-        data = NS(by_source={"a.txt": NS(text=text)})
-        units = tuple(NS(span=span, score=score) for span, score in zip(pieces, scores, strict=True))
-        start, end = _with_close_piece(data, NS(chunk=NS(source="a.txt"), units=units))
-        return text[start:end]
+        return _quoted_from_units(r"[,;] ", text, *scores)
 
     # cut at ", " (one clause), then at "; " (another)
     text = "7. Encourages States to share data, through training; to act now."
@@ -417,17 +425,10 @@ def test_a_clause_cut_at_a_comma_is_quoted_across_the_cut_when_both_pieces_rank_
 
 
 def test_a_sentence_that_refers_back_to_the_best_one_is_quoted_with_it_when_it_ranks_close():
-    from types import SimpleNamespace as NS
-
-    from resolution_qa.answers import CONTINUATION_RATIO, _with_close_piece
+    from resolution_qa.answers import CONTINUATION_RATIO
 
     def quoted(text, *scores):
-        ends = [m.end() for m in re.finditer(r"[.!?][ \n]", text)]
-        spans = list(zip([0, *ends], [e - 1 for e in ends] + [len(text)], strict=True))
-        data = NS(by_source={"a.txt": NS(text=text)})
-        units = tuple(NS(span=span, score=score) for span, score in zip(spans, scores, strict=True))
-        start, end = _with_close_piece(data, NS(chunk=NS(source="a.txt"), units=units))
-        return text[start:end]
+        return _quoted_from_units(r"[.!?][ \n]", text, *scores)
 
     text = "Another resolution was adopted in March. The Resolution promoted safe AI. Ambassador Fu spoke."
     first, second = "Another resolution was adopted in March.", "The Resolution promoted safe AI."
