@@ -1178,7 +1178,12 @@ def interactions(names: tuple[str, ...] | list[str]) -> list[str]:
     >>> interactions(("a", "b"))
     ['a*a', 'a*b', 'b*b']
     """
-    return [f"{a}*{b}" for i, a in enumerate(names) for b in names[i:]]
+    return [f"{a}*{b}" for a, b in _pairs(names)]
+
+
+def _pairs(names) -> list[tuple[str, str]]:
+    """Each signal with itself and with every one after it, in ``names``' order."""
+    return [(a, b) for i, a in enumerate(names) for b in names[i:]]
 
 
 def with_interactions(features: dict[str, float], names: tuple[str, ...] | list[str]) -> dict[str, float]:
@@ -1187,11 +1192,7 @@ def with_interactions(features: dict[str, float], names: tuple[str, ...] | list[
     >>> with_interactions({"a": 2.0, "b": 3.0}, ("a", "b"))
     {'a': 2.0, 'b': 3.0, 'a*a': 4.0, 'a*b': 6.0, 'b*b': 9.0}
     """
-    out = dict(features)
-    for product in interactions(names):
-        a, b = product.split("*")
-        out[product] = features[a] * features[b]
-    return out
+    return features | {f"{a}*{b}": features[a] * features[b] for a, b in _pairs(names)}
 
 
 GAP_UNIT = 0.2  # dense_gap in units of this much cosine: on the 0..2 scale of the other signals

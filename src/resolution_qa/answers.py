@@ -367,11 +367,11 @@ def compose(
     return answer, candidate
 
 
-_INTRODUCES = re.compile(
-    r"\b(?:including|such as|for example|for instance|e\.g\.|inter alia|in particular|among others|namely|notably),?\s*$",
-    re.I,
-)
-_ENUMERATES = re.compile(r"(?:including|such as|inter alia|in particular|among others|namely|notably)\b", re.I)
+_LIST_OPENERS = r"including|such as|inter alia|in particular|among others|namely|notably"
+# a piece that opens a list ("including policy exchanges, …") ...
+_ENUMERATES = re.compile(rf"(?:{_LIST_OPENERS})\b", re.I)
+# ... and one that ends introducing a list or an example ("… human oversight, such as, for example,")
+_INTRODUCES = re.compile(rf"\b(?:{_LIST_OPENERS}|for example|for instance|e\.g\.),?\s*$", re.I)
 
 
 def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:

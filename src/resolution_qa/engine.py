@@ -186,8 +186,6 @@ class QAEngine:
             section = retriever.kind_rows(query.section)
             narrowed = section if rows is None else np.intersect1d(rows, section)
             rows = narrowed if len(narrowed) else rows  # "the preamble" of a text that has none: ignored
-        # what a follow-up leans on ("OP 7" needs nothing from the question before)
-        before = self._recalled(state, query, history, source) if recall and query.reference is None else None
         item = self._enumerating(state, query, history, source) if recall and query.reference is None else None
         if item is not None:
             # "and the second one?" after a question answered from "… three main reasons. Firstly,
@@ -195,6 +193,9 @@ class QAEngine:
             hits = retriever.search(vectors[-1], tokens, rows=np.array([item]))
             ranked = answers.rank_units(data, retriever, query, vectors, hits, 1, calibration.ranking, words)
             return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
+        # what a follow-up leans on ("OP 7" needs nothing from the question before); an item's
+        # paragraph above needed none (the question before is analysed once, not twice)
+        before = self._recalled(state, query, history, source) if recall and query.reference is None else None
         if query.reference is not None or query.step or query.position:
             # "OP 7", "the next paragraph", "at the end of the article": the paragraphs pointed at
             pointed = answers.pointed_rows(data, retriever, query, rows, source, before)
