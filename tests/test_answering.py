@@ -85,6 +85,21 @@ from resolution_qa.answering import (
         ("What did the US statement say?", "statement"),
         ("What does the resolution decide?", "other"),
         ("What does the resolution say about the Global Digital Compact?", "other"),
+        # another text it cites: which one, or whether it builds on / reaffirms / refers to one
+        ("Which earlier AI resolution does 78/311 build on?", "citation"),
+        ("Does the capacity-building resolution reaffirm the March one?", "citation"),
+        ("How does the July resolution refer to the March one?", "citation"),
+        ("Which WSIS-related outcome document does the resolution reaffirm?", "citation"),
+        ("is there a link to the GA text on human rights and digital tech?", "citation"),
+        # ... not what the earlier text says, nor a category of actors
+        ("What did the earlier resolution ask the international community to do?", "other"),
+        ("Did the earlier text consider malicious use of AI?", "other"),
+        ("Which other countries co-sponsored the resolution alongside China?", "other"),
+        ("What does OP 5 refer to?", "other"),
+        ("In the article, what values must AI be based on?", "other"),
+        # a government is asked for as a country, not its ministries
+        ("Which government was behind the draft?", "where"),
+        ("Which government ministry did Ambassador Fu work in?", "other"),
     ],
 )
 def test_question_kinds(question, kind):
@@ -135,6 +150,12 @@ def test_answer_kind_checks():
     assert not satisfies("finding", "14. Looks forward to the final report of the Advisory Body;", report)
     assert satisfies("finding", "Its final report, issued in 2024, recommended a scientific panel.", report)
     assert satisfies("finding", "The letter stressed the importance of safety.", "What did the letter stress?")
+    # another text cited by number, by its date of adoption, or by name after a verb of recalling
+    assert satisfies("citation", "Reaffirming its resolutions 78/265 of 21 March 2024, entitled “Seizing”")
+    assert satisfies("citation", "This Resolution was anticipated by another one, adopted on 21 March 2024")
+    assert satisfies("citation", "Recalling the Universal Declaration of Human Rights,")
+    assert not satisfies("citation", "15. Requests the Secretary-General to report at its eightieth session")
+    assert not satisfies("citation", "adopted on 25 June 2024 by the General Assembly")
     # a person, or a country in the chair; any alphabet
     assert satisfies("person", "co-chaired by China and Zambia", "Who chairs the Group of Friends?")
     assert satisfies("person", "presided over by Ambassador Kőrösi", "Who is the president of the session?")

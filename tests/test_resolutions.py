@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from conftest import ROOT, ask_json
-from resolution_qa import QAEngine, Settings
+from resolution_qa import QAEngine, Settings, engine
 from resolution_qa.evaluate import baseline_passages
 from resolution_qa.query import prepare
 
@@ -227,6 +227,18 @@ def test_the_paragraph_before_is_a_candidate_even_when_the_words_miss_it(shipped
     after = shipped.analyze(question, history=history)
     recalled = [r for r in after.ranked if r.chunk == first]
     assert recalled and all(u.features["previous_answer"] for u in recalled[0].units)  # ... the chat does
+
+
+def test_a_paragraph_citing_an_earlier_resolution_competes_though_no_word_finds_it(shipped, monkeypatch):
+    # "build on" / "earlier" are nowhere in "Reaffirming its resolutions 78/265 of 21 March 2024 …",
+    # which sits beyond the fused best the words and the model find
+    question = "Which earlier AI resolution does 78/311 build on?"
+    cited = ("A/RES/78/311", "PP 3")
+    ranked = shipped.analyze(question).ranked
+    cites = [r for r in ranked if (r.chunk.label, r.chunk.location) == cited]
+    assert cites and any(u.kind_ok for u in cites[0].units)
+    monkeypatch.setattr(engine, "TYPED_CANDIDATES", 0)
+    assert cited not in [(r.chunk.label, r.chunk.location) for r in shipped.analyze(question).ranked]
 
 
 def test_a_question_about_the_end_or_the_start_of_a_document_is_answered_from_there(shipped):

@@ -79,6 +79,31 @@ _TITLE = re.compile(r"\b(?:entitled|titled)\b|“[A-Z][^”]{10,}”|\"[A-Z][^\"
 
 # A/RES/78/311, A/78/L.86, A/78/PV.97, A/RES/ES-10/21, A/C.3/78/L.25, S/RES/2334
 _UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z0-9.-]+/)*[A-Z]*\.?\d+\b")
+# how a text cites another: by its number ("its resolutions 78/265 of 21 March 2024", "resolution
+# A/RES/70/1"), by its date of adoption ("another one, adopted on 21 March 2024"), or by name
+# after a verb of recalling ("Recalling the Universal Declaration of Human Rights")
+_CITES = re.compile(
+    r"\b(?:resolutions?|decisions?)\s+(?:[A-Z]{1,2}/(?:RES/)?)?\d{1,3}/\d{1,4}\b|\b\d{2}/\d{1,4}\s+of\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}"
+    r"|\b(?:[Rr]esolutions?|one|text)\s*,?\s+adopted\s+(?:on|in)\s+(?:\d{1,2}\s+)?[A-Z][a-z]+"
+    r"|\b(?:[Rr]ecall|[Rr]eaffirm|[Cc]it|[Rr]efer)\w*\b[^;.]{0,80}?\b(?:[A-Z][\w’'-]*\s+(?:of\s+(?:the\s+)?)?){2,}"
+)
+# ... and a question asks for one: "Which earlier resolution …?", "What other texts …?", "Does it
+# build on / reaffirm / refer back to the March resolution?", "Which outcome document does it
+# reaffirm?" — not "What did the earlier resolution ask?" (that asks what it says)
+_CITED_NOUN = r"(?:resolutions?|texts?|decisions?|instruments?|documents?|outcomes?|declarations?)"
+_NOT_AUX = r"(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|should|will|would)\b)"
+_CITING_VERB = (
+    r"(?:build(?:s|ing)?\s+(?:up)?on|built\s+(?:up)?on|reaffirm\w*|recall\w*|cite[sd]?|endorse[sd]?|"
+    r"refer(?:s|red)?\s+(?:back\s+)?to|relate[sd]?\s+to|links?\s+to|preceded?)"
+)
+_CITATION = re.compile(
+    rf"^\W*(?:and\s+)?(?:which|what)\s+(?:{_NOT_AUX}[\w-]+\s+){{0,3}}?"
+    rf"(?:earlier|previous|prior|preceding|past|older|existing|other)\s+(?:{_NOT_AUX}(?!(?:the|a|an|its|this|that)\b)[\w-]+\s+){{0,3}}?"
+    rf"{_CITED_NOUN}\b"
+    rf"|\b{_CITING_VERB}\s+(?:[\w-]+\s+){{0,5}}?(?:{_CITED_NOUN}|one|\d+/\d+)(?![\w-])"
+    rf"|^\W*(?:and\s+)?(?:which|what)\s+(?:{_NOT_AUX}[\w-]+\s+){{0,4}}?{_CITED_NOUN}\b[^?]*\b{_CITING_VERB}",
+    re.I,
+)
 # how a text defines a term: "…, which, for the purpose of this resolution, refers to …"
 _DEFINES = re.compile(r"\b(?:refers? to|means|is defined as|are defined as|for the purposes? of this)\b", re.I)
 _SHARE = re.compile(
@@ -92,7 +117,7 @@ _ASKED_FOR = r"^\W*(?:and\s+)?(?:what|which)(?:['’]s|\s+is|\s+was|\s+are|\s+we
 # ... unless a second noun follows: "which country offices", "what budget implications"
 _COMPOUND = (
     r"(?:offices?|programmes?|programs?|teams?|levels?|codes?|context|ownership|strateg\w*|plans?|reports?|groups?|"
-    r"implications?|recovery|arrangements?|lines?|cycles?|process\w*|estimates?|sharing|effectiveness|items?)\b"
+    r"implications?|recovery|arrangements?|lines?|cycles?|process\w*|estimates?|sharing|effectiveness|items?|departments?|ministr\w*)\b"
 )
 _CAPITALIZED = r"[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]*(?:[’'-][^\W\d_]+)*"
 _NAME_PAIR = re.compile(rf"\b({_CAPITALIZED})(?=\s+({_CAPITALIZED})\b)")  # "Fu Cong", overlapping pairs
@@ -535,6 +560,14 @@ KINDS: tuple[AnswerKind, ...] = (
         True,
     ),
     AnswerKind(
+        # "Which earlier resolution does it build on?", "Does it reaffirm the March resolution?",
+        # "How does 78/311 relate to the March one?": a passage that cites a resolution
+        "citation",
+        _CITATION,
+        _holds(_CITES),
+        True,
+    ),
+    AnswerKind(
         "organization",
         re.compile(
             # "Which UN agency will …", not "What are UN agencies asked to do?" (they are its subject)
@@ -569,7 +602,7 @@ KINDS: tuple[AnswerKind, ...] = (
         "where",
         re.compile(
             r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b"
-            rf"|{_ASKED_FOR}(?:country|city|nation|venue|member state)\b(?![’'-])(?!\s+{_COMPOUND})",
+            rf"|{_ASKED_FOR}(?:country|city|nation|venue|member state|government)\b(?![’'-])(?!\s+{_COMPOUND})",
             re.I,
         ),
         lambda text, question: _names_a_place(text, question),
@@ -588,6 +621,7 @@ KindName = Literal[
     "share",
     "count",
     "when",
+    "citation",
     "organization",
     "finding",
     "statement",
