@@ -97,6 +97,8 @@ from resolution_qa.answering import (
         ("Which other countries co-sponsored the resolution alongside China?", "other"),
         ("What does OP 5 refer to?", "other"),
         ("In the article, what values must AI be based on?", "other"),
+        ("Which body of law does the article single out that AI development has to respect?", "other"),
+        ("Which body of the UN will lead it?", "organization"),
         # a government is asked for as a country, not its ministries
         ("Which government was behind the draft?", "where"),
         ("Which government ministry did Ambassador Fu work in?", "other"),

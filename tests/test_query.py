@@ -181,6 +181,17 @@ def test_a_follow_up_that_only_names_another_document_asks_the_question_before_o
     assert kept.symbols == frozenset({"A/RES/78/265"})
 
 
+
+def test_a_follow_up_that_only_names_a_part_asks_the_question_before_of_it(documents):
+    history = ["What does the preamble of 78/311 say about open-source software?"]
+    query = prepare("and in the operative part?", history, documents)
+    assert query.section == "operative" and query.symbols == frozenset({"A/RES/78/311"})
+    assert "open-source software" in query.search_question and "preamble" not in query.search_question
+    # ... but one with a topic of its own keeps it
+    own = prepare("And what does the operative part say about privacy?", history, documents)
+    assert own.section == "operative" and "privacy" in own.search_question
+
+
 @pytest.mark.parametrize(
     ("question", "step"),
     [

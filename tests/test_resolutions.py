@@ -241,6 +241,14 @@ def test_a_paragraph_citing_an_earlier_resolution_competes_though_no_word_finds_
     assert cited not in [(r.chunk.label, r.chunk.location) for r in shipped.analyze(question).ranked]
 
 
+def test_a_follow_up_naming_only_a_part_asks_the_question_before_of_that_part(shipped):
+    history = ["what does the preamble of 78/311 say about open-source software?"]
+    answer = shipped.ask("and in the operative part?", history=history)
+    assert answer.answered and answer.passages[0].chunk.location.startswith("OP ")
+    assert "open-source" in answer.quote.text
+    verbatim(shipped, answer)
+
+
 def test_a_question_about_the_end_or_the_start_of_a_document_is_answered_from_there(shipped):
     end = shipped.ask("Which organisations are named at the end of the article?")
     assert end.answered and end.passages[0].chunk.source.endswith(".txt")

@@ -573,7 +573,9 @@ KINDS: tuple[AnswerKind, ...] = (
             # "Which UN agency will …", not "What are UN agencies asked to do?" (they are its subject)
             r"^\W*(?:and\s+)?(?:what|which)\s+(?:the\s+)?(?:[\w-]+\s+)?(?:agency|agencies|body|bodies|organi[sz]ations?|"
             r"entity|entities|department|office|"
-            rf"committee|company|companies|firms?|institution|platform|forum|initiative|mechanism)\b(?!\s+{_COMPOUND})",
+            rf"committee|company|companies|firms?|institution|platform|forum|initiative|mechanism)\b(?!\s+{_COMPOUND})"
+            # ... not "which body of law": a collection of rules, not an organization
+            r"(?!\s+of\s+(?:laws?|rules|norms|principles|evidence|knowledge|research|work)\b)",
             re.I,
         ),
         lambda text, question: _names_an_organization(text, question),

@@ -525,6 +525,9 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
     if context and not topic and any(named):
         # "And the July one?": the question before, asked of the document this one names
         topic = topic_of(context, documents, *named_before)
+    elif context and section_of(text) and _is_bare(_SECTION.sub(" ", text)):
+        # "And in the operative part?": the question before, asked of the part this one names
+        topic = topic_of(re.sub(r"\s+", " ", _SECTION.sub(" ", context)), documents, sources, symbols)
     return Query(
         text=text,
         context=context,
