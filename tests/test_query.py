@@ -181,7 +181,6 @@ def test_a_follow_up_that_only_names_another_document_asks_the_question_before_o
     assert kept.symbols == frozenset({"A/RES/78/265"})
 
 
-
 def test_a_follow_up_that_only_names_a_part_asks_the_question_before_of_it(documents):
     history = ["What does the preamble of 78/311 say about open-source software?"]
     query = prepare("and in the operative part?", history, documents)
