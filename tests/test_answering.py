@@ -96,12 +96,20 @@ from resolution_qa.answering import (
         ("Did the earlier text consider malicious use of AI?", "other"),
         ("Which other countries co-sponsored the resolution alongside China?", "other"),
         ("What does OP 5 refer to?", "other"),
+        ("What does OP 5 refer to in the July resolution?", "other"),  # where to look, not what is cited
+        ("Does it refer to the private sector in the resolution?", "other"),
+        ("Which organization is referred to in the resolution?", "organization"),
+        ("Which other countries co-sponsored resolution 78/311?", "other"),
+        ("Which resolutions are referenced?", "citation"),
+        ("What does the preamble recall?", "citation"),
+        ("Which earlier resolution preceded this one?", "citation"),
         ("In the article, what values must AI be based on?", "other"),
         ("Which body of law does the article single out that AI development has to respect?", "other"),
         ("Which body of the UN will lead it?", "organization"),
         # a government is asked for as a country, not its ministries
         ("Which government was behind the draft?", "where"),
         ("Which government ministry did Ambassador Fu work in?", "other"),
+        ("What government policies are encouraged?", "other"),
     ],
 )
 def test_question_kinds(question, kind):
@@ -157,7 +165,14 @@ def test_answer_kind_checks():
     assert satisfies("citation", "This Resolution was anticipated by another one, adopted on 21 March 2024")
     assert satisfies("citation", "Recalling the Universal Declaration of Human Rights,")
     assert not satisfies("citation", "15. Requests the Secretary-General to report at its eightieth session")
-    assert not satisfies("citation", "adopted on 25 June 2024 by the General Assembly")
+    assert satisfies("citation", "Resolution 70/1.") and satisfies(
+        "citation", "Security Council resolution 2334 (2016)"
+    )
+    # ... not the article's own resolution by its date, nor a capitalized name after "cities" or "that"
+    assert not satisfies("citation", "The Resolution adopted on 25 June delves further into the theme")
+    assert not satisfies("citation", "the UNGA Resolution adopted on 25 June 2024 an essential step")
+    assert not satisfies("citation", "United Cities and Local Governments of the World")
+    assert not satisfies("citation", "Reaffirms that the General Assembly is the chief body")
     # a person, or a country in the chair; any alphabet
     assert satisfies("person", "co-chaired by China and Zambia", "Who chairs the Group of Friends?")
     assert satisfies("person", "presided over by Ambassador Kőrösi", "Who is the president of the session?")

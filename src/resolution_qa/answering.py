@@ -80,28 +80,39 @@ _TITLE = re.compile(r"\b(?:entitled|titled)\b|“[A-Z][^”]{10,}”|\"[A-Z][^\"
 # A/RES/78/311, A/78/L.86, A/78/PV.97, A/RES/ES-10/21, A/C.3/78/L.25, S/RES/2334
 _UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z0-9.-]+/)*[A-Z]*\.?\d+\b")
 # how a text cites another: by its number ("its resolutions 78/265 of 21 March 2024", "resolution
-# A/RES/70/1"), by its date of adoption ("another one, adopted on 21 March 2024"), or by name
-# after a verb of recalling ("Recalling the Universal Declaration of Human Rights")
+# A/RES/70/1", "Resolution ES-10/21", "Security Council resolution 2334 (2016)"), an earlier one
+# by its date of adoption ("another one, adopted on 21 March 2024" — not "The Resolution adopted
+# on 25 June …", itself), or by name after a verb of recalling ("Recalling the Universal
+# Declaration of Human Rights", "Taking note of the report … entitled “Road map …”")
 _CITES = re.compile(
-    r"\b(?:resolutions?|decisions?)\s+(?:[A-Z]{1,2}/(?:RES/)?)?\d{1,3}/\d{1,4}\b|\b\d{2}/\d{1,4}\s+of\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}"
-    r"|\b(?:[Rr]esolutions?|one|text)\s*,?\s+adopted\s+(?:on|in)\s+(?:\d{1,2}\s+)?[A-Z][a-z]+"
-    r"|\b(?:[Rr]ecall|[Rr]eaffirm|[Cc]it|[Rr]efer)\w*\b[^;.]{0,80}?\b(?:[A-Z][\w’'-]*\s+(?:of\s+(?:the\s+)?)?){2,}"
+    r"\b(?i:resolutions?|decisions?)\s+(?:[A-Z]{1,2}/(?:RES/)?)?(?:ES-)?\d{1,3}/\d{1,4}\b"
+    r"|\b\d{2}/\d{1,4}\s+of\s+\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\b(?i:resolution)\s+\d{3,4}\s+\(\d{4}\)"
+    r"|\b(?:another|earlier|previous|prior|first)\s+(?:[\w-]+\s+){0,3}?(?:[Rr]esolutions?|one|text)\s*,?\s+adopted\s+"
+    r"(?:on|in)\s+(?:\d{1,2}\s+)?[A-Z][a-z]+"
+    r"|\b(?:[Rr]ecall(?:s|ing)?|[Rr]eaffirm(?:s|ing)?|[Cc]it(?:es|ed|ing)|[Rr]efer(?:s|ring)?\s+to|[Tt]aking\s+note)\b"
+    r"(?!\s+that\b)[^;.]{0,80}?\b(?:[A-Z][\w’'-]*\s+(?:of\s+(?:the\s+)?)?){2,}"
 )
 # ... and a question asks for one: "Which earlier resolution …?", "What other texts …?", "Does it
 # build on / reaffirm / refer back to the March resolution?", "Which outcome document does it
-# reaffirm?" — not "What did the earlier resolution ask?" (that asks what it says)
+# reaffirm?", "What does the preamble recall?" — not "What did the earlier resolution ask?" (that
+# asks what it says), "What does OP 5 refer to in the July resolution?" (the text is where to
+# look) or "Which other countries co-sponsored resolution 78/311?"
 _CITED_NOUN = r"(?:resolutions?|texts?|decisions?|instruments?|documents?|outcomes?|declarations?)"
 _NOT_AUX = r"(?!(?:did|does|do|is|was|were|are|has|have|had|can|could|should|will|would)\b)"
+_NOT_PREPOSITION = r"(?!(?:in|of|by|from|for|on|at|with|about|under|to)\b)"
 _CITING_VERB = (
-    r"(?:build(?:s|ing)?\s+(?:up)?on|built\s+(?:up)?on|reaffirm\w*|recall\w*|cite[sd]?|endorse[sd]?|"
-    r"refer(?:s|red)?\s+(?:back\s+)?to|relate[sd]?\s+to|links?\s+to|preceded?)"
+    r"(?:build(?:s|ing)?\s+(?:up)?on|built\s+(?:up)?on|reaffirm\w*|recall\w*|cite[sd]?|endorse[sd]?|referenc\w*|"
+    r"refer(?:s|red)?\s+(?:back\s+)?to|relate[sd]?\s+to|link(?:s|ed)?\s+(?:back\s+)?to)"
 )
+# the head of "which earlier … resolution": what follows it is the question's verb, not more words
+_HEAD_ENDS = r"(?=\s+(?:does|did|do|is|was|are|were|has|have|had|from|on|of|about|that|which|it|this|the|by|\w+ed)\b|\s*[?,]|\s*$)"
 _CITATION = re.compile(
     rf"^\W*(?:and\s+)?(?:which|what)\s+(?:{_NOT_AUX}[\w-]+\s+){{0,3}}?"
-    rf"(?:earlier|previous|prior|preceding|past|older|existing|other)\s+(?:{_NOT_AUX}(?!(?:the|a|an|its|this|that)\b)[\w-]+\s+){{0,3}}?"
-    rf"{_CITED_NOUN}\b"
-    rf"|\b{_CITING_VERB}\s+(?:[\w-]+\s+){{0,5}}?(?:{_CITED_NOUN}|one|\d+/\d+)(?![\w-])"
-    rf"|^\W*(?:and\s+)?(?:which|what)\s+(?:{_NOT_AUX}[\w-]+\s+){{0,4}}?{_CITED_NOUN}\b[^?]*\b{_CITING_VERB}",
+    rf"(?:earlier|previous|prior|preceding|past|older|existing|other|related)\s+"
+    rf"(?:{_NOT_AUX}(?!(?:the|a|an|its|this|that)\b)[\w-]+\s+){{0,3}}?{_CITED_NOUN}{_HEAD_ENDS}"
+    rf"|\b{_CITING_VERB}\s+(?:{_NOT_PREPOSITION}[\w-]+\s+){{0,5}}?(?:{_CITED_NOUN}|one|\d+/\d+)(?![\w-])"
+    rf"|^\W*(?:and\s+)?(?:which|what)\s+(?:{_NOT_AUX}[\w-]+\s+){{0,4}}?{_CITED_NOUN}\b[^?]*\b{_CITING_VERB}"
+    rf"|^\W*(?:and\s+)?what\s+(?:does|did)\s+(?:it|the\s+[\w-]+|\d+/\d+)\s+(?:recall|reaffirm|cite|reference)\W*$",
     re.I,
 )
 # how a text defines a term: "…, which, for the purpose of this resolution, refers to …"
@@ -604,7 +615,9 @@ KINDS: tuple[AnswerKind, ...] = (
         "where",
         re.compile(
             r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b"
-            rf"|{_ASKED_FOR}(?:country|city|nation|venue|member state|government)\b(?![’'-])(?!\s+{_COMPOUND})",
+            rf"|{_ASKED_FOR}(?:country|city|nation|venue|member state|government)\b(?![’'-])(?!\s+{_COMPOUND})"
+            # ... not "which government officials / policies": a government's people or acts
+            r"(?!\s+(?:officials?|representatives?|polic(?:y|ies)|actions?|support|measures?)\b)",
             re.I,
         ),
         lambda text, question: _names_a_place(text, question),
@@ -713,6 +726,8 @@ def satisfies(kind: KindName, text: str, question: str = "") -> bool | None:
     (True, True)
     >>> satisfies("where", "based in Geneva"), satisfies("other", "anything") is None
     (True, True)
+    >>> satisfies("citation", "Reaffirming its resolutions 78/265 of 21 March 2024")
+    True
     """
     kind_ = _BY_NAME.get(kind)
     return None if kind_ is None else kind_.check(text, question)

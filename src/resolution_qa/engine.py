@@ -216,8 +216,6 @@ class QAEngine:
                 )
                 return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
         hits = retriever.search(vectors[-1], tokens, source=source, rows=rows)
-        # the fused best, and the best few by words alone: a long paragraph that holds the exact
-        # words asked for can sit low in the dense rankings and so in the fused one
         hits = _candidates(data, query, hits)
         previous = frozenset()
         if before is not None and (rows is None or bool(np.isin(before, rows))):
