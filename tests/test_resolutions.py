@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from conftest import ROOT, ask_json
-from resolution_qa import QAEngine, Settings, engine
+from resolution_qa import QAEngine, Settings, answers, engine
 from resolution_qa.evaluate import baseline_passages
 from resolution_qa.query import prepare
 
@@ -239,6 +239,29 @@ def test_a_paragraph_citing_an_earlier_resolution_competes_though_no_word_finds_
     assert cites and any(u.kind_ok for u in cites[0].units)
     monkeypatch.setattr(engine, "TYPED_CANDIDATES", 0)
     assert cited not in [(r.chunk.label, r.chunk.location) for r in shipped.analyze(question).ranked]
+
+
+@pytest.fixture(scope="module")
+def one_resolution(tmp_path_factory) -> QAEngine:
+    """The article beside A/RES/78/311 and the records: questions about the July resolution."""
+    data = tmp_path_factory.mktemp("one-resolution")
+    for path in SHIPPED.iterdir():
+        if path.suffix in (".txt", ".jsonl") or path.name.startswith("A_RES_78_311"):
+            shutil.copyfile(path, data / path.name)
+    return QAEngine.open(Settings(data_dir=data, index_dir=tmp_path_factory.mktemp("one-resolution-index")))
+
+
+def test_the_resolution_itself_answers_before_an_article_about_it(one_resolution, monkeypatch):
+    # the article's "This Resolution was anticipated by another one, adopted on 21 March 2024"
+    # ranks first on the words; the resolution's own "Reaffirming its resolutions 78/265 …" is the
+    # primary source and close enough
+    question = "Does it build on the March 2024 AI resolution?"
+    answer = one_resolution.ask(question)
+    top = answer.passages[0].chunk
+    assert (top.label, top.location) == ("A/RES/78/311", "PP 3") and "78/265" in answer.quote.text
+    verbatim(one_resolution, answer)
+    monkeypatch.setattr(answers, "OFFICIAL_RATIO", 0.9)
+    assert one_resolution.ask(question).passages[0].chunk.label != "A/RES/78/311"
 
 
 def test_a_follow_up_naming_only_a_part_asks_the_question_before_of_that_part(shipped):
