@@ -237,7 +237,7 @@ def test_a_paragraph_citing_an_earlier_resolution_competes_though_no_word_finds_
     ranked = shipped.analyze(question).ranked
     cites = [r for r in ranked if (r.chunk.label, r.chunk.location) == cited]
     assert cites and any(u.kind_ok for u in cites[0].units)
-    monkeypatch.setattr(engine, "TYPED_CANDIDATES", 0)
+    monkeypatch.setattr(engine, "CITING_CANDIDATES", 0)
     assert cited not in [(r.chunk.label, r.chunk.location) for r in shipped.analyze(question).ranked]
 
 

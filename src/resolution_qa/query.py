@@ -520,18 +520,19 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
     if step:
         bare = _is_bare(_STEP.sub(" ", text))
     position = position_of(text) if reference is None else None
+    part = section_of(text)  # "the preamble", "the operative part"
     # "at the end of the article" is where to look, not what to look for
     topic = topic_of(_POSITION.sub(" ", text) if position else text, documents, sources, symbols)
     if context and not topic and any(named):
         # "And the July one?": the question before, asked of the document this one names
         topic = topic_of(context, documents, *named_before)
-    elif context and section_of(text) and _is_bare(_SECTION.sub(" ", text)):
+    elif context and part and _is_bare(_SECTION.sub(" ", text)):
         # "And in the operative part?": the question before, asked of the part this one names
         topic = topic_of(re.sub(r"\s+", " ", _SECTION.sub(" ", context)), documents, sources, symbols)
     return Query(
         text=text,
         context=context,
-        section=section_of(text) or (section_of(context) if context else None),
+        section=part or (section_of(context) if context else None),
         position=position,
         topic=with_country_names(topic or text),
         topic_context=with_country_names(topic_of(context, documents, sources, symbols) or context) if context else "",
