@@ -264,6 +264,18 @@ def test_the_resolution_itself_answers_before_an_article_about_it(one_resolution
     assert one_resolution.ask(question).passages[0].chunk.label != "A/RES/78/311"
 
 
+def test_what_the_earlier_resolution_did_is_quoted_with_the_sentence_that_introduces_it(shipped, monkeypatch):
+    # the article introduces the March resolution in one sentence and says what it did in the
+    # next ("The Resolution promoted …"), which ranks well below the one naming it
+    question = "According to the article, what was the March resolution about?"
+    answer = shipped.ask(question)
+    assert answer.answered and answer.quote.text.startswith("This Resolution was anticipated by another one")
+    assert "The Resolution promoted safe, secure, and trustworthy AI systems" in answer.quote.text
+    verbatim(shipped, answer)
+    monkeypatch.setattr(answers, "CONTINUATION_RATIO", 0.8)
+    assert "promoted" not in shipped.ask(question).quote.text
+
+
 def test_a_follow_up_naming_only_a_part_asks_the_question_before_of_that_part(shipped):
     history = ["what does the preamble of 78/311 say about open-source software?"]
     answer = shipped.ask("and in the operative part?", history=history)
