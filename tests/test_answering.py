@@ -329,6 +329,7 @@ def test_shipped_calibration_is_sane():
         "kind_missing": 0.0,
         "kind_match": 0.0,
         "dense_gap": 1.0,
+        "date_conflict": 0.0,
     }
     for model in (calibration, calibration.plain):
         p = model.probability(fair)
@@ -341,6 +342,7 @@ def test_shipped_calibration_is_sane():
             < model.probability(fair | {"coverage": 1.0, "rare_coverage": 1.0})
         )
         assert model.probability(fair | {"dense_gap": 0.2}) < p  # many passages about equally close
+        assert model.probability(fair | {"date_conflict": 1.0}) < p  # dated to another month than asked
     assert calibration.probability(fair | {"soft_unit": 0.9, "soft_passage": 0.9}) > calibration.probability(fair)
 
 

@@ -96,6 +96,19 @@ def test_off_topic_and_unanswered_questions_abstain(real_engine, question):
     assert answer.passages and all(not p.highlights for p in answer.passages)
 
 
+def test_a_question_dated_to_another_month_than_every_passage_that_fits_is_refused(real_engine):
+    # the article names the sponsor of the resolution of 25 June only; of the one of 21 March it
+    # says what it did, not who sponsored it
+    march = real_engine.analyze("Which countries sponsored the March resolution?")
+    assert march.features["date_conflict"] == 1.0 and not march.answer.answered
+    june = real_engine.analyze("Which country sponsored the June resolution?")
+    assert june.features["date_conflict"] == 0.0 and june.answer.answered
+    assert "sponsored by the People’s Republic of China" in june.answer.quote.text
+    about = real_engine.analyze("What did the March resolution promote?")  # its own paragraph: no conflict
+    assert about.features["date_conflict"] == 0.0 and about.answer.answered
+    assert "The Resolution promoted safe, secure, and trustworthy AI systems" in about.answer.quote.text
+
+
 def test_cli_end_to_end(tmp_path):
     data = tmp_path / "data"
     data.mkdir()

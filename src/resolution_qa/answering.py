@@ -58,6 +58,39 @@ FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "then ", "so ", 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")  # fmt: skip
 _MONTHS = "|".join((*MONTHS, "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"))
+# a month by name ("the March resolution", "in june"); "May" only beside a day or year
+_MONTH_NAME = re.compile(
+    r"\b(?:(january|february|march|april|june|july|august|september|october|november|december)"
+    r"|(?<=\d )(may)|(may)(?= \d))\b",
+    re.IGNORECASE,
+)
+
+
+def months(text: str) -> frozenset[str]:
+    """The months ``text`` names, lowercase.
+
+    >>> sorted(months("adopted on 21 March 2024, not in june; it may pass on 2 May"))
+    ['june', 'march', 'may']
+    """
+    return frozenset(next(g for g in m.groups() if g).lower() for m in _MONTH_NAME.finditer(text))
+
+
+def date_conflict(asked: frozenset[str], paragraph: str) -> bool:
+    """Whether a paragraph dates what it says to other months than the question asks about:
+    "Which countries sponsored the March resolution?" against the article's paragraph on the
+    resolution adopted "On 25 June 2024" (False when either names no month).
+
+    >>> date_conflict(months("Who sponsored the March resolution?"), "On 25 June 2024, it was adopted.")
+    True
+    >>> date_conflict(frozenset({"march"}), "another one, adopted on 21 March 2024 and in June")
+    False
+    """
+    if not asked:
+        return False
+    named = months(paragraph)
+    return bool(named) and not (named & asked)
+
+
 # a date, a year, or a session of the Assembly ("at its eightieth session": when it reports)
 _NUMERIC_DATE = r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"  # 09/07/2024
 _DATE = re.compile(
@@ -1214,6 +1247,7 @@ ABSTAIN_FEATURES = (
     "kind_missing",
     "kind_match",
     "dense_gap",
+    "date_conflict",
 )
 # ... and, where the index keeps word vectors, the best unit's word coverage (alignment.py): of
 # its paragraph and of itself, on average and for the question's two rarest words
@@ -1306,6 +1340,7 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
         "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
         "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
         "dense_gap": dense_gap([hit.dense for hit in candidates]),
+        "date_conflict": 1.0 if date_conflict(months(query.search_question), best.chunk.text) else 0.0,
     }
 
 
