@@ -276,6 +276,12 @@ def test_what_the_earlier_resolution_did_is_quoted_with_the_sentence_that_introd
     assert "promoted" not in shipped.ask(question).quote.text
 
 
+def test_a_question_asking_for_a_country_is_not_answered_by_an_organization(one_resolution):
+    # OP 14's "… follow-up processes in the United Nations system" is a place, not a country
+    analysis = one_resolution.analyze("Which country will host the first AI capacity-building centre?")
+    assert analysis.features["kind_missing"] == 1.0 and not analysis.answer.answered
+
+
 def test_a_follow_up_naming_only_a_part_asks_the_question_before_of_that_part(shipped):
     history = ["what does the preamble of 78/311 say about open-source software?"]
     answer = shipped.ask("and in the operative part?", history=history)

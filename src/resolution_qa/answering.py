@@ -451,14 +451,27 @@ def _asked_words(question: str) -> frozenset[str]:
     return frozenset(w.lower() for w in re.findall(r"[^\W\d_]+", question))
 
 
+# "Which country …", "In what country …": the answer names a country, not any place
+_COUNTRY_ASKED = re.compile(
+    rf"{_ASKED_FOR}(?:country|nation|member state|government)\b|\bin (?:which|what) country\b", re.I
+)
+
+
 def _names_a_place(text: str, question: str) -> bool:
-    """A place ("based in Geneva") or a country the question doesn't name (``_names_a_country``).
+    """A place ("based in Geneva") or a country the question doesn't name (``_names_a_country``);
+    a country only, when the question asks for one ("in the United Nations system" is no host).
 
     >>> _names_a_place("sponsored by the People’s Republic of China", "Which country led it?")
     True
     >>> _names_a_place("developed and developing countries", "Which country will host it?")
     False
+    >>> _names_a_place("processes in the United Nations system", "Which country will host it?")
+    False
+    >>> _names_a_place("processes in the United Nations system", "Where will it be discussed?")
+    True
     """
+    if _COUNTRY_ASKED.search(asked_part(question)):
+        return _names_a_country(text, question)
     return bool(_PLACE.search(text)) or _names_a_country(text, question)
 
 
