@@ -497,3 +497,19 @@ def test_acronym_lookup_is_linear_on_hostile_text_and_short_questions_keep_their
     assert time.perf_counter() - started < 5  # generous bound: the quadratic scan took ~40 s
     assert question_acronyms("LLMs in OP 7?") == ["LLMs"]  # its capitals are not shouting
     assert len(question_acronyms(" ".join(f"A{c}B" for c in "CDEFGHIJ"))) == 3  # a few per question
+
+
+def test_months_are_read_as_people_type_them_and_as_documents_print_them():
+    from resolution_qa.answering import date_conflict, months
+
+    assert months("what was the march resolution about") == {"March"}  # typed in lower case
+    assert months("Who sponsored the May resolution?") == {"May"}
+    assert months("What may the Assembly do?") == months("May it pass?") == frozenset()  # the verb
+    assert months("by 2030 may also") == frozenset()
+    assert months("What did it adopt in Sept 2024?") == months("dated 21 Sep. 2024") == {"September"}
+    assert months("this august Assembly", any_case=False) == frozenset()  # a document's months are capitalized
+    # a paragraph citing an earlier resolution by its date names that month too
+    cited = "Recalling its resolution 70/1 of 25 September 2015 and its resolution 78/265 of 21 March 2024,"
+    assert not date_conflict(frozenset({"March"}), cited)
+    assert date_conflict(frozenset({"July"}), cited)
+    assert not date_conflict(frozenset(), cited) and not date_conflict(frozenset({"July"}), "No date here.")

@@ -104,6 +104,9 @@ def test_a_question_dated_to_another_month_than_every_passage_that_fits_is_refus
     june = real_engine.analyze("Which country sponsored the June resolution?")
     assert june.features["date_conflict"] == 0.0 and june.answer.answered
     assert "sponsored by the People’s Republic of China" in june.answer.quote.text
+    # ... and a follow-up asks about the month of the question it follows
+    drafted = real_engine.analyze("who drafted it?", history=["Which countries sponsored the March resolution?"])
+    assert drafted.features["date_conflict"] == 1.0
     about = real_engine.analyze("What did the March resolution promote?")  # its own paragraph: no conflict
     assert about.features["date_conflict"] == 0.0 and about.answer.answered
     assert "The Resolution promoted safe, secure, and trustworthy AI systems" in about.answer.quote.text

@@ -282,6 +282,13 @@ def test_a_question_asking_for_a_country_is_not_answered_by_an_organization(one_
     assert analysis.features["kind_missing"] == 1.0 and not analysis.answer.answered
 
 
+def test_a_month_that_names_a_loaded_resolution_is_no_date_to_check(shipped):
+    # "the March resolution" is A/RES/78/265 here: its record answers, whatever months it names
+    analysis = shipped.analyze("Which countries sponsored the March resolution?")
+    assert analysis.features["date_conflict"] == 0.0 and analysis.answer.answered
+    assert analysis.answer.passages[0].chunk.symbol == "A/RES/78/265"
+
+
 def test_a_follow_up_naming_only_a_part_asks_the_question_before_of_that_part(shipped):
     history = ["what does the preamble of 78/311 say about open-source software?"]
     answer = shipped.ask("and in the operative part?", history=history)

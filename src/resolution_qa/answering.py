@@ -58,21 +58,28 @@ FOLLOW_UP_OPENERS = ("and ", "what about", "how about", "also", "then ", "so ", 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")  # fmt: skip
 _MONTHS = "|".join((*MONTHS, "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"))
-# a month by name ("the March resolution", "in june"); "May" only beside a day or year
-_MONTH_NAME = re.compile(
-    r"\b(?:(january|february|march|april|june|july|august|september|october|november|december)"
-    r"|(?<=\d )(may)|(may)(?= \d))\b",
-    re.IGNORECASE,
-)
+# a month by name or its short form ("21 Mar. 2024", "Sept"); "May" only capitalized and not
+# opening a sentence, or beside a day or year ("What may it …", "by 2030 may" are not months)
+_MONTH_FORMS = {
+    **{m.lower(): m for m in MONTHS},
+    **{a.lower(): m for m in MONTHS for a in (m[:3], "Sept" if m == "September" else m[:3])},
+}
+_ANY_CASE_MONTH = "|".join(f for f in _MONTH_FORMS if f != "may")
+_MONTH_ANY_CASE = re.compile(rf"\b(?i:{_ANY_CASE_MONTH})\b\.?|(?<=\d )May\b|(?<=\w )May\b|\bMay(?= \d)")
+_MONTH_CAPITALIZED = re.compile(rf"\b(?:{'|'.join(f.capitalize() for f in _MONTH_FORMS)})\b")
 
 
-def months(text: str) -> frozenset[str]:
-    """The months ``text`` names, lowercase.
+def months(text: str, any_case: bool = True) -> frozenset[str]:
+    """The months ``text`` names, by their full names: in a question in any case ("the march
+    resolution"), in a document (``any_case=False``) only capitalized ("this august body" is none).
 
-    >>> sorted(months("adopted on 21 March 2024, not in june; it may pass on 2 May"))
-    ['june', 'march', 'may']
+    >>> sorted(months("adopted on 21 Mar. 2024, not in june; the May resolution; it may pass"))
+    ['June', 'March', 'May']
+    >>> months("What may it do?"), months("May it pass?"), months("an august body", any_case=False)
+    (frozenset(), frozenset(), frozenset())
     """
-    return frozenset(next(g for g in m.groups() if g).lower() for m in _MONTH_NAME.finditer(text))
+    pattern = _MONTH_ANY_CASE if any_case else _MONTH_CAPITALIZED
+    return frozenset(_MONTH_FORMS[m.group(0).rstrip(".").lower()] for m in pattern.finditer(text))
 
 
 def date_conflict(asked: frozenset[str], paragraph: str) -> bool:
@@ -82,12 +89,12 @@ def date_conflict(asked: frozenset[str], paragraph: str) -> bool:
 
     >>> date_conflict(months("Who sponsored the March resolution?"), "On 25 June 2024, it was adopted.")
     True
-    >>> date_conflict(frozenset({"march"}), "another one, adopted on 21 March 2024 and in June")
+    >>> date_conflict(frozenset({"March"}), "another one, adopted on 21 March 2024 and in June")
     False
     """
     if not asked:
         return False
-    named = months(paragraph)
+    named = months(paragraph, any_case=False)
     return bool(named) and not (named & asked)
 
 
@@ -1353,8 +1360,17 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
         "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
         "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
         "dense_gap": dense_gap([hit.dense for hit in candidates]),
-        "date_conflict": 1.0 if date_conflict(months(query.search_question), best.chunk.text) else 0.0,
+        "date_conflict": 1.0 if date_conflict(_asked_months(query, retriever), best.chunk.text) else 0.0,
     }
+
+
+def _asked_months(query, retriever) -> frozenset[str]:
+    """The months a question (or, for a follow-up, the questions before it) asks about, less
+    those of the documents it names by their month ("What is the March text?" asks about 78/265,
+    not about March)."""
+    asked = months(query.search_question) or months(query.topic_context or query.context)
+    adopted = {MONTHS[int(d.date[5:7]) - 1] for d in retriever.data.documents if d.symbol in query.symbols and d.date}
+    return asked - adopted
 
 
 def _in_signal_order(names) -> list[str]:
