@@ -47,6 +47,16 @@ class AknError(ValueError):
     """Not an Akoma Ntoso document we can read; the message says why."""
 
 
+def plain_characters(text: str) -> str:
+    """``text`` with the typographic characters ``plain`` replaces replaced, its spacing kept: how a
+    phrase copied from the UN's XML ("non\u2011discriminatory") reads in the text we quote.
+
+    >>> plain_characters("non\u2011discriminatory, 1\u00a0July")
+    'non-discriminatory, 1 July'
+    """
+    return text.translate(_PLAIN)
+
+
 def plain(text: str) -> str:
     """Collapse whitespace and turn typographic spaces and hyphens into plain ones.
 

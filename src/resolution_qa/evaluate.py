@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .akn import plain_characters
 from .answering import (
     ABSTAIN_FEATURES,
     ABSTAIN_WORD_FEATURES,
@@ -29,6 +30,17 @@ from .answering import (
 )
 from .schema import Passage
 from .tokens import tokenize
+
+
+def gold_of(row: dict) -> list[str]:
+    """The row's gold strings as the quoted text spells them: a phrase copied from the UN's XML
+    keeps its no-break hyphens and spaces, which the text we quote turns into plain ones
+    (``akn.plain_characters``); a right quote of "non‑discriminatory" holds "non-discriminatory".
+
+    >>> gold_of({"gold": ["non\u2011discriminatory"]}), gold_of({"expect": "abstain"})
+    (['non-discriminatory'], [])
+    """
+    return [plain_characters(g) for g in row.get("gold") or []]
 
 
 def _hit_rank(passages, gold: list[str]) -> int | None:
@@ -98,7 +110,7 @@ def _score_baseline(engine, rows: list[dict], k: int) -> dict:
     lengths = []
     for row in answerable:
         passages = baseline_passages(engine, row["question"], k)
-        rank = _hit_rank(passages, row.get("gold") or [])
+        rank = _hit_rank(passages, gold_of(row))
         hit1 += rank == 1
         hit3 += rank is not None and rank <= 3
         if passages:
@@ -146,7 +158,7 @@ def evaluate(engine, rows: list[dict], k: int = 3, baseline: bool = False) -> di
             quote_doc = engine.data.by_source[answer.quote.source]
             quotes_exact += quote_doc.text[answer.quote.start : answer.quote.end] == answer.quote.text
         if row.get("expect", "answer") == "answer":
-            gold = row.get("gold") or []
+            gold = gold_of(row)
             rank = _hit_rank(answer.passages, gold)
             hit1 += rank == 1
             hit3 += rank is not None and rank <= 3
@@ -373,7 +385,7 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     engines = list({id(e): e for _, e, _ in asked}.values())
     groups, grouped = [], []  # per answerable question: its candidate units, its engine and round
     for row, engine, round_ in asked:
-        gold = row.get("gold") or []
+        gold = gold_of(row)
         if row.get("expect", "answer") != "answer" or not gold:
             continue
         analysis = engine.analyze(row["question"], history=row.get("history") or ())
@@ -480,7 +492,7 @@ def _abstention_rows(asked) -> tuple[list[dict], list[int], list[str]]:
         analysis = engine.analyze(row["question"], history=row.get("history") or ())
         if not analysis.features:
             continue
-        gold = row.get("gold") or []
+        gold = gold_of(row)
         quote = analysis.candidate
         if row.get("expect", "answer") == "answer":
             if quote is None or not any(g in quote.text for g in gold):
