@@ -103,6 +103,7 @@ from resolution_qa.answering import (
         ("Which resolutions are referenced?", "citation"),
         ("What does the preamble recall?", "citation"),
         ("Which earlier resolution preceded this one?", "citation"),
+        ("does the text build on the GA's earlier AI resolution from March?", "citation"),  # a possessive on the way
         ("In the article, what values must AI be based on?", "other"),
         ("Which body of law does the article single out that AI development has to respect?", "other"),
         ("Which body of the UN will lead it?", "organization"),

@@ -147,11 +147,11 @@ _CITING_VERB = (
 # the head of "which earlier … resolution": what follows it is the question's verb, not more words
 _HEAD_ENDS = r"(?=\s+(?:does|did|do|is|was|are|were|has|have|had|from|on|of|about|that|which|it|this|the|by|\w+ed)\b|\s*[?,]|\s*$)"
 _CITATION = re.compile(
-    rf"^\W*(?:and\s+)?(?:which|what)\s+(?:{_NOT_AUX}[\w-]+\s+){{0,3}}?"
+    rf"^\W*(?:and\s+)?(?:which|what)\s+(?:{_NOT_AUX}[\w’'-]+\s+){{0,3}}?"
     rf"(?:earlier|previous|prior|preceding|past|older|existing|other|related)\s+"
-    rf"(?:{_NOT_AUX}(?!(?:the|a|an|its|this|that)\b)[\w-]+\s+){{0,3}}?{_CITED_NOUN}{_HEAD_ENDS}"
-    rf"|\b{_CITING_VERB}\s+(?:{_NOT_PREPOSITION}[\w-]+\s+){{0,5}}?(?:{_CITED_NOUN}|one|\d+/\d+)(?![\w-])"
-    rf"|^\W*(?:and\s+)?(?:which|what)\s+(?:{_NOT_AUX}[\w-]+\s+){{0,4}}?{_CITED_NOUN}\b[^?]*\b{_CITING_VERB}"
+    rf"(?:{_NOT_AUX}(?!(?:the|a|an|its|this|that)\b)[\w’'-]+\s+){{0,3}}?{_CITED_NOUN}{_HEAD_ENDS}"
+    rf"|\b{_CITING_VERB}\s+(?:{_NOT_PREPOSITION}[\w’'-]+\s+){{0,5}}?(?:{_CITED_NOUN}|one|\d+/\d+)(?![\w-])"
+    rf"|^\W*(?:and\s+)?(?:which|what)\s+(?:{_NOT_AUX}[\w’'-]+\s+){{0,4}}?{_CITED_NOUN}\b[^?]*\b{_CITING_VERB}"
     rf"|^\W*(?:and\s+)?what\s+(?:does|did)\s+(?:it|the\s+[\w-]+|\d+/\d+)\s+(?:recall|reaffirm|cite|reference)\W*$",
     re.I,
 )
