@@ -191,6 +191,16 @@ def test_a_follow_up_that_only_names_a_part_asks_the_question_before_of_it(docum
     assert own.section == "operative" and "privacy" in own.search_question
 
 
+def test_the_part_a_question_names_is_where_to_look_not_what_to_look_for():
+    must = prepare("what must be respected according to the operative part?")
+    assert must.section == "operative" and must.search_question == "what must be respected ?"
+    dangers = prepare("does the preamble acknowledge any dangers?")
+    assert dangers.section == "preambular" and dangers.search_question == "does acknowledge any dangers?"
+    which = prepare("which paragraph of the preamble talks about open-source software?")
+    assert which.search_question == "which paragraph talks about open-source software?"
+    assert prepare("What does the preamble recall?").kind == "citation"  # the kind is read from the question
+
+
 @pytest.mark.parametrize(
     ("question", "step"),
     [

@@ -289,6 +289,13 @@ def test_a_month_that_names_a_loaded_resolution_is_no_date_to_check(shipped):
     assert analysis.answer.passages[0].chunk.symbol == "A/RES/78/265"
 
 
+def test_a_question_about_a_part_is_answered_from_that_part_without_its_words(one_resolution):
+    answer = one_resolution.ask("what must be respected according to the operative part?")
+    assert answer.answered and answer.passages[0].chunk.location == "OP 3"
+    assert "must be respected" in answer.quote.text
+    verbatim(one_resolution, answer)
+
+
 def test_a_follow_up_naming_only_a_part_asks_the_question_before_of_that_part(shipped):
     history = ["what does the preamble of 78/311 say about open-source software?"]
     answer = shipped.ask("and in the operative part?", history=history)

@@ -242,6 +242,12 @@ _SECTION = re.compile(
     re.I,
 )
 
+# ... with what leads up to it: "according to the operative part", "in its preamble"
+_SECTION_PHRASE = re.compile(
+    r"(?:\b(?:according to|in|of|from|within|throughout|across)\s+)?(?:(?:the|its|this|that)\s+)?" + _SECTION.pattern,
+    re.I,
+)
+
 
 # "at the end of the article", "the closing paragraph", "at the very top of the resolution"
 _DOCUMENT_WORDS = (
@@ -521,8 +527,11 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
         bare = _is_bare(_STEP.sub(" ", text))
     position = position_of(text) if reference is None else None
     part = section_of(text)  # "the preamble", "the operative part"
-    # "at the end of the article" is where to look, not what to look for
-    topic = topic_of(_POSITION.sub(" ", text) if position else text, documents, sources, symbols)
+    # "at the end of the article", "in the preamble" are where to look, not what to look for
+    looked_for = _POSITION.sub(" ", text) if position else text
+    if part:
+        looked_for = re.sub(r"\s+", " ", _SECTION_PHRASE.sub(" ", looked_for)).strip()
+    topic = topic_of(looked_for, documents, sources, symbols)
     if context and not topic and any(named):
         # "And the July one?": the question before, asked of the document this one names
         topic = topic_of(context, documents, *named_before)
