@@ -63,6 +63,12 @@ from resolution_qa.answering import (
         ("Per the July resolution, which country will host the centres?", "where"),
         ("the article: what did the EU say?", "statement"),
         ("who is the current president of the assembly", "person"),
+        # a role asked for: the person who holds it
+        ("which PAM official commented on the resolution?", "person"),
+        ("What's the name of the Secretary-General's Envoy on Technology?", "person"),
+        ("what are the heads of state asked to do?", "other"),  # their acts, not who they are
+        ("which ministry did ambassador fu work at", "other"),
+        ("which country's diplomat is quoted?", "other"),
         ("And which city hosted the summit?", "where"),
         # ... not a topic further on, a plural category, or a possessive
         ("Is there any extra budget for it?", "other"),

@@ -552,6 +552,13 @@ class AnswerKind:
     evidence: bool
 
 
+# a person's role, as a question asks for the person ("which official", "the name of the envoy")
+_ROLE = (
+    r"(?:official|ambassador|diplomat|minister|delegate|representative|envoy|negotiator|spokes(?:person|man|woman)"
+    r"|chair(?:man|person|woman)?|president|director|head|secretary-general)"
+)
+_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|must|the|a|an)"
+
 # In order: the first kind whose pattern matches the question wins.
 KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
@@ -652,7 +659,11 @@ KINDS: tuple[AnswerKind, ...] = (
         re.compile(
             r"^\W*(?:and\s+)?who\s+(?:chairs|heads|leads|presides|directs|runs)\b"
             r"|^\W*(?:and\s+)?who\s+(?:is|was)\s+(?:the\s+)?(?:current\s+)?(?:[\w’'-]+\s+){0,3}?"
-            r"(?:chair|chairman|chairperson|head|president|director|envoy|leader|spokesperson)\b",
+            r"(?:chair|chairman|chairperson|head|president|director|envoy|leader|spokesperson)\b"
+            # "Which PAM official …", "which American diplomat …" (not "which country's diplomat":
+            # a country is asked), "What's the name of the Secretary-General's Envoy …"
+            rf"|^\W*(?:and\s+)?(?:which|what)\s+(?:(?!{_AUXILIARY}\b)[\w-]+\s+){{0,2}}?{_ROLE}s?\b"
+            rf"|\bname of (?:the|its|their|that|this)\s+(?:[\w’'-]+\s+){{0,4}}?{_ROLE}s?\b",
             re.I,
         ),
         lambda text, question: _names_a_person(text, question),
