@@ -1190,6 +1190,8 @@ ANSWER_TYPE_WORDS = frozenset(
 # only right after an asking word ("Which country …", "how many countries", "what two cities").
 _TOPICAL_TYPES = frozenset(["country", "countries", "city", "place"])
 _ASKING = frozenset(["what", "which", "whose", "many", "much"])
+_HOW_WORDS = frozenset(["many", "much", "often", "long", "far"])
+_TYPE_MODIFIERS = frozenset(["full", "official", "exact", "precise", "complete", "specific", "actual", "formal"])
 
 
 def answer_type_stems(question: str) -> frozenset[str]:
@@ -1213,12 +1215,17 @@ def content_words(question: str) -> list[str]:
     ['backed', 'gaps', 'inside', 'countries']
     >>> content_words("On what date was it adopted?")
     ['adopted']
+    >>> content_words("What is the full title of it?"), content_words("How many SDGs does it list?")
+    ([], ['sdgs', 'list'])
     """
     tokens = words(question)
     out = []
     for i, word in enumerate(tokens):
-        if word in STOP_WORDS:
-            continue
+        if word in STOP_WORDS or (word in _HOW_WORDS and i > 0 and tokens[i - 1] == "how"):
+            continue  # ... "how many", "how much": the asking words
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if word in _TYPE_MODIFIERS and following in ANSWER_TYPE_WORDS and following not in _TOPICAL_TYPES:
+            continue  # "the full title", "the exact date": part of the kind of answer wanted
         if word in ANSWER_TYPE_WORDS and (
             word not in _TOPICAL_TYPES or _ASKING.intersection(tokens[max(0, i - 2) : i])
         ):
