@@ -12,6 +12,7 @@ from resolution_qa.answering import (
     Calibration,
     CalibrationError,
     Ranking,
+    content_words,
     contextualize,
     counted_noun,
     default_calibration,
@@ -520,3 +521,17 @@ def test_months_are_read_as_people_type_them_and_as_documents_print_them():
     assert not date_conflict(frozenset({"March"}), cited)
     assert date_conflict(frozenset({"July"}), cited)
     assert not date_conflict(frozenset(), cited) and not date_conflict(frozenset({"July"}), "No date here.")
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("Who is quoted in the article?", ["article"]),  # a passage that quotes need not say "quote"
+        ("What is the full title of the resolution?", ["resolution"]),  # "full" belongs to "title"
+        ("How many SDGs does it refer to?", ["sdgs", "refer"]),  # "many" asks
+        ("How many countries face gaps inside countries?", ["face", "gaps", "inside", "countries"]),
+        ("Is the full text online?", ["full", "text", "online"]),  # "full" of no answer type
+    ],
+)
+def test_content_words_leave_out_the_asking_and_the_form_of_the_answer(question, words):
+    assert content_words(question) == words

@@ -1185,6 +1185,8 @@ def _english_zipf() -> dict[str, float]:
 ANSWER_TYPE_WORDS = frozenset(
     ["date", "dates", "day", "days", "month", "months", "year", "years", "time", "number", "numbers", "amount"]
     + ["name", "names", "title", "titles", "country", "countries", "city", "place"]
+    # ... the form of a quotation: a passage that quotes need not say "quote"
+    + ["quote", "quotes", "quoted", "quoting", "quotation", "quotations", "verbatim", "wording"]
 )
 # Of those, the ones that are often the topic instead ("gaps inside countries"): an answer type
 # only right after an asking word ("Which country …", "how many countries", "what two cities").
