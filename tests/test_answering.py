@@ -70,6 +70,13 @@ from resolution_qa.answering import (
         ("what are the heads of state asked to do?", "other"),  # their acts, not who they are
         ("which ministry did ambassador fu work at", "other"),
         ("which country's diplomat is quoted?", "other"),
+        # countries asked for by name: the doers of an act, or "other/specific" ones; not a category
+        ("Which countries abstained in the vote?", "where"),
+        ("which donor countries will pay for the centres", "where"),
+        ("Which specific developing countries does it single out?", "where"),
+        ("which countries are asked to step up cooperation?", "other"),
+        ("what are member states asked to expand access to?", "other"),
+        ("which countries does it single out there?", "other"),
         ("And which city hosted the summit?", "where"),
         # ... not a topic further on, a plural category, or a possessive
         ("Is there any extra budget for it?", "other"),
@@ -101,12 +108,12 @@ from resolution_qa.answering import (
         # ... not what the earlier text says, nor a category of actors
         ("What did the earlier resolution ask the international community to do?", "other"),
         ("Did the earlier text consider malicious use of AI?", "other"),
-        ("Which other countries co-sponsored the resolution alongside China?", "other"),
+        ("Which other countries co-sponsored the resolution alongside China?", "where"),  # countries, by name
         ("What does OP 5 refer to?", "other"),
         ("What does OP 5 refer to in the July resolution?", "other"),  # where to look, not what is cited
         ("Does it refer to the private sector in the resolution?", "other"),
         ("Which organization is referred to in the resolution?", "organization"),
-        ("Which other countries co-sponsored resolution 78/311?", "other"),
+        ("Which other countries co-sponsored resolution 78/311?", "where"),
         ("Which resolutions are referenced?", "citation"),
         ("What does the preamble recall?", "citation"),
         ("Which earlier resolution preceded this one?", "citation"),
@@ -535,3 +542,10 @@ def test_months_are_read_as_people_type_them_and_as_documents_print_them():
 )
 def test_content_words_leave_out_the_asking_and_the_form_of_the_answer(question, words):
     assert content_words(question) == words
+
+
+def test_countries_asked_by_name_need_a_country_the_question_does_not_name():
+    question = "Which other countries co-sponsored the resolution alongside China?"
+    assert not satisfies("where", "The Resolution was sponsored by the People’s Republic of China (PRC)", question)
+    assert satisfies("where", "co-sponsored by Zambia and China", question)
+    assert not satisfies("where", "developed countries and developing countries", "Which countries abstained?")

@@ -459,8 +459,17 @@ def _asked_words(question: str) -> frozenset[str]:
 
 
 # "Which country …", "In what country …": the answer names a country, not any place
+# Countries asked for by name: "Which countries abstained / will host …" (the doers of an act
+# are particular states), "which other / specific countries …"; not "Which countries are urged to
+# cooperate?" nor "which countries does it single out?" (a category answers: "developing countries")
+_COUNTRIES_NAMED = (
+    r"^\W*(?:and\s+)?(?:which|what)\s+(?:(?:other|specific|particular|individual)\s+(?:[\w-]+\s+)?"
+    r"(?:countries|nations|states|member states|governments)\b"
+    r"|(?:(?!(?:is|are|was|were|do|does|did|have|has|had|the)\b)[\w-]+\s+)?"
+    r"(?:countries|nations|states|member states|governments)\s+(?:will|would|have|had|did|\w+ed)\b)"
+)
 _COUNTRY_ASKED = re.compile(
-    rf"{_ASKED_FOR}(?:country|nation|member state|government)\b|\bin (?:which|what) country\b", re.I
+    rf"{_ASKED_FOR}(?:country|nation|member state|government)\b|\bin (?:which|what) country\b|{_COUNTRIES_NAMED}", re.I
 )
 
 
@@ -679,6 +688,7 @@ KINDS: tuple[AnswerKind, ...] = (
         "where",
         re.compile(
             r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b"
+            rf"|{_COUNTRIES_NAMED}"
             rf"|{_ASKED_FOR}(?:country|city|nation|venue|member state|government)\b(?![’'-])(?!\s+{_COMPOUND})"
             # ... not "which government officials / policies": a government's people or acts
             r"(?!\s+(?:officials?|representatives?|polic(?:y|ies)|actions?|support|measures?)\b)",
