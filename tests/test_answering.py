@@ -549,3 +549,27 @@ def test_countries_asked_by_name_need_a_country_the_question_does_not_name():
     assert not satisfies("where", "The Resolution was sponsored by the People’s Republic of China (PRC)", question)
     assert satisfies("where", "co-sponsored by Zambia and China", question)
     assert not satisfies("where", "developed countries and developing countries", "Which countries abstained?")
+
+
+def test_listwise_ranking_puts_the_right_unit_first_and_scores_a_probability():
+    # per question, the right unit is the one with the highest "a" — though "b" is higher on
+    # average among right units of *other* questions (a pointwise fit can be misled by that)
+    import random
+
+    from resolution_qa.answering import fit_listwise, logistic
+
+    rng = random.Random(7)
+    groups, labels = [], []
+    for _ in range(200):
+        level = rng.uniform(-2, 2)  # a per-question shift of "a": only the order within matters
+        units = [{"a": level + rng.uniform(0, 1), "b": rng.uniform(0, 1)} for _ in range(6)]
+        best = max(range(6), key=lambda i: units[i]["a"])
+        labels.append([int(i == best) for i in range(6)])
+        groups.append(units)
+    weights, bias = fit_listwise(groups, labels, ("a", "b"), l2=0.001)
+    assert weights["a"] > 0 and abs(weights["b"]) < weights["a"]
+    tops = [max(range(6), key=lambda i: logistic(weights, bias, g[i])) for g in groups]
+    assert sum(y[t] for t, y in zip(tops, labels, strict=True)) / len(groups) > 0.95
+    scores = [logistic(weights, bias, u) for g in groups for u in g]
+    # scaled to the share of right units (1 in 6), not to the softmax of one question
+    assert 0.1 < sum(scores) / len(scores) < 0.25

@@ -95,9 +95,12 @@ def test_the_secretary_general_request_is_op_15_not_the_enacting_formula(shipped
     for question in ("What does the General Assembly do?", "Which session adopted it?", "What is agenda item 13?"):
         for passage in shipped.ask(question, k=10).passages:
             assert passage.chunk.text not in ("The General Assembly,", "Distr.: General", "United Nations")
-    # a header line that states a fact answers the question that asks for it
-    agenda = shipped.ask("Under which agenda item was 78/311 adopted?")
-    assert agenda.answered and "Agenda item 13" in agenda.quote.text
+    # a one-line fact (header line or record field) answers the question that asks for it: the
+    # item's number or its title, both first among the passages
+    agenda = shipped.ask("Under which agenda item was 78/311 adopted?", k=3)
+    assert agenda.answered and agenda.passages[0].chunk.paragraph_kind in ("header", "record")
+    assert "agenda item" in agenda.passages[0].chunk.location.lower() + agenda.passages[0].chunk.text.lower()
+    assert any("Agenda item 13" in p.chunk.text for p in agenda.passages)
 
 
 def test_clause_of_a_long_paragraph_is_the_answer(shipped):
@@ -260,8 +263,17 @@ def test_the_resolution_itself_answers_before_an_article_about_it(one_resolution
     top = answer.passages[0].chunk
     assert (top.label, top.location) == ("A/RES/78/311", "PP 3") and "78/265" in answer.quote.text
     verbatim(one_resolution, answer)
-    monkeypatch.setattr(answers, "OFFICIAL_RATIO", 1.0)  # no preference: the article's sentence first
-    assert one_resolution.ask(question).passages[0].chunk.label != "A/RES/78/311"
+    # two mechanisms say so: the ranking weighs what a paragraph is (a preambular or operative
+    # paragraph, from the markup), and the UN's text wins within OFFICIAL_RATIO of the best
+    monkeypatch.setattr(answers, "OFFICIAL_RATIO", 1.0)
+    assert one_resolution.ask(question).passages[0].chunk.location == "PP 3"
+    calibration = one_resolution.calibration
+    for ranking in (calibration.ranking, calibration.plain.ranking):
+        for kind in ("operative", "preambular"):
+            monkeypatch.setitem(ranking.weights, kind, 0.0)
+    assert one_resolution.ask(question).passages[0].chunk.label != "A/RES/78/311"  # neither: the article's
+    monkeypatch.setattr(answers, "OFFICIAL_RATIO", 0.7)
+    assert one_resolution.ask(question).passages[0].chunk.location == "PP 3"
 
 
 def test_what_the_earlier_resolution_did_is_quoted_with_the_sentence_that_introduces_it(shipped, monkeypatch):

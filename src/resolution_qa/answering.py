@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from .acronyms import ACRONYM
+from .schema import METADATA_KINDS
 from .tokens import STOP_WORDS, stem, tokenize, words
 
 FOLLOW_UP_WORDS = frozenset(
@@ -951,6 +952,9 @@ UNIT_FEATURES = (
     "passage",
     "unaddressed_fact",
     "previous_answer",
+    "operative",
+    "preambular",
+    "fact_line",
 )
 # ... and, where the index keeps word vectors (alignment.py), how well the unit's paragraph and
 # the unit itself cover the question's words, word by word in context
@@ -965,12 +969,15 @@ def unit_features(
     passage: float,
     unaddressed: bool,
     previous: bool = False,
+    paragraph_kind: str | None = None,
 ) -> dict[str, float]:
     """The named signals of a unit: its closeness to the question (and to the question with its
     context), the question's words it holds (idf-weighted), whether it holds the kind of value
     asked for (True/False/None: not a typed question), its paragraph's fused retrieval score,
     whether it is a one-line fact (record field, header line) the question does not ask for,
-    and, for a follow-up, whether its paragraph answered the question it follows.
+    for a follow-up, whether its paragraph answered the question it follows, and what its
+    paragraph is, from the document's markup: an operative paragraph (what a resolution does), a
+    preambular one (why), or a one-line fact.
 
     >>> unit_features(0.6, 0.5, 0.5, None, 1.0, False)["kind_ok"]
     0.0
@@ -984,6 +991,9 @@ def unit_features(
         "passage": passage,
         "unaddressed_fact": 1.0 if unaddressed else 0.0,
         "previous_answer": 1.0 if previous else 0.0,
+        "operative": 1.0 if paragraph_kind == "operative" else 0.0,
+        "preambular": 1.0 if paragraph_kind == "preambular" else 0.0,
+        "fact_line": 1.0 if paragraph_kind in METADATA_KINDS else 0.0,
     }
 
 
@@ -1144,6 +1154,57 @@ def fit_logistic(
         w -= 0.5 * (x.T @ grad / len(y) + l2 * w)
         b -= 0.5 * grad.mean()
     return dict(zip(names, map(float, w), strict=True)), float(b)
+
+
+def fit_listwise(
+    groups: list[list[dict[str, float]]],
+    labels: list[list[int]],
+    names: tuple[str, ...],
+    l2: float = 0.01,
+    steps: int = 1500,
+) -> tuple[dict[str, float], float]:
+    """A ranking fitted to put a right unit first: the softmax over each question's candidate
+    units (listwise, ListNet-style) pulled towards its right ones, on standardized signals; then
+    scaled to a probability (Platt: one logistic fit of the ranking score to every unit's label),
+    so that the score stays p(the unit holds the answer) for the rules that compare scores.
+    Questions without a right unit only count in the scaling. Returns (weights by name, bias).
+    """
+    import numpy as np
+
+    rows = [
+        (np.array([[f[n] for n in names] for f in group], np.float64), np.array(y, np.float64))
+        for group, y in zip(groups, labels, strict=True)
+        if group
+    ]
+    everything = np.vstack([x for x, _ in rows])
+    mean, scale = everything.mean(axis=0), everything.std(axis=0) + 1e-9
+    ranked = [(x, y) for x, y in rows if y.any()]
+    width = max(len(y) for _, y in ranked)
+    x = np.zeros((len(ranked), width, len(names)))
+    mask = np.zeros((len(ranked), width), bool)
+    target = np.zeros((len(ranked), width))
+    for i, (xi, yi) in enumerate(ranked):
+        x[i, : len(yi)] = (xi - mean) / scale
+        mask[i, : len(yi)] = True
+        target[i, : len(yi)] = yi / yi.sum()
+    w = np.zeros(len(names))
+    for _ in range(steps):
+        z = np.where(mask, x @ w, -np.inf)
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        w -= 0.5 * (np.einsum("qu,quk->k", p - target, x) / len(ranked) + l2 * w)
+    raw = w / scale  # the same ranking on the signals as they come (a constant shift ranks alike)
+    score = everything @ raw
+    y = np.concatenate([y for _, y in rows])
+    a, b = 1.0, 0.0
+    centre, spread = score.mean(), score.std() + 1e-9
+    t = (score - centre) / spread
+    for _ in range(2000):
+        q = 1.0 / (1.0 + np.exp(-(a * t + b)))
+        a -= 0.5 * float(((q - y) * t).mean())
+        b -= 0.5 * float((q - y).mean())
+    weights = raw * a / spread
+    return dict(zip(names, map(float, weights), strict=True)), float(b - a * centre / spread)
 
 
 def specificity(word: str) -> float:

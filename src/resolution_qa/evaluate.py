@@ -25,7 +25,7 @@ from .answering import (
     Calibration,
     Ranking,
     fit_calibration,
-    fit_logistic,
+    fit_listwise,
     write_calibration,
 )
 from .schema import Passage
@@ -337,10 +337,14 @@ Groups = list[list[tuple[dict, int, int]]]  # per question: (unit features, hold
 
 
 def fit_ranking(groups: Groups, l2: float, names: tuple[str, ...] = UNIT_FEATURES) -> Ranking:
-    """The unit ranking fitted on candidate units: one row per unit, label 1 when it holds a gold answer."""
-    rows = [features for group in groups for features, _, _ in group]
-    labels = [label for group in groups for _, label, _ in group]
-    weights, bias = fit_logistic(rows, labels, names, l2=l2, steps=3000)
+    """The unit ranking fitted on candidate units (label 1 when a unit holds a gold answer), to
+    put a right one first (``answering.fit_listwise``)."""
+    weights, bias = fit_listwise(
+        [[features for features, _, _ in group] for group in groups],
+        [[label for _, label, _ in group] for group in groups],
+        names,
+        l2=l2,
+    )
     return Ranking(weights, bias)
 
 
