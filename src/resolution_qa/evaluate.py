@@ -39,8 +39,30 @@ def gold_of(row: dict) -> list[str]:
 
     >>> gold_of({"gold": ["non\u2011discriminatory"]}), gold_of({"expect": "abstain"})
     (['non-discriminatory'], [])
+
+    A gold copied from a catalogue record's JSON line stands for the values it holds, as the
+    record's passages show them ("Meeting record: A/78/PV.97"): any one of them answers, the
+    record's own symbol only when it is all there is.
+
+    >>> gold_of({"gold": ['"symbol":"A/RES/78/311","pv":"A/78/PV.97"', '"UNITED KINGDOM","UNITED STATES"']})
+    ['A/78/PV.97', 'UNITED KINGDOM', 'UNITED STATES']
+    >>> gold_of({"gold": ['"symbol":"A/RES/78/311"']})
+    ['A/RES/78/311']
     """
-    return [plain_characters(g) for g in row.get("gold") or []]
+    out = []
+    for gold in row.get("gold") or []:
+        out += _record_values(gold) if _JSON_FRAGMENT.search(gold) else [gold]
+    return [plain_characters(g) for g in out]
+
+
+_JSON_FRAGMENT = re.compile(r'"\s*[:,]\s*"|^"[\w ]+":')  # "key":"value", "A","B"
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:)?')
+
+
+def _record_values(gold: str) -> list[str]:
+    values = [m.group(1) for m in _JSON_STRING.finditer(gold) if not m.group(2) and m.group(1)]
+    answers = [v for v in values if not re.fullmatch(r"A/RES/\d+/\d+", v)]
+    return answers or values or [gold]
 
 
 def _hit_rank(passages, gold: list[str]) -> int | None:
