@@ -552,24 +552,41 @@ def test_countries_asked_by_name_need_a_country_the_question_does_not_name():
 
 
 def test_listwise_ranking_puts_the_right_unit_first_and_scores_a_probability():
-    # per question, the right unit is the one with the highest "a" — though "b" is higher on
-    # average among right units of *other* questions (a pointwise fit can be misled by that)
+    # within each question the right unit has the highest "a"; "b" is high for every unit of the
+    # small questions (two candidates, one right), so across questions it goes with being right
+    # and misleads a fit unit by unit — not one that compares a question's units with each other
     import random
 
-    from resolution_qa.answering import fit_listwise, logistic
+    from resolution_qa.answering import fit_listwise, fit_logistic, logistic
 
     rng = random.Random(7)
     groups, labels = [], []
-    for _ in range(200):
-        level = rng.uniform(-2, 2)  # a per-question shift of "a": only the order within matters
-        units = [{"a": level + rng.uniform(0, 1), "b": rng.uniform(0, 1)} for _ in range(6)]
-        best = max(range(6), key=lambda i: units[i]["a"])
-        labels.append([int(i == best) for i in range(6)])
+    for q in range(200):
+        size = 2 if q % 2 else 20
+        units = [{"a": rng.uniform(0, 1), "b": 3.0 * (size == 2) + rng.uniform(0, 1)} for _ in range(size)]
+        best = max(range(size), key=lambda i: units[i]["a"])
+        labels.append([int(i == best) for i in range(size)])
         groups.append(units)
+
+    def top1(weights, bias):
+        tops = [max(range(len(g)), key=lambda i: logistic(weights, bias, g[i])) for g in groups]
+        return sum(y[t] for t, y in zip(tops, labels, strict=True)) / len(groups)
+
     weights, bias = fit_listwise(groups, labels, ("a", "b"), l2=0.001)
-    assert weights["a"] > 0 and abs(weights["b"]) < weights["a"]
-    tops = [max(range(6), key=lambda i: logistic(weights, bias, g[i])) for g in groups]
-    assert sum(y[t] for t, y in zip(tops, labels, strict=True)) / len(groups) > 0.95
+    assert top1(weights, bias) > 0.9
+    pointwise = fit_logistic([u for g in groups for u in g], [y for ys in labels for y in ys], ("a", "b"))
+    assert top1(*pointwise) < top1(weights, bias) - 0.2
+    # scaled to the share of right units (200 of 2,200), not to the softmax of one question
     scores = [logistic(weights, bias, u) for g in groups for u in g]
-    # scaled to the share of right units (1 in 6), not to the softmax of one question
-    assert 0.1 < sum(scores) / len(scores) < 0.25
+    assert abs(sum(scores) / len(scores) - 200 / 2200) < 0.005
+
+
+def test_listwise_fit_names_bad_input():
+    from resolution_qa.answering import fit_listwise
+
+    with pytest.raises(ValueError, match="at least one question"):
+        fit_listwise([], [], ("a",))
+    with pytest.raises(ValueError, match="one label per candidate"):
+        fit_listwise([[{"a": 1.0}]], [[1, 0]], ("a",))
+    weights, _ = fit_listwise([[{"a": 1.0}, {"a": 0.0}]], [[0, 0]], ("a",))  # no right unit: nothing to rank
+    assert weights == {"a": 0.0}

@@ -71,6 +71,9 @@ def test_extra_answerable_questions(real_engine, question, history, expected):
     [
         ("What is the second reason the article gives?", [], "Secondly, it reiterates"),
         ("and the third?", ["Why does the June resolution matter, according to the article?"], "Lastly, it marks"),
+        # a place given as a number
+        ("ok and what's reason number two", ["why does the article think the june resolution matters?"], "Secondly,"),
+        ("and the 3rd one?", ["why does the article think the june resolution matters?"], "Lastly, it marks"),
     ],
 )
 def test_an_enumerated_item_asked_by_its_place_is_quoted(real_engine, question, history, opening):

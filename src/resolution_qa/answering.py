@@ -467,7 +467,9 @@ _COUNTRIES_NAMED = (
     r"^\W*(?:and\s+)?(?:which|what)\s+(?:(?:other|specific|particular|individual)\s+(?:[\w-]+\s+)?"
     r"(?:countries|nations|states|member states|governments)\b"
     r"|(?:(?!(?:is|are|was|were|do|does|did|have|has|had|the)\b)[\w-]+\s+)?"
-    r"(?:countries|nations|states|member states|governments)\s+(?:will|would|have|had|did|\w+ed)\b)"
+    r"(?:countries|nations|states|member states|governments)\s+(?:(?:will|would|did|have|has|had)\s+)?"
+    r"(?:co-?sponsor|sponsor|abstain|vote|host|sign|ratif|pledg|fund|financ|pay|paid|back|oppos|object|introduc|"
+    r"propos|tabl|explain|join|endors)\w*)"
 )
 _COUNTRY_ASKED = re.compile(
     rf"{_ASKED_FOR}(?:country|nation|member state|government)\b|\bin (?:which|what) country\b|{_COUNTRIES_NAMED}", re.I
@@ -567,7 +569,16 @@ _ROLE = (
     r"(?:official|ambassador|diplomat|minister|delegate|representative|envoy|negotiator|spokes(?:person|man|woman)"
     r"|chair(?:man|person|woman)?|president|director|head|secretary-general)"
 )
-_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|must|the|a|an)"
+_AUXILIARY = (
+    r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|must|the|a|an|kinds?|types?|sorts?)"
+)
+# ... where the role ends its noun phrase: "which official spoke", not "which official languages",
+# "which president's statement", "what envoy programme"
+_ROLE_ENDS = (
+    r"(?=\s*(?:[?,.;:]|$)|\s+(?:who|that|of|from|in|at|for|with|on|mentioned|named|quoted|"
+    r"is|was|are|were|do|does|did|has|had|have|will|would|can|could|spoke|speaks|said|says|made|gave|led|leads|"
+    r"runs|ran|heads|chairs|wrote|writes|\w+ed)\b)"
+)
 
 # In order: the first kind whose pattern matches the question wins.
 KINDS: tuple[AnswerKind, ...] = (
@@ -672,8 +683,8 @@ KINDS: tuple[AnswerKind, ...] = (
             r"(?:chair|chairman|chairperson|head|president|director|envoy|leader|spokesperson)\b"
             # "Which PAM official …", "which American diplomat …" (not "which country's diplomat":
             # a country is asked), "What's the name of the Secretary-General's Envoy …"
-            rf"|^\W*(?:and\s+)?(?:which|what)\s+(?:(?!{_AUXILIARY}\b)[\w-]+\s+){{0,2}}?{_ROLE}s?\b"
-            rf"|\bname of (?:the|its|their|that|this)\s+(?:[\w’'-]+\s+){{0,4}}?{_ROLE}s?\b",
+            rf"|^\W*(?:and\s+)?(?:which|what)\s+(?:(?!{_AUXILIARY}\b)[\w-]+\s+){{0,2}}?{_ROLE}s?\b{_ROLE_ENDS}"
+            rf"|\bname of (?:the|its|their|that|this)\s+(?:(?!{_AUXILIARY}\b)[\w’'-]+\s+){{0,2}}?{_ROLE}s?\b{_ROLE_ENDS}",
             re.I,
         ),
         lambda text, question: _names_a_person(text, question),
@@ -1009,7 +1020,13 @@ def asked_place(question: str) -> int | str | None:
 
     >>> asked_place("What is the second reason?"), asked_place("and the last one?"), asked_place("Why?")
     (2, 'last', None)
+    >>> asked_place("ok and what's reason number two"), asked_place("the 3rd point?"), asked_place("point #2")
+    (2, 3, 2)
     """
+    numbered = _NUMBERED_PLACE.search(question)
+    if numbered:
+        place = numbered.group(1) or numbered.group(2)
+        return int(place) if place.isdigit() else _NUMBER_WORDS[place.lower()]
     for word in words(question):
         if word in _ORDINAL_WORDS:
             return _ORDINAL_WORDS[word]
@@ -1019,6 +1036,11 @@ def asked_place(question: str) -> int | str | None:
 
 
 _FILLERS = frozenset({"ok", "okay", "so", "then", "now", "right"})
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+# "reason number two", "point #2", "no. 3", "the 2nd point": a place given as a number
+_NUMBERED_PLACE = re.compile(
+    r"(?:\bnumber|\bno\.|#)\s*([1-7]|one|two|three|four|five|six|seven)\b|\b([1-7])(?:st|nd|rd|th)\b", re.I
+)
 
 
 def item_asked(question: str) -> int | str | None:
@@ -1034,7 +1056,11 @@ def item_asked(question: str) -> int | str | None:
     place = asked_place(question)
     if place is None:
         return None
-    rest = [w for w in content_words(question) if w not in _ORDINAL_WORDS and w not in _LAST_WORDS | _FILLERS]
+    rest = [
+        w
+        for w in content_words(_NUMBERED_PLACE.sub(" ", question))
+        if w not in _ORDINAL_WORDS and w not in _LAST_WORDS | _FILLERS
+    ]
     return place if len(rest) <= 1 else None
 
 
@@ -1168,18 +1194,26 @@ def fit_listwise(
     scaled to a probability (Platt: one logistic fit of the ranking score to every unit's label),
     so that the score stays p(the unit holds the answer) for the rules that compare scores.
     Questions without a right unit only count in the scaling. Returns (weights by name, bias).
+
+    >>> weights, bias = fit_listwise([[{"a": 1.0}, {"a": 0.0}], [{"a": 0.2}, {"a": 0.9}]], [[1, 0], [0, 1]], ("a",))
+    >>> weights["a"] > 0
+    True
     """
     import numpy as np
 
+    if len(groups) != len(labels) or any(len(g) != len(y) for g, y in zip(groups, labels, strict=True)):
+        raise ValueError("fit_listwise needs one label per candidate unit of every question")
     rows = [
         (np.array([[f[n] for n in names] for f in group], np.float64), np.array(y, np.float64))
         for group, y in zip(groups, labels, strict=True)
         if group
     ]
+    if not rows:
+        raise ValueError("fit_listwise needs at least one question with candidate units")
     everything = np.vstack([x for x, _ in rows])
     mean, scale = everything.mean(axis=0), everything.std(axis=0) + 1e-9
     ranked = [(x, y) for x, y in rows if y.any()]
-    width = max(len(y) for _, y in ranked)
+    width = max((len(y) for _, y in ranked), default=0)  # no right unit anywhere: weights stay 0
     x = np.zeros((len(ranked), width, len(names)))
     mask = np.zeros((len(ranked), width), bool)
     target = np.zeros((len(ranked), width))
@@ -1188,7 +1222,7 @@ def fit_listwise(
         mask[i, : len(yi)] = True
         target[i, : len(yi)] = yi / yi.sum()
     w = np.zeros(len(names))
-    for _ in range(steps):
+    for _ in range(steps if ranked else 0):
         z = np.where(mask, x @ w, -np.inf)
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
@@ -1257,7 +1291,7 @@ ANSWER_TYPE_WORDS = frozenset(
     ["date", "dates", "day", "days", "month", "months", "year", "years", "time", "number", "numbers", "amount"]
     + ["name", "names", "title", "titles", "country", "countries", "city", "place"]
     # ... the form of a quotation: a passage that quotes need not say "quote"
-    + ["quote", "quotes", "quoted", "quoting", "quotation", "quotations", "verbatim", "wording"]
+    + ["quote", "quotes", "quoted", "quoting", "quotation", "quotations", "verbatim"]
 )
 # Of those, the ones that are often the topic instead ("gaps inside countries"): an answer type
 # only right after an asking word ("Which country …", "how many countries", "what two cities").
