@@ -1170,16 +1170,24 @@ def fit_logistic(
     import numpy as np
 
     x = np.array([[r[name] for name in names] for r in rows], dtype=np.float64)
-    y = np.array(labels, dtype=np.float64)
+    w, b = _logistic_fit(x, np.array(labels, dtype=np.float64), negative_weight, l2, steps)
+    return dict(zip(names, map(float, w), strict=True)), b
+
+
+def _logistic_fit(x, y, negative_weight: float, l2: float, steps: int, start=None) -> tuple:
+    """``fit_logistic`` on arrays (rows × signals, labels): (weights array, bias); ``start``: the
+    weights to begin from (default zeros)."""
+    import numpy as np
+
     weight = np.where(y == 1, 1.0, negative_weight)
-    w = np.zeros(x.shape[1])
+    w = np.zeros(x.shape[1]) if start is None else np.array(start, dtype=np.float64)
     b = 0.0
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
         grad = weight * (p - y)
         w -= 0.5 * (x.T @ grad / len(y) + l2 * w)
         b -= 0.5 * grad.mean()
-    return dict(zip(names, map(float, w), strict=True)), float(b)
+    return w, float(b)
 
 
 def fit_listwise(
@@ -1230,13 +1238,8 @@ def fit_listwise(
     raw = w / scale  # the same ranking on the signals as they come (a constant shift ranks alike)
     score = everything @ raw
     y = np.concatenate([y for _, y in rows])
-    a, b = 1.0, 0.0
     centre, spread = score.mean(), score.std() + 1e-9
-    t = (score - centre) / spread
-    for _ in range(2000):
-        q = 1.0 / (1.0 + np.exp(-(a * t + b)))
-        a -= 0.5 * float(((q - y) * t).mean())
-        b -= 0.5 * float((q - y).mean())
+    (a,), b = _logistic_fit(((score - centre) / spread)[:, None], y, 1.0, 0.0, 2000, start=[1.0])
     weights = raw * a / spread
     return dict(zip(names, map(float, weights), strict=True)), float(b - a * centre / spread)
 
