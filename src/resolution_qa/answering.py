@@ -678,7 +678,8 @@ KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
         "person",
         re.compile(
-            r"^\W*(?:and\s+)?who\s+(?:chairs|heads|leads|presides|directs|runs)\b"
+            # "Who chairs / chaired / presided over …": the verbs of holding an office, any tense
+            r"^\W*(?:and\s+)?who\s+(?:(?:chair|head|direct)(?:s|ed)?|lead|leads|led|presid(?:es|ed)|runs|ran)\b"
             r"|^\W*(?:and\s+)?who\s+(?:is|was)\s+(?:the\s+)?(?:current\s+)?(?:[\w’'-]+\s+){0,3}?"
             r"(?:chair|chairman|chairperson|head|president|director|envoy|leader|spokesperson)\b"
             # "Which PAM official …", "which American diplomat …" (not "which country's diplomat":
@@ -1625,10 +1626,11 @@ def fit_calibration(
     signals ``names`` and, if ``interacting``, their pairwise products.
 
     An unanswerable question counts ``abstain_weight`` times; ``calibrate`` picks the weight
-    (and the form and ``l2``) by cross-validated accuracy (weighting the two classes equally
-    refused one answerable question in six out of fold; weighting each question once let one
-    unanswerable question in three through). The threshold stays 0.5: a searched one would
-    follow a small set's noise.
+    (and the form and ``l2``) by the cross-validated mean of the two rates, answers when it
+    should and abstains when it should (weighting the two classes equally in the fit refused one
+    answerable question in six out of fold; weighting each question once let one unanswerable
+    question in three through; picking by plain accuracy, one in four). The threshold stays 0.5:
+    a searched one would follow a small set's noise.
     """
     if not rows or len(set(labels)) < 2:
         raise ValueError("calibration needs both answerable and unanswerable questions")

@@ -265,7 +265,7 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0)  # tried by ``calibrate``; the best out of fold is kept
+ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5)  # tried by ``calibrate``; the best out of fold is kept
 # The forms of the abstention model ``calibrate`` tries, by name: (weighs the signals' pairwise
 # products too, l2). The model with products is penalized less as a whole: it has 104 weights to
 # 13 (54 to 9 without word signals), each product small.
@@ -346,11 +346,14 @@ def cross_validate(
         outcomes += [(labels[i], model.probability(features[i]) >= model.threshold) for i in test]
     positives = [p for y, p in outcomes if y == 1]
     negatives = [p for y, p in outcomes if y == 0]
+    answers = sum(positives) / max(len(positives), 1)
+    abstains = sum(not p for p in negatives) / max(len(negatives), 1)
     return {
         "folds": folds,
         "accuracy": round(sum(bool(y) == p for y, p in outcomes) / max(len(outcomes), 1), 4),
-        "answers_when_it_should": round(sum(positives) / max(len(positives), 1), 4),
-        "abstains_when_it_should": round(sum(not p for p in negatives) / max(len(negatives), 1), 4),
+        "answers_when_it_should": round(answers, 4),
+        "abstains_when_it_should": round(abstains, 4),
+        "balanced_accuracy": round((answers + abstains) / 2, 4),
     }
 
 
@@ -463,8 +466,9 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
             for form in ABSTAIN_FORMS
             for w in ABSTAIN_WEIGHTS
         }
-        # the more accurate out of fold; on a tie the simpler form, then the larger weight
-        form, weight = max(tried, key=lambda fw: (tried[fw]["accuracy"], fw[0] == "signals", fw[1]))
+        # the best out of fold by the mean of its two rates (answers when it should, abstains when
+        # it should), as both are targets; on a tie the simpler form, then the larger weight
+        form, weight = max(tried, key=lambda fw: (tried[fw]["balanced_accuracy"], fw[0] == "signals", fw[1]))
         interacting, abstain_l2 = ABSTAIN_FORMS[form]
         calibration = fit_calibration(
             features, labels, weight, abstain_l2, ranking=ranking, names=names, interacting=interacting
