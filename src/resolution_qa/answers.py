@@ -18,6 +18,7 @@ from .answering import (
     Ranking,
     answer_type_stems,
     asked_place,
+    asked_voice,
     foreground,
     is_evidence,
     item_places,
@@ -116,6 +117,7 @@ def rank_units(
     asked_for = answer_type_stems(query.text)  # "Which country …": the unit names one, not the word
     q_tokens = [t for t in retriever.tokens(query.search_question) if t not in asked_for]
     place = asked_place(query.text)  # "and the second reason?"
+    voice = asked_voice(query.text)  # "What is asked of …?" (operative), "Why …?" (preambular)
     out = []
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]
@@ -154,6 +156,7 @@ def rank_units(
                 unaddressed,
                 hit.index in previous,
                 chunk.paragraph_kind,
+                voice,
             )
             if coverages is not None:
                 features.update(coverages[j])
