@@ -1005,8 +1005,8 @@ _ASKS_VIEW = re.compile(
 
 
 def asked_voice(question: str) -> str | None:
-    """"operative" for a question about what a resolution asks someone to do, "preambular" for
-    one about what it recognizes or why; None when it asks neither way (or both).
+    """The voice a question asks in: "operative" for what a resolution asks someone to do,
+    "preambular" for what it recognizes or why; None when neither (or both).
 
     >>> asked_voice("What is asked of international financial institutions?"), asked_voice("Why does it care?")
     ('operative', 'preambular')
