@@ -12,6 +12,7 @@ from resolution_qa.answering import (
     Calibration,
     CalibrationError,
     Ranking,
+    asked_voice,
     content_words,
     contextualize,
     counted_noun,
@@ -125,10 +126,38 @@ from resolution_qa.answering import (
         ("Which government was behind the draft?", "where"),
         ("Which government ministry did Ambassador Fu work in?", "other"),
         ("What government policies are encouraged?", "other"),
+        # holding an office, in any tense: a person; leading or running, in the past, may be a body's
+        ("Who presided over the plenary meeting that adopted 78/265?", "person"),
+        ("who will chair the dialogue", "person"),
+        ("Who co-chaired the negotiations?", "person"),
+        ("Who led the study?", "who"),
     ],
 )
 def test_question_kinds(question, kind):
     assert question_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question, voice",
+    [
+        ("What are international financial institutions called upon to do?", "operative"),
+        ("What does it encourage the private sector to do?", "operative"),
+        ("What should Member States do about data?", "operative"),
+        ("What does the March resolution resolve?", "operative"),
+        ("What does the preamble recognize about the digital divide?", "preambular"),
+        ("Is it concerned about the gap between countries?", "preambular"),
+        ("Why should States cooperate?", "preambular"),  # "why" asks for the reasons
+        # neither: a topic, or a word that only looks like a voice's
+        ("What does it say about gender?", None),
+        ("What does it say concerning the committee?", None),
+        ("Does it mention life expectancy?", None),
+        ("What does AI have to do with development?", None),
+        # a speaker's or a person's words are not a resolution's voice
+        ("What did the US ambassador say he expects?", None),
+    ],
+)
+def test_asked_voice(question, voice):
+    assert asked_voice(question, question_kind(question)) == voice
 
 
 def test_answer_kind_checks():

@@ -678,8 +678,11 @@ KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
         "person",
         re.compile(
-            # "Who chairs / chaired / presided over …": the verbs of holding an office, any tense
-            r"^\W*(?:and\s+)?who\s+(?:(?:chair|head|direct)(?:s|ed)?|lead|leads|led|presid(?:es|ed)|runs|ran)\b"
+            # "Who chairs / chaired / will chair / presided over …": holding an office (a body
+            # leads, runs or directs things as often as a person: those in the present only)
+            r"^\W*(?:and\s+)?who\s+(?:(?:will|would|has|had|is|was)\s+)?(?:co-)?"
+            r"(?:chair(?:s|ed|ing)?|head(?:s|ed|ing)?|presid(?:e|es|ed|ing))\b"
+            r"|^\W*(?:and\s+)?who\s+(?:leads|directs|runs)\b"
             r"|^\W*(?:and\s+)?who\s+(?:is|was)\s+(?:the\s+)?(?:current\s+)?(?:[\w’'-]+\s+){0,3}?"
             r"(?:chair|chairman|chairperson|head|president|director|envoy|leader|spokesperson)\b"
             # "Which PAM official …", "which American diplomat …" (not "which country's diplomat":
@@ -993,26 +996,38 @@ WORD_FEATURES = ("soft_passage", "soft_unit")
 # by a preambular one 156 times in 162 (all of them: 658 to 431).
 _ASKS_ACTION = re.compile(
     r"\b(?:ask(?:s|ed|ing)?|call(?:s|ed|ing)?\s+(?:up)?on|call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|"
-    r"encourag\w*|request\w*|invit\w*|expect\w*|want(?:s|ed)?|should|must|decid\w*|commit\w*|"
-    r"tell(?:s|ing)?|told|need(?:s|ed)? to|to do|supposed to|recommend\w*)\b",
+    r"encourag(?:e|es|ed|ing)|request(?:s|ed|ing)?|invit(?:e|es|ed|ing)|expect(?:s|ed)?|want(?:s|ed)?|"
+    r"should|must|decid(?:e|es|ed)|resolv(?:e|es|ed)|commit(?:s|ted)?|need(?:s|ed)? to|supposed to|"
+    r"recommend(?:s|ed)?)\b"
+    r"|(?<!have )(?<!has )\bto do\b",  # "What are States asked to do?", not "What has it to do with …?"
     re.I,
 )
 _ASKS_VIEW = re.compile(
-    r"\b(?:recogni[sz]\w*|note[sd]?|noting|concern\w*|worr\w*|acknowledg\w*|reaffirm\w*|recall\w*|"
-    r"mindful|aware|why|background|context|preamble|believ\w*|think|view)\b",
+    r"\b(?:recogni[sz](?:e|es|ed|ing)|notes?|noted|noting|concerns?|concerned|worr(?:y|ies|ied)|"
+    r"acknowledg(?:e|es|ed|ing)|reaffirm(?:s|ed|ing)?|recall(?:s|ed|ing)?|mindful|aware|believ(?:e|es|ed)|"
+    r"views?)\b",
     re.I,
 )
+_WHY = re.compile(r"\bwhy\b", re.I)
+# ... but not of a question about what a speaker said or who someone is: an article's passages
+# have no such voice, and "What did China call for?" is asked of one
+_VOICELESS_KINDS = frozenset({"statement", "person", "who"})
 
 
-def asked_voice(question: str) -> str | None:
-    """The voice a question asks in: "operative" for what a resolution asks someone to do,
-    "preambular" for what it recognizes or why; None when neither (or both).
+def asked_voice(question: str, kind: str = "other") -> Literal["operative", "preambular"] | None:
+    """The voice a question of ``kind`` asks in: "operative" for what a resolution asks someone
+    to do, "preambular" for what it recognizes or why ("why" wins: "Why should States act?");
+    None when neither, or for a question about a speaker or a person.
 
-    >>> asked_voice("What is asked of international financial institutions?"), asked_voice("Why does it care?")
+    >>> asked_voice("What is asked of international financial institutions?"), asked_voice("Why should States care?")
     ('operative', 'preambular')
-    >>> asked_voice("What does it say about gender?") is None
+    >>> asked_voice("What does it say concerning the committee?") is None
     True
     """
+    if kind in _VOICELESS_KINDS:
+        return None
+    if _WHY.search(question):
+        return "preambular"
     action, view = bool(_ASKS_ACTION.search(question)), bool(_ASKS_VIEW.search(question))
     return None if action == view else "operative" if action else "preambular"
 

@@ -117,7 +117,13 @@ def rank_units(
     asked_for = answer_type_stems(query.text)  # "Which country …": the unit names one, not the word
     q_tokens = [t for t in retriever.tokens(query.search_question) if t not in asked_for]
     place = asked_place(query.text)  # "and the second reason?"
-    voice = asked_voice(query.text)  # "What is asked of …?" (operative), "Why …?" (preambular)
+    # "What is asked of …?" (operative), "Why …?" (preambular); the part a question names; for
+    # a follow-up ("And civil society?"), the voice of the question it follows
+    voice = (
+        query.section
+        or asked_voice(query.text, query.kind)
+        or (asked_voice(query.context, query.kind) if query.follow_up else None)
+    )
     out = []
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]

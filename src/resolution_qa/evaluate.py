@@ -265,7 +265,7 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5)  # tried by ``calibrate``; the best out of fold is kept
+ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0)  # tried by ``calibrate``; the best out of fold is kept
 # The forms of the abstention model ``calibrate`` tries, by name: (weighs the signals' pairwise
 # products too, l2). The model with products is penalized less as a whole: it has 104 weights to
 # 13 (54 to 9 without word signals), each product small.
