@@ -111,3 +111,16 @@ def test_relevance_map_covers_every_passage(engine):
     best = max(rows, key=lambda r: r[1])[0]
     assert best.location == "OP 2"
     assert engine.relevance("") == []
+
+
+def test_the_best_paragraph_by_words_competes_wherever_fusion_put_it():
+    """A long paragraph that holds the rare word asked for ("centres") can sit low in both dense
+    rankings: the best three by BM25 compete anyway — the very best (rank 0) too."""
+    from resolution_qa.engine import CANDIDATE_PASSAGES, _candidates
+    from resolution_qa.query import prepare
+    from resolution_qa.retrieval import Hit
+
+    fused = [Hit(i, 1.0 - i / 100, 0.5, lexical_rank=i + 3) for i in range(CANDIDATE_PASSAGES)]
+    low = [Hit(50, 0.2, 0.1, lexical_rank=0), Hit(51, 0.1, 0.1, lexical_rank=2), Hit(52, 0.1, 0.1, lexical_rank=None)]
+    chosen = {hit.index for hit in _candidates(None, prepare("What about the centres?"), fused + low)}
+    assert chosen == {*range(CANDIDATE_PASSAGES), 50, 51}

@@ -1436,9 +1436,16 @@ def unknown_names(question: str, known_stems) -> float:
 
     >>> unknown_names("Who won the FIFA World Cup?", {"world", "cup"})
     0.3333333333333333
+    >>> unknown_names("Who sponsored the July resolution?", set())
+    0.0
     """
-    # a capital or demonym stands for its country, whose name the search adds (places.with_country_names)
-    names = [n.lower() for n in _NAME.findall(question.strip()) if not _stands_for_a_country(n)]
+    # a capital or demonym stands for its country, whose name the search adds (places.with_country_names);
+    # a month is a date, not a name ("the July resolution": whether it fits is date_conflict's question)
+    names = [
+        n.lower()
+        for n in _NAME.findall(question.strip())
+        if not _stands_for_a_country(n) and n.lower() not in _MONTH_FORMS
+    ]
     if not names:
         return 0.0
     return sum(1 for n in names if stem(n) not in known_stems) / len(names)

@@ -385,7 +385,7 @@ def _candidates(data, query: Query, hits: list) -> list:
     citing = query.kind == "citation"
     out, found = [], 0
     for i, hit in enumerate(hits):
-        if i < CANDIDATE_PASSAGES or (hit.lexical_rank or 99) < LEXICAL_CANDIDATES:
+        if i < CANDIDATE_PASSAGES or (hit.lexical_rank is not None and hit.lexical_rank < LEXICAL_CANDIDATES):
             out.append(hit)
         elif citing and found < CITING_CANDIDATES and satisfies(query.kind, data.chunks[hit.index].text, query.text):
             out.append(hit)
