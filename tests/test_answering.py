@@ -143,6 +143,7 @@ def test_question_kinds(question, kind):
         ("What are international financial institutions called upon to do?", "operative"),
         ("What does it encourage the private sector to do?", "operative"),
         ("What should Member States do about data?", "operative"),
+        ("What qualities should AI systems have?", None),  # a quality, not an act
         ("What does the March resolution resolve?", "operative"),
         ("What does the preamble recognize about the digital divide?", "preambular"),
         ("Is it concerned about the gap between countries?", "preambular"),
