@@ -87,6 +87,11 @@ def test_co_sponsor_by_name_capital_and_record_field(shipped):
     moscow = shipped.ask("Did Moscow co-sponsor the capacity-building resolution?")
     assert moscow.quote.text == "RUSSIAN FEDERATION"
     verbatim(shipped, moscow)
+    # what a country said is not a list item, though the question before asked who sponsored it
+    said = shipped.ask(
+        "and what did the British delegation say about it?", history=["Who sponsored the June resolution?"]
+    )
+    assert said.quote is None or said.quote.text != "UNITED KINGDOM"
 
 
 def test_the_secretary_general_request_is_op_15_not_the_enacting_formula(shipped):

@@ -580,7 +580,11 @@ def _disagreement(data: IndexData, query: Query, ranked: list[RankedPassage], be
 def _record_item(data: IndexData, retriever: Retriever, query: Query, ranked: list[RankedPassage]):
     """For "Did the United States co-sponsor it?": the list item that names the country, in the
     record lists (sponsors, additional sponsors, votes) whose label shares a word with the
-    question, of the resolutions in scope; the most recently adopted resolution first."""
+    question, of the resolutions in scope; the most recently adopted resolution first. Not for
+    what a country said ("and what did the British delegation say?" after "Who sponsored it?"):
+    a list says who is on it, not what anyone said."""
+    if query.kind == "statement":
+        return None
     named = countries_in(query.text) or countries_in(query.context)
     if not named:
         return None
