@@ -468,9 +468,9 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
         }
         # the more accurate out of fold; on a tie the simpler form, then the larger weight. (By
         # the mean of the two rates instead, weight 2.0 was chosen in the thirteenth session: it
-        # refused 4 more unanswerable questions in 100 and 3–7 more answerable ones in 100 over the
-        # tuning sets, answer@1 of the resolution's set 0.861 → 0.812: answerable questions are
-        # most of what is asked)
+        # refused 4–7 more unanswerable questions in 100 and 2–7 more answerable ones in 100 over
+        # the tuning sets, answer@1 of the resolution's sets 0.861 → 0.812: answerable questions
+        # are most of what is asked)
         form, weight = max(tried, key=lambda fw: (tried[fw]["accuracy"], fw[0] == "signals", fw[1]))
         interacting, abstain_l2 = ABSTAIN_FORMS[form]
         calibration = fit_calibration(
