@@ -124,3 +124,17 @@ def test_the_best_paragraph_by_words_competes_wherever_fusion_put_it():
     low = [Hit(50, 0.2, 0.1, lexical_rank=0), Hit(51, 0.1, 0.1, lexical_rank=2), Hit(52, 0.1, 0.1, lexical_rank=None)]
     chosen = {hit.index for hit in _candidates(None, prepare("What about the centres?"), fused + low)}
     assert chosen == {*range(CANDIDATE_PASSAGES), 50, 51}
+
+
+def test_lowercase_acronyms_are_read_as_the_documents_write_them(engine):
+    """ "how does ai help the sdgs?" is spelled out as "AI" and "SDGs" are: a casual question
+    finds "artificial intelligence" by its words too; the pronoun "us" and stop words stay."""
+    from resolution_qa.acronyms import Acronyms
+
+    query = engine._prepare(engine.index.state, "and the sdgs? tell us", ["how does the un use ai?"])
+    assert query.text == "and the SDGs? tell us"
+    assert query.context == "how does the UN use AI?"
+    acronyms = Acronyms({"WHO": "World Health Organization", "PAM": "Parliamentary Assembly"})
+    assert acronyms.capitalized("who is pam?") == "who is PAM?"
+    # a word the documents themselves use in lowercase is that word, not the acronym
+    assert acronyms.capitalized("who is pam?", used=lambda word: word == "pam") == "who is pam?"

@@ -8,6 +8,9 @@ question's acronym for the dense search.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+from .tokens import STOP_WORDS
 
 ACRONYM = r"[A-Z][A-Z0-9&]{1,9}s?"  # "PAM", "SDGs", "R&D": one pattern for every use
 _ACRONYM = re.compile(rf"\b{ACRONYM}\b")
@@ -132,6 +135,12 @@ def expand_acronyms(question: str, acronyms: dict[str, str]) -> str:
     return f"{question} ({'; '.join(extra)})" if extra else question
 
 
+_LOWERCASE_WORD = re.compile(r"(?<![\w&])[a-z][a-z0-9&]{1,9}(?![\w&])")
+# Lowercase words that are never a question's acronym: function words, and "us", which the
+# stop list (NLTK's) lacks and which a question uses far more often as a pronoun than for the US.
+_NEVER_ACRONYMS = STOP_WORDS | {"us"}
+
+
 class Acronyms:
     """The acronyms of a set of documents (their own definitions win over the common ones)."""
 
@@ -139,6 +148,7 @@ class Acronyms:
         self.table = dict(table)
         names = sorted(self.table, key=len, reverse=True)
         self._pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
+        self._lowered: dict[str, str] | None = None  # "sdgs" -> "SDGs", made on first use
 
     @classmethod
     def of(cls, texts) -> Acronyms:
@@ -160,6 +170,26 @@ class Acronyms:
         if self._pattern is None:
             return text
         return self._pattern.sub(lambda m: self.table[m.group(1)], text)
+
+    def capitalized(self, question: str, used: Callable[[str], bool] = lambda word: False) -> str:
+        """``question`` with the acronyms it writes in lowercase ("ai", "sdgs") written as the
+        documents write them, so that a casual question's acronyms are spelled out as well. A
+        word is left alone when it is a stop word ("who" is no WHO), the pronoun "us", or a word
+        ``used`` says the documents write in lowercase.
+
+        >>> Acronyms({"AI": "artificial intelligence", "US": "United States"}).capitalized("ai for us")
+        'AI for us'
+        """
+        if self._lowered is None:
+            self._lowered = {a.lower(): a for a in self.table}
+        return _LOWERCASE_WORD.sub(
+            lambda m: (
+                self._lowered[m.group(0)]
+                if m.group(0) in self._lowered and m.group(0) not in _NEVER_ACRONYMS and not used(m.group(0))
+                else m.group(0)
+            ),
+            question,
+        )
 
     def expanded(self, question: str) -> str:
         """``question`` with the long forms of its acronyms named after it (see expand_acronyms)."""

@@ -904,7 +904,7 @@ _PRONOUN_OPENER = re.compile(
     r"(?i:it|its|this|these|that|those|they|their|such|he|she|his|her)\b(?!\s+[A-Z])"
 )
 _NOUN_OPENER = re.compile(r"^\W*(?:The|This|These|That|Those|Such)\s+([^\W\d_][\w-]*)")
-_ACRONYM_OPENER = re.compile(r"^\W*(?:The\s+)?([A-Z][A-Z0-9]{1,9})\b")
+_ACRONYM_OPENER = re.compile(rf"^\W*(?:The\s+)?({ACRONYM})\b")
 
 
 def refers_to(sentence: str, before: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from .answering import (
 from .config import MAX_K, Settings
 from .embedding import MODEL_NAME, Encoder, MiniLMEncoder
 from .index import Index
-from .query import Query, paragraph_step, prepare
+from .query import MAX_QUESTION_CHARS, Query, paragraph_step, prepare
 from .retrieval import ACRONYM_CACHE
 from .schema import Answer, Chunk, Quote
 
@@ -280,6 +281,10 @@ class QAEngine:
     def _prepare(self, state, question, history) -> Query:
         """``prepare`` the question against one state of the index, its acronyms spelled out."""
         data, retriever = state
+        # "what does it say about ai?": a lowercase acronym the documents never write as a word
+        capitalized = partial(retriever.acronyms.capitalized, used=retriever.known_word)
+        question = capitalized(str(question)[: MAX_QUESTION_CHARS * 4])  # cut as prepare cuts
+        history = [capitalized(str(h)[: MAX_QUESTION_CHARS * 4]) for h in history if h]
         return self.spell_acronyms(prepare(question, history, data.documents), retriever)
 
     def spell_acronyms(self, query: Query, retriever) -> Query:

@@ -19,7 +19,7 @@ from .acronyms import Acronyms, initials_phrases
 from .records import LIST_FIELDS
 from .schema import ANSWERING_KINDS, METADATA_KINDS
 from .store import IndexData
-from .tokens import tokenize
+from .tokens import stem, tokenize
 
 RRF_K = 60  # reciprocal-rank fusion's constant (Cormack et al. use 60)
 UNITS_PER_PASSAGE = 4  # units searched per passage wanted (a paragraph has 1.2 on average)
@@ -137,6 +137,11 @@ class Retriever:
     def tokens(self, text: str) -> list[str]:
         """BM25 tokens of ``text``, acronyms spelled out; questions and passages alike."""
         return tokenize(self.spelled_out(text))
+
+    def known_word(self, word: str) -> bool:
+        """Whether the documents use ``word`` (lowercase) as a word of their own, not only as an
+        acronym they spell out."""
+        return stem(word) in self.vocab
 
     def scope_words(self, sources: frozenset[str], symbols: frozenset[str]) -> Collection[str]:
         """The words (BM25 tokens) a question scoped to these documents can find there ("What does
