@@ -532,6 +532,18 @@ def test_a_sentence_that_refers_back_to_the_best_one_is_quoted_with_it_when_it_r
     assert quoted(long, 0.5, 0.5) == "The letter stressed security."
 
 
+def test_lowercase_acronyms_are_capitalized_but_not_stop_words_or_the_pronoun_us():
+    from resolution_qa.acronyms import Acronyms
+    from resolution_qa.places import countries_in
+
+    acronyms = Acronyms({"WHO": "World Health Organization", "PAM": "Parliamentary Assembly", "US": "United States"})
+    assert acronyms.capitalized("who is pam? tell us") == "who is PAM? tell us"
+    assert acronyms.capitalized("pam's view, (pam)") == "PAM's view, (PAM)"
+    # a word the documents themselves use in lowercase is that word, not the acronym
+    assert acronyms.capitalized("who is pam?", used=lambda word: word == "pam") == "who is pam?"
+    assert countries_in("tell us") == {} and countries_in("did the US sign?") == {"united states": "us"}
+
+
 def test_acronym_lookup_is_linear_on_hostile_text_and_short_questions_keep_their_acronyms():
     import time
 

@@ -57,3 +57,22 @@ def test_acronyms_are_collected(engine, corpus):
 
     updated = QAEngine.open(engine.settings, encoder=engine.encoder)
     assert updated.retriever.acronyms["TRN"] == "Tidal Research Network"
+
+
+def test_a_lowercase_acronym_is_a_word_only_where_the_documents_write_it_as_one(engine, corpus):
+    """ "crews" is a word where a document writes it in lowercase, not where it only writes
+    "CREWS"; a piece of a web address ("un.org") is no word."""
+    from resolution_qa import QAEngine
+
+    (corpus / "x.txt").write_text(
+        "The Climate Risk and Early Warning Systems (CREWS) initiative; see https://www.un.org/crews.", encoding="utf-8"
+    )
+    updated = QAEngine.open(engine.settings, encoder=engine.encoder)
+    assert not updated.retriever.known_word("un") and not updated.retriever.known_word("crews")
+    assert updated.retriever.acronyms.capitalized("what are crews?", used=updated.retriever.known_word) == (
+        "what are CREWS?"
+    )
+    (corpus / "y.txt").write_text("Ships and their crews were rescued.", encoding="utf-8")
+    again = QAEngine.open(engine.settings, encoder=engine.encoder)
+    assert again.retriever.known_word("crews")
+    assert again.retriever.acronyms.capitalized("what are crews?", used=again.retriever.known_word) == "what are crews?"

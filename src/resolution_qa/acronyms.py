@@ -136,8 +136,9 @@ def expand_acronyms(question: str, acronyms: dict[str, str]) -> str:
 
 
 _LOWERCASE_WORD = re.compile(r"(?<![\w&])[a-z][a-z0-9&]{1,9}(?![\w&])")
-# Lowercase words that are never a question's acronym: function words, and "us", which the
-# stop list (NLTK's) lacks and which a question uses far more often as a pronoun than for the US.
+# Lowercase words that are never a question's acronym: the stop words ("who" is no WHO), and
+# "us", which the stop list lacks and which a question uses as a pronoun far more often than
+# for the US (places.countries_in reads it as the US only as "US", "U.S." or "the us").
 _NEVER_ACRONYMS = STOP_WORDS | {"us"}
 
 
@@ -175,7 +176,7 @@ class Acronyms:
         """``question`` with the acronyms it writes in lowercase ("ai", "sdgs") written as the
         documents write them, so that a casual question's acronyms are spelled out as well. A
         word is left alone when it is a stop word ("who" is no WHO), the pronoun "us", or a word
-        ``used`` says the documents write in lowercase.
+        ``used`` says the documents write in lowercase (``Retriever.known_word``).
 
         >>> Acronyms({"AI": "artificial intelligence", "US": "United States"}).capitalized("ai for us")
         'AI for us'

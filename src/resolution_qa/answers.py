@@ -328,7 +328,7 @@ def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage],
     message = f"{chunk.label}, {chunk.location_of(span)}."
     if others:
         message += " Also: " + "; ".join(others) + " (see the passages)."
-    return Answer(query.text, True, message, quote, passages, id=id, notices=query.notices)
+    return Answer(query.shown, True, message, quote, passages, id=id, notices=query.notices)
 
 
 # ------------------------------------------------------------------ composing the answer
@@ -390,7 +390,7 @@ def compose(
                 "The documents don't say. Nothing in them answers this question; the closest "
                 "passages are listed below, but they do not answer it."
             )
-    answer = Answer(query.text, answered, message, quote, tuple(passages), id=id, notices=tuple(notices))
+    answer = Answer(query.shown, answered, message, quote, tuple(passages), id=id, notices=tuple(notices))
     return answer, candidate
 
 

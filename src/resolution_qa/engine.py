@@ -30,7 +30,7 @@ from .answering import (
 from .config import MAX_K, Settings
 from .embedding import MODEL_NAME, Encoder, MiniLMEncoder
 from .index import Index
-from .query import MAX_QUESTION_CHARS, Query, paragraph_step, prepare
+from .query import Query, paragraph_step, prepare
 from .retrieval import ACRONYM_CACHE
 from .schema import Answer, Chunk, Quote
 
@@ -282,10 +282,8 @@ class QAEngine:
         """``prepare`` the question against one state of the index, its acronyms spelled out."""
         data, retriever = state
         # "what does it say about ai?": a lowercase acronym the documents never write as a word
-        capitalized = partial(retriever.acronyms.capitalized, used=retriever.known_word)
-        question = capitalized(str(question)[: MAX_QUESTION_CHARS * 4])  # cut as prepare cuts
-        history = [capitalized(str(h)[: MAX_QUESTION_CHARS * 4]) for h in history if h]
-        return self.spell_acronyms(prepare(question, history, data.documents), retriever)
+        spelled = partial(retriever.acronyms.capitalized, used=retriever.known_word)
+        return self.spell_acronyms(prepare(question, history, data.documents, spelled), retriever)
 
     def spell_acronyms(self, query: Query, retriever) -> Query:
         """``query`` with the long forms of the acronyms it uses that the documents never define
@@ -370,7 +368,7 @@ def _quoted_row(analysis: Analysis) -> int | None:
 
 def _empty(query: Query, id, message: str) -> Analysis:
     answer = Answer(
-        question=query.text, answered=False, message=message, quote=None, passages=(), id=id, notices=query.notices
+        question=query.shown, answered=False, message=message, quote=None, passages=(), id=id, notices=query.notices
     )
     return Analysis(answer, {}, 0.0)
 

@@ -109,8 +109,12 @@ def countries_in(text: str) -> dict[str, str]:
 
     >>> sorted(countries_in("Did Washington or the Iranians co-sponsor it?"))
     ['iran', 'united states']
+    >>> countries_in("Tell us what the US said"), countries_in("did the us back it"), countries_in("tell us more")
+    ({'united states': 'us'}, {'united states': 'us'}, {})
     """
     table = gazetteer()
+    # "us" is the United States written "US", "U.S." or "the us"; else it is the pronoun ("tell us")
+    pronoun_only = not re.search(r"\bU\.?S\b|\b(?i:the)\s+us\b", text)
     words = normalize(text).split()
     found: dict[str, str] = {}
     n = len(words)
@@ -119,7 +123,7 @@ def countries_in(text: str) -> dict[str, str]:
         for size in range(min(6, n - i), 0, -1):
             phrase = " ".join(words[i : i + size])
             key = table.get(phrase)
-            if key:
+            if key and not (pronoun_only and phrase == "us"):
                 found.setdefault(key, phrase)
                 i += size - 1
                 break

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -119,7 +120,7 @@ class ParagraphRef:
 class Query:
     """The question as asked and everything worked out from it before searching."""
 
-    text: str
+    text: str  # cleaned, with its acronyms written as the documents write them ("ai" → "AI")
     context: str  # the earlier questions a follow-up depends on ("" when self-contained)
     kind: KindName  # the answer kind (see answering.KINDS)
     sources: frozenset[str] = frozenset()  # documents the question names (by path) ...
@@ -135,6 +136,12 @@ class Query:
     # ("the March resolution"), with the countries its capitals and demonyms stand for
     topic_context: str = ""  # the same for the context
     step: int = 0  # a follow-up's "next paragraph" (+1) or "previous paragraph" (-1)
+    typed: str = ""  # the question as typed (cleaned): what an answer shows
+
+    @property
+    def shown(self) -> str:
+        """The question as an answer repeats it: as the user typed it."""
+        return self.typed or self.text
 
     @property
     def search_question(self) -> str:
@@ -492,8 +499,40 @@ def _near_resolution(question: str) -> set[str]:
     return out
 
 
-def prepare(question: str, history=(), documents: list[Document] | None = None) -> Query:
-    """Clean, contextualize, scope and classify a question.
+def _cited(kind: str, named: tuple[frozenset[str], frozenset[str]], documents: list[Document]) -> Document | None:
+    """Of two resolutions a question about citing names ("Does 78/311 reaffirm the March
+    resolution?", "How does the July text refer back to the March one?"), the one cited: a
+    resolution cites only earlier ones, so the later is where to look and the earlier is what
+    to look for. None for any other question."""
+    sources, symbols = named
+    if kind != "citation" or sources or len(symbols) != 2:
+        return None
+    dated = sorted((d for d in documents if d.symbol in symbols and d.date), key=lambda d: d.date)
+    if len(dated) != 2 or dated[0].date == dated[1].date:
+        return None
+    return dated[0]
+
+
+def _citation(document: Document) -> str:
+    """How a resolution cites another: "resolution 78/265 of 21 March 2024".
+
+    >>> _citation(Document("a.xml", "", "", "", "xml", symbol="A/RES/78/265", date="2024-03-21"))
+    'resolution 78/265 of 21 March 2024'
+    """
+    year, month, day = document.date.split("-")
+    number = document.symbol.removeprefix("A/RES/")
+    return f"resolution {number} of {int(day)} {MONTHS[int(month) - 1]} {year}"
+
+
+def prepare(
+    question: str,
+    history=(),
+    documents: list[Document] | None = None,
+    spelled: Callable[[str], str] | None = None,
+) -> Query:
+    """Clean, contextualize, scope and classify a question. ``spelled`` rewrites the cleaned
+    question and its history as the documents write them (``Acronyms.capitalized``: "ai" →
+    "AI"); the answer still shows the question as typed.
 
     >>> q = prepare("And what does OP 7 say?", ["Who sponsored 78/311?"])
     >>> q.context, q.reference, q.bare_reference
@@ -506,6 +545,9 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
         text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
         notices.append(f"Your question was cut to its first {len(text)} characters.")
     history = tuple(clean_question(str(h)[: MAX_QUESTION_CHARS * 4])[:MAX_QUESTION_CHARS] for h in history if h)
+    typed = text
+    if spelled is not None:
+        text, history = spelled(text), tuple(map(spelled, history))
     context = contextualize(text, history)
     reference = paragraph_reference(text)
     stepping = paragraph_step(text)
@@ -518,6 +560,10 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
     named_before = named_documents(context, documents) if context else (frozenset(), frozenset())
     # a follow-up that names nothing keeps its scope
     sources, symbols = named if any(named) else named_before
+    kind = question_kind(text)
+    cited = _cited(kind, named, documents)
+    if cited is not None:
+        symbols = symbols - {cited.symbol}
     if reference is None and context and not step and FOLLOW_UP_WORDS.intersection(words(text)):
         reference = paragraph_reference(context)  # "Should they be voluntary?" after "… OP 13 …"
         bare = False
@@ -540,12 +586,13 @@ def prepare(question: str, history=(), documents: list[Document] | None = None) 
         topic = topic_of(re.sub(r"\s+", " ", _SECTION.sub(" ", context)), documents, sources, symbols)
     return Query(
         text=text,
+        typed=typed,
         context=context,
         section=part or (section_of(context) if context else None),
         position=position,
-        topic=with_country_names(topic or text),
+        topic=with_country_names(f"{topic or text} ({_citation(cited)})" if cited else topic or text),
         topic_context=with_country_names(topic_of(context, documents, sources, symbols) or context) if context else "",
-        kind=question_kind(text),
+        kind=kind,
         sources=sources,
         symbols=symbols,
         reference=reference,

@@ -9,6 +9,7 @@ corpus changes size.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +20,7 @@ from .acronyms import Acronyms, initials_phrases
 from .records import LIST_FIELDS
 from .schema import ANSWERING_KINDS, METADATA_KINDS
 from .store import IndexData
-from .tokens import stem, tokenize
+from .tokens import tokenize
 
 RRF_K = 60  # reciprocal-rank fusion's constant (Cormack et al. use 60)
 UNITS_PER_PASSAGE = 4  # units searched per passage wanted (a paragraph has 1.2 on average)
@@ -75,6 +76,7 @@ class Retriever:
         self.acronyms = Acronyms.of(document.text for document in data.documents)
         # long forms by their initials, looked for when a question first uses an acronym
         self.initials = lru_cache(maxsize=ACRONYM_CACHE)(self._initials)
+        self._written_lowercase = lru_cache(maxsize=ACRONYM_CACHE)(self._lowercase_use)
         self.long_forms: dict[str, str | None] = {}  # the one the engine chose (or None), by acronym
         chunk_tokens = [self.tokens(c.words_text) for c in data.chunks]  # not kept: 95,000 lists for a collection
         self.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
@@ -139,9 +141,14 @@ class Retriever:
         return tokenize(self.spelled_out(text))
 
     def known_word(self, word: str) -> bool:
-        """Whether the documents use ``word`` (lowercase) as a word of their own, not only as an
-        acronym they spell out."""
-        return stem(word) in self.vocab
+        """Whether the documents write ``word`` in lowercase as a word of their own ("crews"
+        beside "CREWS"), not only as an acronym in capitals; a piece of a web or e-mail address
+        ("un.org") is no word. Looked up once per word (a scan of every document's text)."""
+        return self._written_lowercase(word)
+
+    def _lowercase_use(self, word: str) -> bool:
+        pattern = re.compile(rf"(?<![\w./@-]){re.escape(word)}(?![\w@/-]|\.\w)")
+        return any(pattern.search(document.text) for document in self.data.documents)
 
     def scope_words(self, sources: frozenset[str], symbols: frozenset[str]) -> Collection[str]:
         """The words (BM25 tokens) a question scoped to these documents can find there ("What does
