@@ -76,3 +76,38 @@ def test_a_lowercase_acronym_is_a_word_only_where_the_documents_write_it_as_one(
     again = QAEngine.open(engine.settings, encoder=engine.encoder)
     assert again.retriever.known_word("crews")
     assert again.retriever.acronyms.capitalized("what are crews?", used=again.retriever.known_word) == "what are crews?"
+
+
+def test_a_sentence_inherits_the_words_of_the_chain_of_sentences_it_refers_back_to(engine, corpus):
+    """ "It also banned trawling." after "The charter protected …" after "The Harbour Board adopted
+    the Kelp Charter …": a question about the Kelp Charter finds the words of all three; the
+    chain stops at a sentence that starts afresh."""
+    from resolution_qa import QAEngine
+    from resolution_qa.answers import _referred_tokens
+
+    (corpus / "kelp.txt").write_text(
+        "Kelp news\n\n"
+        + "\n\n".join(
+            f"The Harbour Board adopted the Kelp Charter for the northern coast in 2031. {middle} "
+            "It also banned bottom trawling in every bay of the northern coast from that year on."
+            for middle in (
+                "The charter protected the reefs and the seagrass meadows of the whole coastline.",
+                "Fishers from the southern villages met in May to discuss the season ahead.",
+            )
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    updated = QAEngine.open(engine.settings, encoder=engine.encoder)
+    data, retriever = updated.index.state
+    text = data.by_source["kelp.txt"].text
+    chained, broken = [
+        (row, chunk)
+        for row, chunk in enumerate(data.chunks)
+        if chunk.source == "kelp.txt" and len(chunk.sentences) == 3
+    ]
+    for (row, chunk), reaches_kelp in ((chained, True), (broken, False)):
+        first = int(data.sentence_offsets[row])
+        referred = _referred_tokens(retriever, chunk, text, first, 2)
+        assert ("kelp" in referred) is reaches_kelp
+        assert retriever.unit_tokens(first + 1) <= referred

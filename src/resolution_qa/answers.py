@@ -146,8 +146,11 @@ def rank_units(
             lexical = lexical_main + 0.5 * (lexical_all - lexical_main)  # "Despite …," clauses count half
             if j > 0 and leans_back(unit_text):
                 # "The Resolution promoted …" after "… another one, adopted on 21 March 2024": the
-                # words of the sentence it refers back to count half
-                inherited = lexical_overlap(q_tokens, all_tokens | retriever.unit_tokens(first + j - 1), retriever.idf)
+                # words of the sentences it refers back to count half — through a chain of them
+                # ("It also called on …" after "The letter stressed …" after that one)
+                inherited = lexical_overlap(
+                    q_tokens, all_tokens | _referred_tokens(retriever, chunk, text, first, j), retriever.idf
+                )
                 lexical += 0.5 * max(inherited - lexical_all, 0.0)
             kind_ok = satisfies(query.kind, unit_text, query.text)
             unaddressed = chunk.paragraph_kind in METADATA_KINDS and not _addressed(
@@ -172,6 +175,20 @@ def rank_units(
         out.append(RankedPassage(hit, chunk, tuple(units)))
     out.sort(key=lambda r: (-r.score, r.hit.index))
     return out
+
+
+def _referred_tokens(retriever: Retriever, chunk: Chunk, text: str, first: int, j: int) -> frozenset[str]:
+    """The words of the units that unit ``j`` of a paragraph (first unit row ``first``) refers
+    back to: the one before it, and before that one as long as each leans back on the one
+    before it ("It also called on …" ← "The letter stressed …" ← "… another one, adopted on
+    21 March 2024, …")."""
+    referred: frozenset[str] = frozenset()
+    for k in range(j - 1, -1, -1):
+        referred |= retriever.unit_tokens(first + k)
+        start, end = chunk.sentences[k]
+        if not leans_back(text[start:end]):
+            break
+    return referred
 
 
 @dataclass(frozen=True)
