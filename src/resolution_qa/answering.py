@@ -70,6 +70,16 @@ _MONTH_ANY_CASE = re.compile(rf"\b(?i:{_ANY_CASE_MONTH})\b\.?|(?<=\d )May\b|(?<=
 _MONTH_CAPITALIZED = re.compile(rf"\b(?:{'|'.join(f.capitalize() for f in _MONTH_FORMS)})\b")
 
 
+def long_date(iso: str) -> str:
+    """ "2024-03-21" → "21 March 2024" (how UN texts write dates).
+
+    >>> long_date("2024-07-01")
+    '1 July 2024'
+    """
+    year, month, day = iso.split("-")
+    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
+
+
 def months(text: str, any_case: bool = True) -> frozenset[str]:
     """The months ``text`` names, by their full names: in a question in any case ("the march
     resolution"), in a document (``any_case=False``) only capitalized ("this august body" is none).

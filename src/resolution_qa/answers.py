@@ -24,6 +24,7 @@ from .answering import (
     item_places,
     leans_back,
     lexical_overlap,
+    long_date,
     refers_to,
     satisfies,
     unit_features,
@@ -546,16 +547,6 @@ def _newest_act(data: IndexData, query: Query, ranked: list[RankedPassage], chec
     ]
     newest = max(close, key=lambda r: data.adopted.get(r.chunk.symbol or "", ""), default=top)
     return ranked if newest is top else [newest] + [x for x in ranked if x is not newest]
-
-
-def long_date(iso: str) -> str:
-    """ "2024-03-21" → "21 March 2024" (how UN texts write dates).
-
-    >>> long_date("2024-07-01")
-    '1 July 2024'
-    """
-    year, month, day = iso.split("-")
-    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
 
 
 def _values(text: str, kind: str) -> set[str]:

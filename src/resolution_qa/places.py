@@ -104,6 +104,9 @@ def country_of(name: str) -> str | None:
     return None
 
 
+_US_DOTTED = re.compile(r"\bU\.S\.(?:A\.)?")
+
+
 def countries_in(text: str) -> dict[str, str]:
     """Countries a question names, by any name: {canonical key: the words used}.
 
@@ -111,10 +114,13 @@ def countries_in(text: str) -> dict[str, str]:
     ['iran', 'united states']
     >>> countries_in("Tell us what the US said"), countries_in("did the us back it"), countries_in("tell us more")
     ({'united states': 'us'}, {'united states': 'us'}, {})
+    >>> countries_in("What did the U.S. say?")
+    {'united states': 'us'}
     """
     table = gazetteer()
-    # "us" is the United States written "US", "U.S." or "the us"; else it is the pronoun ("tell us")
-    pronoun_only = not re.search(r"\bU\.?S\b|\b(?i:the)\s+us\b", text)
+    text = _US_DOTTED.sub("US", text)  # "U.S." would read "u s"
+    # "us" is the United States written "US" or "the us"; else it is the pronoun ("tell us")
+    pronoun_only = not re.search(r"\bUS\b|\b(?i:the)\s+us\b", text)
     words = normalize(text).split()
     found: dict[str, str] = {}
     n = len(words)

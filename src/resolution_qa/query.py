@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from .answering import FOLLOW_UP_WORDS, MONTHS, KindName, contextualize, question_kind
+from .answering import FOLLOW_UP_WORDS, MONTHS, KindName, contextualize, long_date, question_kind
 from .places import countries_in, country_of, with_country_names
 from .schema import Document
 from .tokens import STOP_WORDS, stem, tokenize, words
@@ -499,18 +499,43 @@ def _near_resolution(question: str) -> set[str]:
     return out
 
 
-def _cited(kind: str, named: tuple[frozenset[str], frozenset[str]], documents: list[Document]) -> Document | None:
+def _cited(
+    kind: str, question: str, named: tuple[frozenset[str], frozenset[str]], before: frozenset[str], documents
+) -> tuple[Document, Document] | None:
     """Of two resolutions a question about citing names ("Does 78/311 reaffirm the March
-    resolution?", "How does the July text refer back to the March one?"), the one cited: a
-    resolution cites only earlier ones, so the later is where to look and the earlier is what
-    to look for. None for any other question."""
+    resolution?", "How does the July text refer back to the March one?"; or one, and the one the
+    question before named: "Does it recall 78/265?"), the one cited: a resolution cites only
+    earlier ones, so the later is where to look and the earlier is what to look for: (the
+    cited, the citing). None for
+    any other question, and when the question names the earlier one first ("Does 78/265 cite
+    78/311?": both stay in scope, and the answer shows which cites which)."""
     sources, symbols = named
-    if kind != "citation" or sources or len(symbols) != 2:
+    if kind != "citation" or sources:
+        return None
+    if len(symbols) == 1 and len(before) == 1 and before != symbols:
+        symbols, first = symbols | before, next(iter(before))  # the question before names the subject
+    elif len(symbols) == 2:
+        first = _first_named(question, symbols, documents)
+    else:
         return None
     dated = sorted((d for d in documents if d.symbol in symbols and d.date), key=lambda d: d.date)
-    if len(dated) != 2 or dated[0].date == dated[1].date:
+    if len(dated) != 2 or dated[0].date == dated[1].date or first == dated[0].symbol:
         return None
-    return dated[0]
+    return dated[0], dated[1]
+
+
+def _first_named(question: str, symbols: frozenset[str], documents: list[Document]) -> str | None:
+    """Which of ``symbols`` the question names first, by its number or its month of adoption;
+    None when that can't be told (a title's words)."""
+    where = {}
+    for d in documents:
+        if d.symbol in symbols and d.date:
+            number = re.search(re.escape(d.symbol.removeprefix("A/RES/")), question)
+            month = re.search(rf"\b{_typed_month(MONTHS[int(d.date[5:7]) - 1])}\b", question)
+            found = [m.start() for m in (number, month) if m]
+            if found:
+                where[d.symbol] = min(found)
+    return min(where, key=where.get) if len(where) == len(symbols) else None
 
 
 def _citation(document: Document) -> str:
@@ -519,9 +544,7 @@ def _citation(document: Document) -> str:
     >>> _citation(Document("a.xml", "", "", "", "xml", symbol="A/RES/78/265", date="2024-03-21"))
     'resolution 78/265 of 21 March 2024'
     """
-    year, month, day = document.date.split("-")
-    number = document.symbol.removeprefix("A/RES/")
-    return f"resolution {number} of {int(day)} {MONTHS[int(month) - 1]} {year}"
+    return f"resolution {document.symbol.removeprefix('A/RES/')} of {long_date(document.date)}"
 
 
 def prepare(
@@ -561,9 +584,10 @@ def prepare(
     # a follow-up that names nothing keeps its scope
     sources, symbols = named if any(named) else named_before
     kind = question_kind(text)
-    cited = _cited(kind, named, documents)
-    if cited is not None:
-        symbols = symbols - {cited.symbol}
+    relation = _cited(kind, text, named, named_before[1], documents)
+    cited = relation[0] if relation else None
+    if relation:
+        symbols = frozenset({relation[1].symbol})  # the citing one
     if reference is None and context and not step and FOLLOW_UP_WORDS.intersection(words(text)):
         reference = paragraph_reference(context)  # "Should they be voluntary?" after "… OP 13 …"
         bare = False

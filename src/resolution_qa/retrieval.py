@@ -76,7 +76,7 @@ class Retriever:
         self.acronyms = Acronyms.of(document.text for document in data.documents)
         # long forms by their initials, looked for when a question first uses an acronym
         self.initials = lru_cache(maxsize=ACRONYM_CACHE)(self._initials)
-        self._written_lowercase = lru_cache(maxsize=ACRONYM_CACHE)(self._lowercase_use)
+        self._acronym_uses: dict[str, tuple[int, int]] | None = None  # see known_word
         self.long_forms: dict[str, str | None] = {}  # the one the engine chose (or None), by acronym
         chunk_tokens = [self.tokens(c.words_text) for c in data.chunks]  # not kept: 95,000 lists for a collection
         self.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
@@ -141,14 +141,32 @@ class Retriever:
         return tokenize(self.spelled_out(text))
 
     def known_word(self, word: str) -> bool:
-        """Whether the documents write ``word`` in lowercase as a word of their own ("crews"
-        beside "CREWS"), not only as an acronym in capitals; a piece of a web or e-mail address
-        ("un.org") is no word. Looked up once per word (a scan of every document's text)."""
-        return self._written_lowercase(word)
+        """Whether the documents write ``word``, one of their acronyms in lowercase, as a word of
+        their own at least as often as the acronym ("crews" beside "CREWS"; not "un" beside "UN"
+        for a stray French "un"); a piece of a web or e-mail address ("un.org") is no word. The
+        documents are read once, for every acronym at a time, when a question first needs it."""
+        if self._acronym_uses is None:
+            self._acronym_uses = self._count_acronym_uses()
+        lowercase, acronym = self._acronym_uses.get(word, (0, 0))
+        return lowercase > 0 and lowercase >= acronym
 
-    def _lowercase_use(self, word: str) -> bool:
-        pattern = re.compile(rf"(?<![\w./@-]){re.escape(word)}(?![\w@/-]|\.\w)")
-        return any(pattern.search(document.text) for document in self.data.documents)
+    def _count_acronym_uses(self) -> dict[str, tuple[int, int]]:
+        """For each acronym's lowercase form: how often the documents write it so, and as the acronym."""
+        forms = {a.lower(): a for a in self.acronyms.table}
+        if not forms:
+            return {}
+        alternatives = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
+        pattern = re.compile(rf"(?<![\w./@-])(?i:{alternatives})(?![\w@/-]|\.\w)")
+        counts = {form: [0, 0] for form in forms}
+        for document in self.data.documents:
+            for match in pattern.finditer(document.text):
+                found = match.group()
+                form = found.lower()
+                if found == form:
+                    counts[form][0] += 1
+                elif found == forms[form]:
+                    counts[form][1] += 1
+        return {form: (lower, upper) for form, (lower, upper) in counts.items()}
 
     def scope_words(self, sources: frozenset[str], symbols: frozenset[str]) -> Collection[str]:
         """The words (BM25 tokens) a question scoped to these documents can find there ("What does

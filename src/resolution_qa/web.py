@@ -23,7 +23,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from .answers import long_date
+from .answering import long_date
 from .config import MAX_K, Settings
 from .documents import SUPPORTED_SUFFIXES
 from .render import (
