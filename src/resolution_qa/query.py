@@ -502,13 +502,12 @@ def _near_resolution(question: str) -> set[str]:
 def _cited(
     kind: str, question: str, named: tuple[frozenset[str], frozenset[str]], before: frozenset[str], documents
 ) -> tuple[Document, Document] | None:
-    """Of two resolutions a question about citing names ("Does 78/311 reaffirm the March
-    resolution?", "How does the July text refer back to the March one?"; or one, and the one the
-    question before named: "Does it recall 78/265?"), the one cited: a resolution cites only
-    earlier ones, so the later is where to look and the earlier is what to look for: (the
-    cited, the citing). None for
-    any other question, and when the question names the earlier one first ("Does 78/265 cite
-    78/311?": both stay in scope, and the answer shows which cites which)."""
+    """(the cited, the citing) of two resolutions a question about citing names ("Does 78/311
+    reaffirm the March resolution?", "How does the July text refer back to the March one?"; or
+    one, and the one the question before named: "Does it recall 78/265?"): a resolution cites
+    only earlier ones, so the later is where to look and the earlier is what to look for. None
+    for any other question, and when the question names the earlier one first ("Does 78/265
+    cite 78/311?": both stay in scope, and the answer shows which cites which)."""
     sources, symbols = named
     if kind != "citation" or sources:
         return None
