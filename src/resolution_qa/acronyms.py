@@ -149,7 +149,7 @@ class Acronyms:
         self.table = dict(table)
         names = sorted(self.table, key=len, reverse=True)
         self._pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
-        self._lowered: dict[str, str] | None = None  # "sdgs" -> "SDGs", made on first use
+        self.lowercase = {a.lower(): a for a in self.table}  # "sdgs" -> "SDGs"
 
     @classmethod
     def of(cls, texts) -> Acronyms:
@@ -181,16 +181,14 @@ class Acronyms:
         >>> Acronyms({"AI": "artificial intelligence", "US": "United States"}).capitalized("ai for us")
         'AI for us'
         """
-        if self._lowered is None:
-            self._lowered = {a.lower(): a for a in self.table}
-        return _LOWERCASE_WORD.sub(
-            lambda m: (
-                self._lowered[m.group(0)]
-                if m.group(0) in self._lowered and m.group(0) not in _NEVER_ACRONYMS and not used(m.group(0))
-                else m.group(0)
-            ),
-            question,
-        )
+
+        def written(match: re.Match[str]) -> str:
+            word = match.group(0)
+            if word not in self.lowercase or word in _NEVER_ACRONYMS or used(word):
+                return word
+            return self.lowercase[word]
+
+        return _LOWERCASE_WORD.sub(written, question)
 
     def expanded(self, question: str) -> str:
         """``question`` with the long forms of its acronyms named after it (see expand_acronyms)."""

@@ -152,7 +152,7 @@ class Retriever:
 
     def _count_acronym_uses(self) -> dict[str, tuple[int, int]]:
         """For each acronym's lowercase form: how often the documents write it so, and as the acronym."""
-        forms = {a.lower(): a for a in self.acronyms.table}
+        forms = self.acronyms.lowercase
         if not forms:
             return {}
         # both spellings, case-sensitive (twice as fast as one case-insensitive pattern)
