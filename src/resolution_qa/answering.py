@@ -126,7 +126,7 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 
-_TITLE = re.compile(r"\b(?:entitled|titled)\b|“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
+_TITLE = re.compile(r"\b(?:entitled|titled)\b|^Title: |“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
 
 # A/RES/78/311, A/78/L.86, A/78/PV.97, A/RES/ES-10/21, A/C.3/78/L.25, S/RES/2334
 _UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z0-9.-]+/)*[A-Z]*\.?\d+\b")
@@ -165,6 +165,12 @@ _CITATION = re.compile(
     rf"|^\W*(?:and\s+)?(?:which|what)\s+(?:{_NOT_AUX}[\w’'-]+\s+){{0,4}}?{_CITED_NOUN}\b[^?]*\b{_CITING_VERB}"
     rf"|^\W*(?:and\s+)?what\s+(?:does|did)\s+(?:it|the\s+[\w-]+|\d+/\d+)\s+(?:recall|reaffirm|cite|reference)\W*$",
     re.I,
+)
+# "Who …", "Which countries …", "What delegation …": the question asks for who did something
+_ACTOR_ASKED = (
+    r"\W*(?:and\s+)?(?:who|whom|whose)\b"
+    r"|\W*(?:and\s+)?(?:what|which)\s+(?:[\w-]+\s+)?(?:countries|country|nations?|states?|member states?|"
+    r"governments?|delegations?)\b"
 )
 # how a text defines a term: "…, which, for the purpose of this resolution, refers to …"
 _DEFINES = re.compile(r"\b(?:refers? to|means|is defined as|are defined as|for the purposes? of this)\b", re.I)
@@ -663,9 +669,10 @@ KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind(
         # "Which earlier resolution does it build on?", "Does it reaffirm the March resolution?",
-        # "How does 78/311 relate to the March one?": a passage that cites a resolution
+        # "How does 78/311 relate to the March one?": a passage that cites a resolution — not
+        # "Who endorsed the resolution?", "Which countries endorsed it?": an actor is asked
         "citation",
-        _CITATION,
+        re.compile(rf"^(?!{_ACTOR_ASKED})[\s\S]*?(?:{_CITATION.pattern})", re.I),
         _holds(_CITES),
         True,
     ),
@@ -756,6 +763,8 @@ def question_kind(question: str) -> KindName:
     ('define', 'title')
     >>> question_kind("How much will it cost?"), question_kind("Who spoke?"), question_kind("Where is it based?")
     ('amount', 'who', 'where')
+    >>> question_kind("Which resolution does it endorse?"), question_kind("Who endorsed the resolution?")
+    ('citation', 'who')
     """
     asked = asked_part(question)
     for kind in KINDS:
@@ -822,6 +831,8 @@ def satisfies(kind: KindName, text: str, question: str = "") -> bool | None:
     False
     >>> satisfies("define", "the Centre for Global Studies (CGS)"), satisfies("title", "entitled “Seizing the day”")
     (True, True)
+    >>> satisfies("title", "Title: Seizing the opportunities of safe, secure and trustworthy AI systems")
+    True
     >>> satisfies("amount", "a budget of $2 million"), satisfies("who", "Ambassador Fu spoke", "Who spoke?")
     (True, True)
     >>> satisfies("where", "based in Geneva"), satisfies("other", "anything") is None
