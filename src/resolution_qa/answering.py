@@ -172,6 +172,13 @@ _ACTOR_ASKED = (
     r"|\W*(?:and\s+)?(?:what|which)\s+(?:[\w-]+\s+)?(?:countries|country|nations?|states?|member states?|"
     r"governments?|delegations?)\b"
 )
+# "Where does it voice worry …?", "Where does 78/265 mention …?": a place in the text is asked,
+# not a place in the world — unless something is placed ("Where does the article say CGS is based?")
+_TEXT_SUBJECT = (
+    r"(?:it|this|that|the\s+(?:[\w-]+\s+){0,2}?(?:resolution|text|article|document|preamble|draft|letter|piece)"
+    r"|(?:A/RES/)?\d+/\d+)"
+)
+_PLACED = r"\b(?:based|located|headquartered|held|hosted|situated|take|took|taking|meet|met|meets|host|hosts)\b"
 # how a text defines a term: "…, which, for the purpose of this resolution, refers to …"
 _DEFINES = re.compile(r"\b(?:refers? to|means|is defined as|are defined as|for the purposes? of this)\b", re.I)
 _SHARE = re.compile(
@@ -226,6 +233,29 @@ _NOT_NAMES = frozenset(
         "Of",
     ]
 )
+
+
+# who a resolution asks or names without a capital: "the international community", "developed
+# countries", "the private sector", "women and girls"
+_ACTOR = re.compile(
+    r"\b(?:community|communities|countries|states|governments|stakeholders|sector|sectors|organi[sz]ations|agencies|"
+    r"entities|society|institutions|bodies|partners|parliaments|academia|industry|companies|businesses|"
+    r"people|peoples|persons|women|girls|children|youth|elderly|groups|members|users|developers|researchers)\b",
+    re.I,
+)
+
+
+def _names_actors(text: str, question: str) -> bool:
+    """Does ``text`` name someone the question does not already name ("Who should boost
+    funding?" — "the international community, as well as …")?
+
+    >>> _names_actors("encourages the international community to help", "Who should help?")
+    True
+    >>> _names_actors("encourages countries to help", "Which countries help?")
+    False
+    """
+    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
+    return any(m.group(0).lower() not in asked for m in _ACTOR.finditer(text))
 
 
 def new_names(text: str, question: str = "") -> list[str]:
@@ -714,13 +744,14 @@ KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
         "who",
         re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I),
-        lambda text, question: bool(new_names(text, question)),
+        lambda text, question: bool(new_names(text, question)) or _names_actors(text, question),
         False,
     ),
     AnswerKind(
         "where",
         re.compile(
-            r"^\W*(?:and\s+)?(?:where|in (?:which|what) (?:country|city|place))\b"
+            rf"^\W*(?:and\s+)?(?:where(?!\s+(?:does|do|did)\s+{_TEXT_SUBJECT}\s+(?![^?]*{_PLACED})))\b"
+            r"|^\W*(?:and\s+)?in (?:which|what) (?:country|city|place)\b"
             rf"|{_COUNTRIES_NAMED}"
             rf"|{_ASKED_FOR}(?:country|city|nation|venue|member state|government)\b(?![’'-])(?!\s+{_COMPOUND})"
             # ... not "which government officials / policies": a government's people or acts
@@ -765,6 +796,8 @@ def question_kind(question: str) -> KindName:
     ('amount', 'who', 'where')
     >>> question_kind("Which resolution does it endorse?"), question_kind("Who endorsed the resolution?")
     ('citation', 'who')
+    >>> question_kind("Where does it voice concern?"), question_kind("Where does the article say CGS is based?")
+    ('other', 'where')
     """
     asked = asked_part(question)
     for kind in KINDS:
@@ -1444,7 +1477,21 @@ def unknown_share(question: str, known_stems) -> float:
     total = sum(weights.values())
     if not total:
         return 0.0
-    return sum(v for w, v in weights.items() if stem(w) not in known_stems) / total
+    return sum(v for w, v in weights.items() if not _known(w, known_stems)) / total
+
+
+def _known(word: str, known_stems) -> bool:
+    """Do the documents use ``word``, or, for a country, one of its names ("Russia", "Moscow":
+    the records' "RUSSIAN FEDERATION")?
+
+    >>> _known("Moscow", {"russian", "feder"}), _known("Paris", {"russian", "feder"})
+    (True, False)
+    """
+    from .places import names_of
+
+    return stem(word.lower()) in known_stems or any(
+        all(stem(part) in known_stems for part in name.split()) for name in names_of(word)
+    )
 
 
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,}s?)\b")
@@ -1470,7 +1517,7 @@ def unknown_names(question: str, known_stems) -> float:
     ]
     if not names:
         return 0.0
-    return sum(1 for n in names if stem(n) not in known_stems) / len(names)
+    return sum(1 for n in names if not _known(n, known_stems)) / len(names)
 
 
 def _stands_for_a_country(name: str) -> bool:
@@ -1591,8 +1638,14 @@ def _asked_months(query, retriever) -> frozenset[str]:
     """The months a question (or, for a follow-up, the questions before it) asks about, less
     those of the documents it names by their month ("What is the March text?" asks about 78/265,
     not about March)."""
+    from .query import named_by_month
+
     asked = months(query.search_question) or months(query.topic_context or query.context)
-    adopted = {MONTHS[int(d.date[5:7]) - 1] for d in retriever.data.documents if d.symbol in query.symbols and d.date}
+    documents = retriever.data.documents
+    # ... a month that names a resolution names it even where the article is asked ("According
+    # to the article, who sponsored the July resolution?": the article dates it 25 June)
+    named = query.symbols | named_by_month(query.text, documents) | named_by_month(query.context, documents)
+    adopted = {MONTHS[int(d.date[5:7]) - 1] for d in documents if d.symbol in named and d.date}
     return asked - adopted
 
 

@@ -104,6 +104,26 @@ def country_of(name: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _names_by_country() -> dict[str, tuple[str, ...]]:
+    """Each country's key → all its known names (normalized)."""
+    out: dict[str, list[str]] = {}
+    for name, key in gazetteer().items():
+        out.setdefault(key, []).append(name)
+    return {key: tuple(names) for key, names in out.items()}
+
+
+def names_of(name: str) -> tuple[str, ...]:
+    """Every name (normalized) of the country ``name`` names, or () when it names none: a
+    question's "Russia" is the records' "RUSSIAN FEDERATION", its "Moscow" the same country.
+
+    >>> "russian federation" in names_of("Moscow"), names_of("Atlantis")
+    (True, ())
+    """
+    key = country_of(name)
+    return () if key is None else _names_by_country().get(key, ())
+
+
 _US_DOTTED = re.compile(r"\bU\.S\.(?:A\.)?")
 
 

@@ -377,16 +377,7 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
         if symbol in known_symbols:
             symbols.add(symbol)
     if _NAMING_NOUN.search(question):
-        for number, month in enumerate(MONTHS, start=1):
-            typed = _typed_month(month)
-            if re.search(
-                rf"\b{month}\b[^?.]*{_NAMING}|{_NAMING}[^?.]*\b(?:of|in|from) {month}\b"
-                rf"|\b(?i:the|this|that)\s+{month}(?:\s+\d{{4}})?\s+one(?![\w-])|\b(?i:the)\s+one\s+(?:of|in|from) {month}\b"
-                # typed in lower case: only right before what names a resolution ("the march AI resolution")
-                rf"|\b(?i:the|this|that)\s+{typed}(?:\s+\d{{4}})?\s+(?:[\w-]+\s+)?(?i:resolution|text|draft|one)\b",
-                question,
-            ):
-                symbols.update(d.symbol for d in resolutions if d.date and int(d.date[5:7]) == number)
+        symbols.update(named_by_month(question, resolutions))
         distinct_stems = distinct_title_stems(documents)
         if distinct_stems:  # one resolution beside an article: its title's words still name it
             near = _near_resolution(question)
@@ -404,6 +395,25 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
         if sources:
             symbols.clear()
     return frozenset(sources), frozenset(s for s in symbols if s)
+
+
+def named_by_month(question: str, documents: list[Document]) -> set[str]:
+    """The symbols of the resolutions a question names by their month of adoption ("the March
+    resolution", "the march AI text", "the one from July")."""
+    if not _NAMING_NOUN.search(question):
+        return set()
+    out: set[str] = set()
+    for number, month in enumerate(MONTHS, start=1):
+        typed = _typed_month(month)
+        if re.search(
+            rf"\b{month}\b[^?.]*{_NAMING}|{_NAMING}[^?.]*\b(?:of|in|from) {month}\b"
+            rf"|\b(?i:the|this|that)\s+{month}(?:\s+\d{{4}})?\s+one(?![\w-])|\b(?i:the)\s+one\s+(?:of|in|from) {month}\b"
+            # typed in lower case: only right before what names a resolution ("the march AI resolution")
+            rf"|\b(?i:the|this|that)\s+{typed}(?:\s+\d{{4}})?\s+(?:[\w-]+\s+)?(?i:resolution|text|draft|one)\b",
+            question,
+        ):
+            out.update(d.symbol for d in documents if d.symbol and d.date and int(d.date[5:7]) == number)
+    return out
 
 
 def sponsored_by(question: str, documents: list[Document]) -> set[str]:
