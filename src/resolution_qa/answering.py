@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from .acronyms import ACRONYM
+from .boosting import Trees, TreesError
 from .schema import METADATA_KINDS
 from .tokens import STOP_WORDS, stem, tokenize, words
 
@@ -1662,8 +1663,9 @@ class CalibrationError(ValueError):
 
 @dataclass(frozen=True)
 class Calibration:
-    """A fitted logistic model: p(answerable) = sigmoid(bias + sum(weights * features)), where
-    the features are the signals and, with ``interacting``, their pairwise products."""
+    """A fitted abstention model: a logistic one, p(answerable) = sigmoid(bias + sum(weights *
+    features)), where the features are the signals and, with ``interacting``, their pairwise
+    products; or boosted ``trees`` over the signals (boosting.py)."""
 
     weights: dict[str, float]
     bias: float
@@ -1673,15 +1675,16 @@ class Calibration:
     # weigh the word signals
     plain: Calibration | None = None
     interacting: tuple[str, ...] = ()  # the signals whose pairwise products are weighed too
+    trees: Trees | None = None  # instead of the weights
 
     @property
     def signals(self) -> list[str]:
         """The signals the model reads (without the products)."""
-        return _in_signal_order(self.weights)
+        return _in_signal_order(self.trees.names if self.trees else self.weights)
 
     @property
     def uses_words(self) -> bool:
-        return self.ranking.uses_words or any(name in self.weights for name in ABSTAIN_WORD_FEATURES)
+        return self.ranking.uses_words or any(name in self.signals for name in ABSTAIN_WORD_FEATURES)
 
     def for_index(self, has_words: bool) -> Calibration:
         """The models for an index with (or without) word vectors."""
@@ -1695,20 +1698,25 @@ class Calibration:
         return cls(weights=dict.fromkeys(ABSTAIN_FEATURES, 0.0), bias=0.0, ranking=ranking or Ranking())
 
     def probability(self, features: dict[str, float]) -> float:
+        if self.trees:
+            return self.trees.probability(features)
         if self.interacting:
             features = with_interactions(features, self.interacting)
         return logistic(self.weights, self.bias, features)
 
     def to_json(self) -> dict:
         features = self.signals
-        out = {
-            "features": features,
-            "interactions": bool(self.interacting),
-            "weights": {name: self.weights[name] for name in (*features, *interactions(self.interacting))},
-            "bias": self.bias,
-            "threshold": self.threshold,
-            "ranking": self.ranking.to_json(),
-        }
+        if self.trees:
+            # the trees name signals by their place in "features": the order they were fitted in
+            out = {"features": list(self.trees.names), "form": "trees", **self.trees.to_json()}
+        else:
+            out = {
+                "features": features,
+                "interactions": bool(self.interacting),
+                "weights": {name: self.weights[name] for name in (*features, *interactions(self.interacting))},
+                "bias": self.bias,
+            }
+        out |= {"threshold": self.threshold, "ranking": self.ranking.to_json()}
         if self.plain is not None:
             out["without_words"] = self.plain.to_json()
         return out
@@ -1728,6 +1736,20 @@ class Calibration:
             raise CalibrationError(
                 f"{name} was fitted with another embedding model ({raw.get('model_sha256')}) — {fix}"
             )
+        plain = raw.get("without_words")
+        common = {
+            "threshold": float(raw.get("threshold", 0.5)),
+            "ranking": Ranking.from_json(raw.get("ranking"), name, fix),
+            "plain": None if plain is None else cls.from_json(plain, f"{name} (without_words)", model_sha256),
+        }
+        if raw.get("form", "logistic") not in ("logistic", "trees"):
+            raise CalibrationError(f'{name}: \'form\' must be "logistic" or "trees", not {raw["form"]!r} — {fix}')
+        if raw.get("form") == "trees":
+            try:
+                trees = Trees.from_json(raw, features, name)
+            except TreesError as exc:
+                raise CalibrationError(f"{exc} — {fix}") from None
+            return cls._checked(cls(weights={}, bias=0.0, trees=trees, **common), name, fix)
         weights = raw.get("weights", {})
         if raw.get("interactions", False) not in (True, False):
             raise CalibrationError(f"{name}: 'interactions' must be true or false, not {raw['interactions']!r} — {fix}")
@@ -1735,15 +1757,13 @@ class Calibration:
         names = [*features, *interactions(interacting)]
         if set(weights) != set(names) or not isinstance(raw.get("bias"), int | float):
             raise CalibrationError(f"{name} lacks weights or bias — {fix}")
-        plain = raw.get("without_words")
         calibration = cls(
-            weights={k: float(weights[k]) for k in names},
-            interacting=interacting,
-            bias=float(raw["bias"]),
-            threshold=float(raw.get("threshold", 0.5)),
-            ranking=Ranking.from_json(raw.get("ranking"), name, fix),
-            plain=None if plain is None else cls.from_json(plain, f"{name} (without_words)", model_sha256),
+            weights={k: float(weights[k]) for k in names}, interacting=interacting, bias=float(raw["bias"]), **common
         )
+        return cls._checked(calibration, name, fix)
+
+    @staticmethod
+    def _checked(calibration: Calibration, name: str, fix: str) -> Calibration:
         if calibration.uses_words and (calibration.plain is None or calibration.plain.uses_words):
             raise CalibrationError(f"{name} weighs word signals but has no models for indexes without them — {fix}")
         return calibration
@@ -1788,4 +1808,7 @@ def fit_calibration(
 
 
 def write_calibration(calibration: Calibration, path: Path, meta: dict) -> None:
-    Path(path).write_text(json.dumps({**calibration.to_json(), **meta}, indent=2) + "\n", encoding="utf-8")
+    text = json.dumps({**calibration.to_json(), **meta}, indent=2)
+    # a list of numbers on one line (a tree's node): thousands of them would be a line each
+    text = re.sub(r"\[\s+([-+\d.eE,\s]+?)\s+\]", lambda m: f"[{' '.join(m.group(1).split())}]", text)
+    Path(path).write_text(text + "\n", encoding="utf-8")

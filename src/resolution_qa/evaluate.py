@@ -28,6 +28,7 @@ from .answering import (
     fit_listwise,
     write_calibration,
 )
+from .boosting import fit_trees
 from .schema import Passage
 from .tokens import tokenize
 
@@ -269,7 +270,28 @@ ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0)  # tried by ``calibrate``; the bes
 # The forms of the abstention model ``calibrate`` tries, by name: (weighs the signals' pairwise
 # products too, l2). The model with products is penalized less as a whole: it has 104 weights to
 # 13 (54 to 9 without word signals), each product small.
-ABSTAIN_FORMS = {"signals": (False, 0.01), "pairs": (True, 0.001)}
+# "trees": boosted trees over the signals (boosting.py), no weights.
+ABSTAIN_FORMS = {"signals": (False, 0.01), "pairs": (True, 0.001), "trees": (False, 0.0)}
+
+
+def fit_abstention(
+    form: str,
+    features: list[dict],
+    labels: list[int],
+    abstain_weight: float,
+    names: tuple[str, ...],
+    ranking: Ranking | None = None,
+) -> Calibration:
+    """The abstention model of ``form`` (one of ABSTAIN_FORMS) fitted on these questions."""
+    if form not in ABSTAIN_FORMS:
+        raise ValueError(f"unknown abstention model form {form!r}: choose one of {', '.join(ABSTAIN_FORMS)}")
+    if form == "trees":
+        if len(set(labels)) < 2:
+            raise ValueError("calibration needs both answerable and unanswerable questions")
+        trees = fit_trees(features, labels, names, abstain_weight)
+        return Calibration(weights={}, bias=0.0, ranking=ranking or Ranking(), trees=trees)
+    interacting, l2 = ABSTAIN_FORMS[form]
+    return fit_calibration(features, labels, abstain_weight, l2, ranking=ranking, names=names, interacting=interacting)
 
 
 def set_round(name: str) -> str:
@@ -328,21 +350,13 @@ def cross_validate(
     fold_of = _folds(len(labels), folds, fold_of)
     if form not in ABSTAIN_FORMS:
         raise ValueError(f"unknown abstention model form {form!r}: choose one of {', '.join(ABSTAIN_FORMS)}")
-    interacting, l2 = ABSTAIN_FORMS[form]
     outcomes = []
     for fold in range(folds):
         train = [i for i in range(len(labels)) if fold_of[i] != fold]
         test = [i for i in range(len(labels)) if fold_of[i] == fold]
         if not test or len({labels[i] for i in train}) < 2:
             continue
-        model = fit_calibration(
-            [features[i] for i in train],
-            [labels[i] for i in train],
-            abstain_weight,
-            l2,
-            names=names,
-            interacting=interacting,
-        )
+        model = fit_abstention(form, [features[i] for i in train], [labels[i] for i in train], abstain_weight, names)
         outcomes += [(labels[i], model.probability(features[i]) >= model.threshold) for i in test]
     positives = [p for y, p in outcomes if y == 1]
     negatives = [p for y, p in outcomes if y == 0]
@@ -472,10 +486,7 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
         # the tuning sets, answer@1 of the resolution's sets 0.861 → 0.812: answerable questions
         # are most of what is asked)
         form, weight = max(tried, key=lambda fw: (tried[fw]["accuracy"], fw[0] == "signals", fw[1]))
-        interacting, abstain_l2 = ABSTAIN_FORMS[form]
-        calibration = fit_calibration(
-            features, labels, weight, abstain_l2, ranking=ranking, names=names, interacting=interacting
-        )
+        calibration = fit_abstention(form, features, labels, weight, names, ranking)
         predicted = [calibration.probability(f) >= calibration.threshold for f in features]
         accuracy = sum(p == bool(y) for p, y in zip(predicted, labels, strict=True)) / len(labels)
         fitted[variant] = (
