@@ -390,11 +390,11 @@ def test_shipped_calibration_is_sane():
         | {"dense_gap": rng.uniform(0.0, 3.0)}
         for _ in range(300)
     ]
+
+    def mean(model, change):
+        return statistics.mean(model.probability(row | change) for row in drawn)
+
     for model in (calibration, calibration.plain):
-
-        def mean(change, model=model):
-            return statistics.mean(model.probability(row | change) for row in drawn)
-
         p = model.probability(fair)
         assert p >= model.threshold
         assert model.probability(fair | {"kind_missing": 1.0}) < model.threshold  # not what was asked for
@@ -403,10 +403,12 @@ def test_shipped_calibration_is_sane():
         # signals that speak only against answering never raise the probability
         for name in ("kind_missing", "unknown_names", "date_conflict"):
             assert all(model.probability(row | {name: 1.0}) <= model.probability(row | {name: 0.0}) for row in drawn)
-        assert mean({"coverage": 0.3, "rare_coverage": 0.1}) < mean({"coverage": 1.0, "rare_coverage": 1.0})
+        assert mean(model, {"coverage": 0.3, "rare_coverage": 0.1}) < mean(
+            model, {"coverage": 1.0, "rare_coverage": 1.0}
+        )
     # many passages about equally close (the trees for indexes without word vectors found this
     # nearly flat: 0.664 against 0.657 on average, fitted in the fifteenth session)
-    assert mean({"dense_gap": 0.2}, calibration) < mean({"dense_gap": 2.0}, calibration)
+    assert mean(calibration, {"dense_gap": 0.2}) < mean(calibration, {"dense_gap": 2.0})
     assert calibration.probability(fair | {"soft_unit": 0.9, "soft_passage": 0.9}) > calibration.probability(fair)
 
 
@@ -492,9 +494,22 @@ def test_boosted_trees_draw_what_a_weighted_sum_cannot_and_round_trip_through_js
         Calibration.from_json(raw, "calibration.json")
     with pytest.raises(CalibrationError, match="'form' must be"):
         Calibration.from_json(json.loads(text) | {"form": "forest"}, "calibration.json")
+    for broken, message in (
+        ([[0, 0.5, 1, 1, 0.0], [0, 0.5, 1, 1, 0.0]], "outside its tree"),  # a node its own child: a walk would loop
+        ([], "without nodes"),
+        ([[0, 1e999, 1, 2, 0.0], [-1, 0.0, 0, 0, 1.0], [-1, 0.0, 0, 0, 1.0]], "not a finite number"),
+        ([[0, float("nan"), 1, 2, 0.0], [-1, 0.0, 0, 0, 1.0], [-1, 0.0, 0, 0, 1.0]], "not a finite number"),
+        ([[0.7, 0.5, 1, 2, 0.0], [-1, 0.0, 0, 0, 1.0], [-1, 0.0, 0, 0, 1.0]], "not a whole number"),
+        ([[-2, 0.5, 1, 2, 0.0], [-1, 0.0, 0, 0, 1.0], [-1, 0.0, 0, 0, 1.0]], "outside its tree"),
+    ):
+        with pytest.raises(CalibrationError, match=f"{message}.*calibrate"):
+            Calibration.from_json(json.loads(text) | {"trees": [broken]}, "calibration.json")
     del raw["baseline"]
     with pytest.raises(CalibrationError, match="cannot be read"):
         Calibration.from_json(raw, "calibration.json")
+    # only the file's own lists of numbers go on one line, not one inside a string
+    write_calibration(trees, path, {"note": "see [\n 1, 2 \n]", "questions": len(rows)})
+    assert json.loads(path.read_text(encoding="utf-8"))["note"] == "see [\n 1, 2 \n]"
 
 
 def test_cross_validation_holds_out_whole_rounds_and_checks_its_arguments():

@@ -79,20 +79,35 @@ class Trees:
     def from_json(cls, raw: dict, names: list[str], where: str) -> Trees:
         """Trees over the signals ``names`` (the file's "features"), checked node by node."""
         try:
-            baseline = float(raw["baseline"])
+            baseline = _number(raw["baseline"])
             trees = tuple(
-                tuple((int(f), float(t), int(left), int(right), float(v)) for f, t, left, right, v in nodes)
+                tuple(
+                    (_index(f), _number(t), _index(left), _index(right), _number(v)) for f, t, left, right, v in nodes
+                )
                 for nodes in raw["trees"]
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise TreesError(f"{where}: its trees cannot be read ({exc!r})") from None
+            raise TreesError(f"{where}: its trees cannot be read ({exc})") from None
+        if not trees or not all(trees):
+            raise TreesError(f"{where}: no trees, or a tree without nodes")
         for nodes in trees:
-            for f, _, left, right, _ in nodes:
-                if f >= len(names) or (f >= 0 and not (0 < left < len(nodes) and 0 < right < len(nodes))):
+            for i, (f, _, left, right, _) in enumerate(nodes):
+                # a node's children come after it (no walk can loop), inside its tree
+                if not -1 <= f < len(names) or (f >= 0 and not (i < left < len(nodes) and i < right < len(nodes))):
                     raise TreesError(f"{where}: a tree node points outside its tree or its signals")
-        if not trees:
-            raise TreesError(f"{where}: no trees")
         return cls(tuple(names), baseline, trees)
+
+
+def _number(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite number")
+    return float(value)
+
+
+def _index(value) -> int:
+    if type(value) is not int:
+        raise ValueError(f"{value!r} is not a whole number")
+    return value
 
 
 def fit_trees(rows: list[dict[str, float]], labels: list[int], names, abstain_weight: float = 1.0) -> Trees:

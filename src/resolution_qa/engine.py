@@ -283,7 +283,7 @@ class QAEngine:
         data, retriever = state
         # "what does it say about ai?": a lowercase acronym the documents never write as a word
         spelled = partial(retriever.acronyms.capitalized, used=retriever.known_word)
-        return self.spell_acronyms(prepare(question, history, data.documents, spelled), retriever)
+        return self.spell_acronyms(prepare(question, history, data.documents, spelled, retriever.uses_name), retriever)
 
     def spell_acronyms(self, query: Query, retriever) -> Query:
         """``query`` with the long forms of the acronyms it uses that the documents never define

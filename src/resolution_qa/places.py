@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 _ALIAS_MIN = 4  # two- and three-letter codes ("IN", "IT", "NO", "CAN") clash with words
@@ -157,19 +158,27 @@ def countries_in(text: str) -> dict[str, str]:
     return found
 
 
-def with_country_names(text: str) -> str:
+def with_country_names(text: str, used: Callable[[str], bool] | None = None) -> str:
     """``text`` plus the country names that its capitals and demonyms stand for, for searching:
     documents write "the United States", people ask about "Washington" and "the Americans".
+    With ``used`` (does the collection use this name?), a country the documents never name by its
+    usual name is added by the longest name they use, and named so too when the question names
+    it as they never do: the records write "RUSSIAN FEDERATION", people ask about "Russia".
 
     >>> with_country_names("Did Washington back the Chinese text?")
     'Did Washington back the Chinese text? (Washington: United States; Chinese: China)'
     >>> with_country_names("Did China sponsor it?")
     'Did China sponsor it?'
+    >>> with_country_names("Did Russia sponsor it?", used=lambda name: name in {"russian federation", "china"})
+    'Did Russia sponsor it? (Russia: Russian Federation)'
     """
     extra = []
     for key, phrase in countries_in(text).items():
-        if phrase != key:
-            extra.append(f"{_said(text, phrase) or phrase}: {key.title()}")
+        spelled = None
+        if used and not used(key):
+            spelled = max((n for n in names_of(key) if n != phrase and used(n)), key=len, default=None)
+        if phrase != key or spelled:
+            extra.append(f"{_said(text, phrase) or phrase}: {(spelled or key).title()}")
     return f"{text} ({'; '.join(extra)})" if extra else text
 
 

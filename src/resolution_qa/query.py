@@ -561,10 +561,12 @@ def prepare(
     history=(),
     documents: list[Document] | None = None,
     spelled: Callable[[str], str] | None = None,
+    used: Callable[[str], bool] | None = None,
 ) -> Query:
     """Clean, contextualize, scope and classify a question. ``spelled`` rewrites the cleaned
     question and its history as the documents write them (``Acronyms.capitalized``: "ai" →
-    "AI"); the answer still shows the question as typed.
+    "AI"); the answer still shows the question as typed. ``used`` says whether the documents
+    use a name: a country is searched for as they name it (``places.with_country_names``).
 
     >>> q = prepare("And what does OP 7 say?", ["Who sponsored 78/311?"])
     >>> q.context, q.reference, q.bare_reference
@@ -623,8 +625,10 @@ def prepare(
         context=context,
         section=part or (section_of(context) if context else None),
         position=position,
-        topic=with_country_names(f"{topic or text} ({_citation(cited)})" if cited else topic or text),
-        topic_context=with_country_names(topic_of(context, documents, sources, symbols) or context) if context else "",
+        topic=with_country_names(f"{topic or text} ({_citation(cited)})" if cited else topic or text, used),
+        topic_context=(
+            with_country_names(topic_of(context, documents, sources, symbols) or context, used) if context else ""
+        ),
         kind=kind,
         sources=sources,
         symbols=symbols,

@@ -150,6 +150,11 @@ class Retriever:
         lowercase, acronym = self._acronym_uses.get(word, (0, 0))
         return lowercase > 0 and lowercase >= acronym
 
+    def uses_name(self, name: str) -> bool:
+        """Whether the documents use every word of ``name`` ("russian federation")."""
+        tokens = self.tokens(name)
+        return bool(tokens) and all(token in self.document_frequency for token in tokens)
+
     def _count_acronym_uses(self) -> dict[str, tuple[int, int]]:
         """For each acronym's lowercase form: how often the documents write it so, and as the acronym."""
         forms = self.acronyms.lowercase
