@@ -358,6 +358,15 @@ def test_fit_calibration_needs_both_labels():
         fit_calibration([dict.fromkeys(ABSTAIN_FEATURES, 0.0)], [1])
 
 
+def test_every_kind_of_question_but_other_is_told_to_the_refusal_model():
+    from typing import get_args
+
+    from resolution_qa.answering import _ASKED_GROUP, KindName
+
+    assert set(_ASKED_GROUP) == set(get_args(KindName)) - {"other"}
+    assert {f"{group}" for group in _ASKED_GROUP.values()} == {n for n in ABSTAIN_FEATURES if n.startswith("asks_")}
+
+
 def test_shipped_calibration_is_sane():
     import random
     import statistics
@@ -368,18 +377,22 @@ def test_shipped_calibration_is_sane():
     assert isinstance(calibration, Calibration) and 0 < calibration.threshold < 1
     # with trees (or pairwise products) single weights mean little: judge what the model does to
     # a question whose best passage is a fair match, when one signal changes ...
-    fair = dict.fromkeys(ABSTAIN_WORD_FEATURES, 0.6) | {
-        "dense": 0.5,
-        "passage_dense": 0.5,
-        "coverage": 0.7,
-        "rare_coverage": 0.6,
-        "unknown": 0.2,
-        "unknown_names": 0.0,
-        "kind_missing": 0.0,
-        "kind_match": 0.0,
-        "dense_gap": 1.0,
-        "date_conflict": 0.0,
-    }
+    fair = (
+        dict.fromkeys(ABSTAIN_WORD_FEATURES, 0.6)
+        | {
+            "dense": 0.5,
+            "passage_dense": 0.5,
+            "coverage": 0.7,
+            "rare_coverage": 0.6,
+            "unknown": 0.2,
+            "unknown_names": 0.0,
+            "kind_missing": 0.0,
+            "kind_match": 0.0,
+            "dense_gap": 1.0,
+            "date_conflict": 0.0,
+        }
+        | {name: 0.0 for name in ABSTAIN_FEATURES if name.startswith("asks_")}
+    )
     # ... and, on average, to many questions: signals drawn at random over their ranges
     rng = random.Random(1)
     drawn = [
@@ -388,7 +401,8 @@ def test_shipped_calibration_is_sane():
         | {name: rng.random() for name in ("coverage", "rare_coverage", "unknown")}
         | {name: float(rng.random() < 0.2) for name in ("unknown_names", "kind_missing", "kind_match", "date_conflict")}
         | {"dense_gap": rng.uniform(0.0, 3.0)}
-        for _ in range(300)
+        | {name: float(name == asked) for name in ABSTAIN_FEATURES if name.startswith("asks_")}
+        for asked in rng.choices(["asks_value", "asks_actor", "asks_citation", "asks_said", "other"], k=300)
     ]
 
     def mean(model, change):

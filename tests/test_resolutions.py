@@ -117,20 +117,18 @@ def test_clause_of_a_long_paragraph_is_the_answer(shipped):
 
 def test_a_paraphrase_is_matched_word_by_word(shipped):
     # "research labs run jointly by several countries" is OP 5's "voluntary joint international
-    # research laboratories": the word signals (alignment.py) find it. (The boosted trees of the
-    # fifteenth session are less sure than the logistic model was that it answers — p 0.41 — so
-    # the reply offers OP 5 as the closest passage, to check, rather than quoting it.)
+    # research laboratories": the word signals (alignment.py) find it first and pick its clause.
+    # Whether to answer is the refusal model's call: the logistic model answered it; the boosted
+    # trees of the fifteenth session put it just under the line (p 0.39), so the reply lists OP 5
+    # first among the closest passages without quoting it
     assert shipped.data.has_words
     question = "Does it propose research labs run jointly by several countries?"
-    answer = shipped.ask(question)
+    analysis = shipped.analyze(question)
+    answer = analysis.answer
     assert answer.passages[0].chunk.label == "A/RES/78/311" and answer.passages[0].chunk.location == "OP 5"
-    if answer.answered:
-        assert "joint international research laboratories" in answer.quote.text
-        verbatim(shipped, answer)
-    else:
-        assert "may not answer this directly" in answer.message and "OP 5" in answer.message
+    assert "joint international research laboratories" in analysis.candidate.text
     # of OP 5's clauses, the one with the laboratories covers the question's words best
-    op5 = next(r for r in shipped.analyze(question).ranked if r.chunk.location == "OP 5")
+    op5 = next(r for r in analysis.ranked if r.chunk.location == "OP 5")
     text = shipped.data.by_source[op5.chunk.source].text
     best = max(op5.units, key=lambda u: u.features["soft_unit"])
     assert "joint international research laboratories" in text[slice(*best.span)]
@@ -309,6 +307,9 @@ def test_a_question_asking_for_a_country_is_not_answered_by_an_organization(one_
     # OP 14's "… follow-up processes in the United Nations system" is a place, not a country
     analysis = one_resolution.analyze("Which country will host the first AI capacity-building centre?")
     assert analysis.features["kind_missing"] == 1.0 and not analysis.answer.answered
+    # the refusal model is told what kind of thing is asked for: an actor (a place, here)
+    asked = {name: value for name, value in analysis.features.items() if name.startswith("asks_")}
+    assert asked == {"asks_value": 0.0, "asks_actor": 1.0, "asks_citation": 0.0, "asks_said": 0.0}
 
 
 def test_a_month_that_names_a_loaded_resolution_is_no_date_to_check(shipped):

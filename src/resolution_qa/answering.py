@@ -1540,7 +1540,24 @@ ABSTAIN_FEATURES = (
     "kind_match",
     "dense_gap",
     "date_conflict",
+    "asks_value",
+    "asks_actor",
+    "asks_citation",
+    "asks_said",
 )
+# What a question asks for, by its kind (``question_kind``), in four groups: a value (a date, a
+# count, an amount, a symbol, a name, a title, a definition), an actor (who, a person, an
+# organization, a place), a text it cites, or what someone said or found; none for the rest. The
+# boosted trees learn how much the other signals say for each (out of fold, 3,600 questions:
+# accuracy 0.927 → 0.932, abstains when it should 0.80 → 0.82; every kind apart: no better).
+_ASKED_GROUP = {
+    **dict.fromkeys(
+        ("when", "count", "amount", "share", "symbol", "name", "title", "define", "definition"), "asks_value"
+    ),
+    **dict.fromkeys(("who", "person", "organization", "where"), "asks_actor"),
+    "citation": "asks_citation",
+    **dict.fromkeys(("statement", "finding"), "asks_said"),
+}
 # ... and, where the index keeps word vectors, the best unit's word coverage (alignment.py): of
 # its paragraph and of itself, on average and for the question's two rarest words
 ABSTAIN_WORD_FEATURES = ("soft_passage", "soft_passage_rare", "soft_unit", "soft_unit_rare")
@@ -1633,6 +1650,11 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
         "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
         "dense_gap": dense_gap([hit.dense for hit in candidates]),
         "date_conflict": 1.0 if date_conflict(_asked_months(query, retriever), best.chunk.text) else 0.0,
+        **{
+            name: 1.0 if _ASKED_GROUP.get(query.kind) == name else 0.0
+            for name in ABSTAIN_FEATURES
+            if name.startswith("asks_")
+        },
     }
 
 
