@@ -168,9 +168,10 @@ _CITATION = re.compile(
     re.I,
 )
 # "Who …", "Which countries …", "What delegation …": the question asks for who did something
+_WHO_ASKED = r"\W*(?:and\s+)?(?:who|whom|whose)\b"  # the "who" kind's question
 _ACTOR_ASKED = (
-    r"\W*(?:and\s+)?(?:who|whom|whose)\b"
-    r"|\W*(?:and\s+)?(?:what|which)\s+(?:of\s+the\s+)?(?:[\w-]+\s+)?(?:countries|country|nations?|states?|member states?|"
+    _WHO_ASKED
+    + r"|\W*(?:and\s+)?(?:what|which)\s+(?:of\s+the\s+)?(?:[\w-]+\s+)?(?:countries|country|nations?|states?|member states?|"
     r"governments?|delegations?)(?![’'\w-])"
 )
 # "Where does it voice worry …?", "Where does 78/265 mention …?": a place in the text is asked,
@@ -755,7 +756,7 @@ KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind(
         "who",
-        re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.I),
+        re.compile(rf"^{_WHO_ASKED}", re.I),
         lambda text, question: bool(new_names(text, question)) or _names_actors(text, question),
         False,
     ),

@@ -176,7 +176,8 @@ def with_country_names(text: str, used: Callable[[str], bool] | None = None) -> 
     for key, phrase in countries_in(text).items():
         spelled = None
         if used and not used(key):
-            spelled = max((n for n in names_of(key) if n != phrase and used(n)), key=len, default=None)
+            names = _names_by_country().get(key, ())
+            spelled = max((n for n in names if n != phrase and used(n)), key=len, default=None)
         if phrase != key or spelled:
             extra.append(f"{_said(text, phrase) or phrase}: {(spelled or key).title()}")
     return f"{text} ({'; '.join(extra)})" if extra else text
