@@ -2,6 +2,7 @@
 model whose word vectors align a word with itself only."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -173,7 +174,10 @@ def test_calibrate_fits_word_models_on_indexes_that_keep_them_and_plain_ones_on_
     chosen = result["out_of_fold_by_form_and_weight"][f"{result['abstain_form']} {result['abstain_weight']}"]
     assert chosen == result["out_of_fold"]
     tried = result["out_of_fold_by_form_and_weight"].values()
-    assert chosen["accuracy"] == max(v["accuracy"] for v in tried)
+    # within one standard error of the most accurate, the best on both rates (choose_abstention)
+    best = max(v["accuracy"] for v in tried)
+    near = [v for v in tried if v["accuracy"] >= best - math.sqrt(best * (1 - best) / result["questions"])]
+    assert chosen in near and chosen["balanced_accuracy"] == max(v["balanced_accuracy"] for v in near)
     rates = (chosen["answers_when_it_should"] + chosen["abstains_when_it_should"]) / 2
     assert chosen["balanced_accuracy"] == pytest.approx(rates, abs=1e-4)
     # the word models saw only the index that keeps word vectors; the plain ones both

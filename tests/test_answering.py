@@ -423,7 +423,10 @@ def test_shipped_calibration_is_sane():
     # many passages about equally close (the trees for indexes without word vectors found this
     # nearly flat: 0.664 against 0.657 on average, fitted in the fifteenth session)
     assert mean(calibration, {"dense_gap": 0.2}) < mean(calibration, {"dense_gap": 2.0})
-    assert calibration.probability(fair | {"soft_unit": 0.9, "soft_passage": 0.9}) > calibration.probability(fair)
+    # a question matched word by word in context (one point can fall on a step of the trees: on average)
+    assert mean(calibration, dict.fromkeys(ABSTAIN_WORD_FEATURES, 0.9)) > mean(
+        calibration, dict.fromkeys(ABSTAIN_WORD_FEATURES, 0.2)
+    )
 
 
 def test_an_interacting_calibration_weighs_products_and_round_trips_through_json():

@@ -127,7 +127,7 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 
-_TITLE = re.compile(r"\b(?:entitled|titled)\b|^Title: |“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
+_TITLE = re.compile(r"\b(?:entitled|titled)\b|^(?:\w+ )*[Tt]itle: |“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
 
 # A/RES/78/311, A/78/L.86, A/78/PV.97, A/RES/ES-10/21, A/C.3/78/L.25, S/RES/2334
 _UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z0-9.-]+/)*[A-Z]*\.?\d+\b")
@@ -882,6 +882,8 @@ def satisfies(kind: KindName, text: str, question: str = "") -> bool | None:
     >>> satisfies("define", "the Centre for Global Studies (CGS)"), satisfies("title", "entitled “Seizing the day”")
     (True, True)
     >>> satisfies("title", "Title: Seizing the opportunities of safe, secure and trustworthy AI systems")
+    True
+    >>> satisfies("title", "Agenda item title: Integrated and coordinated implementation of and follow-up")
     True
     >>> satisfies("amount", "a budget of $2 million"), satisfies("who", "Ambassador Fu spoke", "Who spoke?")
     (True, True)
