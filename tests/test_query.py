@@ -91,6 +91,10 @@ def test_the_documents_are_what_named_documents_expects(documents):
         ("Did they march? What does the text say?", set(), set()),  # a verb, not the month
         ("what does the march AI resolution say about jobs", set(), {"A/RES/78/265"}),  # typed in lower case
         ("what does the july text say?", set(), {"A/RES/78/311"}),
+        ("what does the 21 march resolution expect from companies", set(), {"A/RES/78/265"}),  # with its day
+        ("What does the resolution adopted on 1 July 2024 request?", set(), {"A/RES/78/311"}),
+        ("does it build on the earlier ai resolution from march", set(), {"A/RES/78/265"}),
+        ("Does the text say anything on march 3?", set(), set()),  # "on" a date: only with its day first
         ("What may the resolution do?", set(), set()),  # "may" only capitalized names the month
         ("And the July one?", set(), {"A/RES/78/311"}),  # "one" stands for the resolution
         ("What about the capacity-building one?", set(), {"A/RES/78/311"}),

@@ -354,6 +354,11 @@ _SPONSORED = re.compile(
 )
 
 
+# a day before a month: "the 21 March resolution", "the resolution of 21 March 2024"
+_DAY_OF_MONTH = r"\d{1,2}(?:st|nd|rd|th)?\s+"
+_DAY = rf"(?:{_DAY_OF_MONTH})?"
+
+
 def _typed_month(month: str) -> str:
     """A month's name as people type it, any case ("the march resolution") — but "May" only
     capitalized ("What may the resolution …")."""
@@ -399,17 +404,26 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
 
 def named_by_month(question: str, documents: list[Document]) -> set[str]:
     """The symbols of the resolutions a question names by their month of adoption ("the March
-    resolution", "the march AI text", "the one from July")."""
+    resolution", "the march AI text", "the one from July", "the 21 march resolution", "the
+    resolution adopted on 1 July").
+
+    >>> from resolution_qa.schema import Document
+    >>> march = [Document("r.xml", "t", "", "", "xml", symbol="A/RES/78/265", date="2024-03-21")]
+    >>> [sorted(named_by_month(q, march)) for q in ("what does the 21 march resolution expect",
+    ...  "what does the resolution of 21 March 2024 say", "Does the text say anything on march 3?")]
+    [['A/RES/78/265'], ['A/RES/78/265'], []]
+    """
     if not _NAMING_NOUN.search(question):
         return set()
     out: set[str] = set()
     for number, month in enumerate(MONTHS, start=1):
         typed = _typed_month(month)
         if re.search(
-            rf"\b{month}\b[^?.]*{_NAMING}|{_NAMING}[^?.]*\b(?:of|in|from) {month}\b"
+            rf"\b{month}\b[^?.]*{_NAMING}|{_NAMING}[^?.]*\b(?:(?:of|in|from) {_DAY}|on {_DAY_OF_MONTH}){typed}\b"
             rf"|\b(?i:the|this|that)\s+{month}(?:\s+\d{{4}})?\s+one(?![\w-])|\b(?i:the)\s+one\s+(?:of|in|from) {month}\b"
-            # typed in lower case: only right before what names a resolution ("the march AI resolution")
-            rf"|\b(?i:the|this|that)\s+{typed}(?:\s+\d{{4}})?\s+(?:[\w-]+\s+)?(?i:resolution|text|draft|one)\b",
+            # typed in lower case: only right before what names a resolution ("the march AI resolution",
+            # "the 21 march resolution")
+            rf"|\b(?i:the|this|that)\s+{_DAY}{typed}(?:\s+\d{{4}})?\s+(?:[\w-]+\s+)?(?i:resolution|text|draft|one)\b",
             question,
         ):
             out.update(d.symbol for d in documents if d.symbol and d.date and int(d.date[5:7]) == number)
