@@ -127,7 +127,8 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 
-_TITLE = re.compile(r"\b(?:entitled|titled)\b|^(?:\w+ )*[Tt]itle: |“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
+# ... or a catalogue record's title lines (records.FIELDS: "Title: …", "Agenda item title: …")
+_TITLE = re.compile(r"\b(?:entitled|titled)\b|^(?:Title|Agenda item title): |“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
 
 # A/RES/78/311, A/78/L.86, A/78/PV.97, A/RES/ES-10/21, A/C.3/78/L.25, S/RES/2334
 _UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z0-9.-]+/)*[A-Z]*\.?\d+\b")
@@ -885,6 +886,8 @@ def satisfies(kind: KindName, text: str, question: str = "") -> bool | None:
     True
     >>> satisfies("title", "Agenda item title: Integrated and coordinated implementation of and follow-up")
     True
+    >>> satisfies("title", "The Committee could not agree on a title: it deferred the matter")
+    False
     >>> satisfies("amount", "a budget of $2 million"), satisfies("who", "Ambassador Fu spoke", "Who spoke?")
     (True, True)
     >>> satisfies("where", "based in Geneva"), satisfies("other", "anything") is None

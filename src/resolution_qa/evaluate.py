@@ -267,7 +267,7 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0)  # tried by ``calibrate``; the best out of fold is kept
+ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0)  # tried by ``calibrate``; ``choose_abstention`` keeps one
 # The forms of the abstention model ``calibrate`` tries, by name: (weighs the signals' pairwise
 # products too, l2). The model with products is penalized less as a whole: it has 104 weights to
 # 13 (54 to 9 without word signals), each product small.
@@ -314,6 +314,8 @@ def choose_abstention(tried: dict[tuple[str, float], dict], questions: int) -> t
     >>> choose_abstention(tried, 4000), choose_abstention(tried, 100_000)
     (('trees', 1.5), ('trees', 1.0))
     """
+    if not tried:
+        raise ValueError("no abstention model was scored out of fold")
     best = max(figures["accuracy"] for figures in tried.values())
     margin = math.sqrt(best * (1.0 - best) / max(questions, 1))
     near = [fw for fw in tried if tried[fw]["accuracy"] >= best - margin]
