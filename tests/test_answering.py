@@ -25,6 +25,7 @@ from resolution_qa.answering import (
     satisfies,
     specificity,
     unit_features,
+    unknown_max,
     unknown_names,
     unknown_share,
 )
@@ -342,6 +343,11 @@ def test_unknown_signals():
     assert unknown_share("sourdough resolution", {"resolut"}) > unknown_share("sourdough resolution", {"sourdough"})
     assert unknown_names("Who won the FIFA World Cup?", {"world", "cup"}) == pytest.approx(1 / 3)
     assert unknown_names("what is this?", set()) == 0.0
+    # the most topical unknown word, whatever its share: "weather" says more than "like"
+    assert unknown_max("what's the weather like in new york", {"new", "york"}) == pytest.approx(
+        specificity("weather") / 7
+    )
+    assert unknown_max("what's the weather like in new york", {"weather", "new", "york", "like"}) == 0.0
 
 
 def test_fit_calibration_separates_simple_data():
@@ -386,6 +392,7 @@ def test_shipped_calibration_is_sane():
             "rare_coverage": 0.6,
             "unknown": 0.2,
             "unknown_names": 0.0,
+            "unknown_max": 0.2,
             "kind_missing": 0.0,
             "kind_match": 0.0,
             "dense_gap": 1.0,
@@ -399,6 +406,7 @@ def test_shipped_calibration_is_sane():
         {name: rng.random() for name in ABSTAIN_WORD_FEATURES}
         | {name: rng.uniform(0.2, 0.9) for name in ("dense", "passage_dense")}
         | {name: rng.random() for name in ("coverage", "rare_coverage", "unknown")}
+        | {"unknown_max": rng.uniform(0.0, 0.6)}
         | {name: float(rng.random() < 0.2) for name in ("unknown_names", "kind_missing", "kind_match", "date_conflict")}
         | {"dense_gap": rng.uniform(0.0, 3.0)}
         | {name: float(name == asked) for name in ABSTAIN_FEATURES if name.startswith("asks_")}

@@ -1502,6 +1502,20 @@ def unknown_share(question: str, known_stems) -> float:
     return sum(v for w, v in weights.items() if stem(w) not in known_stems) / total
 
 
+def unknown_max(question: str, known_stems) -> float:
+    """How topical the most topical content word of a question the corpus never uses is
+    (``specificity`` / 7; 0 when the corpus knows every word): one such word ("weather",
+    "population", "Bletchley") says more than its share of the question does.
+
+    >>> round(unknown_max("What's the population of Malta?", {"malta"}), 2)
+    0.28
+    >>> unknown_max("What does it say about capacity?", {"capac"})
+    0.0
+    """
+    unknown = [specificity(w) for w in content_words(question) if stem(w) not in known_stems]
+    return max(unknown, default=0.0) / 7.0
+
+
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,}s?)\b")
 
 
@@ -1542,6 +1556,7 @@ ABSTAIN_FEATURES = (
     "rare_coverage",
     "unknown",
     "unknown_names",
+    "unknown_max",
     "kind_missing",
     "kind_match",
     "dense_gap",
@@ -1651,6 +1666,7 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
             question, chunk_stems, retriever.document_frequency, max(1, len(retriever.data.chunks))
         ),
         "unknown": unknown_share(question, known),
+        "unknown_max": unknown_max(question, known),
         "unknown_names": unknown_names(question, known),
         "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
         "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
