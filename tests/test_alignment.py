@@ -19,6 +19,7 @@ from resolution_qa.answering import (
     CalibrationError,
     Ranking,
     default_calibration,
+    specificity,
 )
 from resolution_qa.index import model_info
 from resolution_qa.store import load
@@ -88,6 +89,10 @@ def test_a_unit_holding_every_word_of_the_question_covers_it(settings):
     item = next(u for u in best.units if "corrosion" in engine.data.by_source[best.chunk.source].text[slice(*u.span)])
     assert item.features["soft_unit"] == pytest.approx(0.0, abs=1e-3)
     assert set(ABSTAIN_WORD_FEATURES) <= set(analysis.features)
+    # every word of that question is the documents' own; one that is not gives itself away
+    assert analysis.features["unknown_max"] == 0.0
+    unknown = engine.analyze("Which workshops on sourdough do regional commissions organize?")
+    assert unknown.features["unknown_max"] == pytest.approx(specificity("sourdough") / 7)
 
 
 def words_calibration() -> Calibration:

@@ -348,6 +348,7 @@ def test_unknown_signals():
         specificity("weather") / 7
     )
     assert unknown_max("what's the weather like in new york", {"weather", "new", "york", "like"}) == 0.0
+    assert unknown_max("which populations are named", {"popul", "name"}) == 0.0  # known by its stem
 
 
 def test_fit_calibration_separates_simple_data():

@@ -269,8 +269,8 @@ def format_report(report: dict) -> str:
 
 ABSTAIN_WEIGHTS = (1.0, 1.25, 1.5, 1.75, 2.0)  # tried by ``calibrate``; ``choose_abstention`` keeps one
 # The forms of the abstention model ``calibrate`` tries, by name: (weighs the signals' pairwise
-# products too, l2). The model with products is penalized less as a whole: it has 104 weights to
-# 13 (54 to 9 without word signals), each product small.
+# products too, l2). The model with products is penalized less as a whole: it has 209 weights to
+# 19 (135 to 15 without word signals), each product small.
 # "trees": boosted trees over the signals (boosting.py), no weights.
 ABSTAIN_FORMS = {"signals": (False, 0.01), "pairs": (True, 0.001), "trees": (False, 0.0)}
 
