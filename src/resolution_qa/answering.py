@@ -28,6 +28,7 @@ from typing import Literal
 
 from .acronyms import ACRONYM
 from .boosting import Trees, TreesError
+from .records import FIELDS as RECORD_FIELDS
 from .schema import METADATA_KINDS
 from .tokens import STOP_WORDS, stem, tokenize, words
 
@@ -127,8 +128,9 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 
-# ... or a catalogue record's title lines (records.FIELDS: "Title: …", "Agenda item title: …")
-_TITLE = re.compile(r"\b(?:entitled|titled)\b|^(?:Title|Agenda item title): |“[A-Z][^”]{10,}”|\"[A-Z][^\"]{10,}\"")
+# ... or a catalogue record's line whose label is a title ("Title: …", "Agenda item title: …")
+_TITLE_LABELS = "|".join(re.escape(label) for _, label in RECORD_FIELDS if label.lower().endswith("title"))
+_TITLE = re.compile(rf"\b(?:entitled|titled)\b|^(?:{_TITLE_LABELS}): |“[A-Z][^”]{{10,}}”|\"[A-Z][^\"]{{10,}}\"")
 
 # A/RES/78/311, A/78/L.86, A/78/PV.97, A/RES/ES-10/21, A/C.3/78/L.25, S/RES/2334
 _UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z0-9.-]+/)*[A-Z]*\.?\d+\b")
@@ -268,7 +270,7 @@ def _names_actors(text: str, question: str) -> bool:
     >>> _names_actors("The resolution states that people-centred AI matters", "Who sponsored it?")
     False
     """
-    asked = {stem(w.lower()) for w in re.findall(r"[A-Za-z]+", question)}
+    asked = {stem(w) for w in words(question)}
     return any(stem(m.group(0).lower()) not in asked for m in _ACTOR.finditer(text))
 
 
