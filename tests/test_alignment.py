@@ -187,6 +187,12 @@ def test_calibrate_fits_word_models_on_indexes_that_keep_them_and_plain_ones_on_
     assert chosen["balanced_accuracy"] == pytest.approx(rates, abs=1e-4)
     # the word models saw only the index that keeps word vectors; the plain ones both
     assert result["without_words_figures"]["ranking_questions"] == 2 * result["ranking_questions"]
+    # the ranking: listwise weights at each strength and trees tried, the best out of fold kept
+    # and written in its form
+    ranked = result["ranking_out_of_fold_by_l2"]
+    assert "trees" in ranked and len(ranked) == 6
+    assert result["ranking_out_of_fold"]["unit@1"] == max(v["unit@1"] for v in ranked.values())
+    assert (loaded.ranking.trees is not None) == (result["ranking_form"] == "trees")
     # no index with word vectors: only the plain models
     only = calibrate([("plain", LABELLED, without)], str(output), folds=3)
     loaded = Calibration.from_json(json.loads(output.read_text()), "calibration.json")

@@ -296,32 +296,85 @@ def test_concessive_clause_is_background():
     ids=["hand-set", "shipped", "shipped-without-words"],
 )
 def test_unit_ranking_prefers_each_signal(ranking):
+    """Of two candidate units alike but for one signal, the better one scores higher — alone and
+    among the others of a question (the trees weigh where a unit stands among them)."""
+    others = [
+        unit_features(d, d, x, None, p, False) | {"soft_passage": p, "soft_unit": x}
+        for d, x, p in ((0.3, 0.2, 0.4), (0.45, 0.6, 0.7), (0.2, 0.0, 0.1))
+    ]
+
     def score(dense=0.5, lexical=0.5, kind_ok=None, passage=0.5, unaddressed=False, soft_passage=0.5, soft_unit=0.5):
         features = unit_features(dense, dense, lexical, kind_ok, passage, unaddressed)
-        return ranking.score(features | {"soft_passage": soft_passage, "soft_unit": soft_unit})
+        return ranking.scores([features | {"soft_passage": soft_passage, "soft_unit": soft_unit}, *others])[0]
 
     base = score()
     assert score(dense=0.6) > base and score(lexical=0.6) > base
-    if not ranking.uses_words:
+    if not ranking.uses_words and ranking.trees is None:
         # with the word signals, the paragraph's fused retrieval score says little that its word
         # coverage (soft_passage) does not: its fitted weight may go either way
         assert score(passage=0.6) > base
     assert score(kind_ok=True) > base > score(kind_ok=False)
     assert score(unaddressed=True) < base
     if ranking.uses_words:
-        assert score(soft_unit=0.6) > base and score(soft_passage=0.6) > base
+        assert score(soft_unit=0.6) > base
 
 
 def test_the_shipped_ranking_is_fitted_and_checked_on_load():
     calibration = default_calibration()
-    assert calibration.ranking.weights is not None and set(calibration.ranking.weights) == {
-        *UNIT_FEATURES,
-        *WORD_FEATURES,
-    }
-    assert set(calibration.plain.ranking.weights) == set(UNIT_FEATURES)
+    assert calibration.ranking.names == (*UNIT_FEATURES, *WORD_FEATURES)
+    assert calibration.plain.ranking.names == UNIT_FEATURES
+    assert calibration.ranking.weights is not None or calibration.ranking.trees is not None
+    # written and read back, it ranks alike
+    again = Calibration.from_json(calibration.to_json(), "calibration.json")
+    group = [unit_features(d, d, d / 2, None, 0.5, False) | {"soft_passage": 0.4, "soft_unit": d} for d in (0.2, 0.5)]
+    assert again.ranking.scores(group) == calibration.ranking.scores(group)
     raw = calibration.to_json() | {"ranking": {"features": ["dense"], "weights": {"dense": 1.0}, "bias": 0.0}}
     with pytest.raises(CalibrationError, match="ranks answers on features"):
         Calibration.from_json(raw, "calibration.json")
+    trees = calibration.to_json() | {"ranking": {"form": "trees", "features": list(UNIT_FEATURES), "baseline": 0.0, "trees": [[[99, 0.5, 1, 2, 0.0]]]}}
+    with pytest.raises(CalibrationError, match="points outside"):
+        Calibration.from_json(trees, "calibration.json")
+
+
+def test_where_a_unit_stands_among_the_candidates():
+    from resolution_qa.answering import relative_names, with_relative
+
+    group = with_relative([{"dense": 0.2, "lexical": 0.5}, {"dense": 0.6, "lexical": 0.5}, {"dense": 0.4, "lexical": 0.0}])
+    assert [f["dense_behind"] for f in group] == [2.0, 0.0, 1.0]
+    assert [round(f["dense_gap"], 6) for f in group] == [-0.4, 0.0, -0.2]
+    assert [f["lexical_behind"] for f in group] == [0.0, 0.0, 2.0]  # a tie: no one ahead of either
+    assert relative_names(("dense", "lexical", "kind_ok")) == (
+        "dense", "lexical", "kind_ok", "dense_gap", "lexical_gap", "dense_behind", "lexical_behind"
+    )
+    assert with_relative([]) == []
+
+
+def test_a_ranking_of_trees_learns_where_the_answer_stands():
+    """Questions whose right unit is the closest of its candidates, however close that is (0.2
+    for one question, 0.8 for the next), and holds the question's words: trees over the signals
+    and where each unit stands learn it, and rank alike once written and read back."""
+    import random
+
+    from resolution_qa.evaluate import fit_ranking, ranking_top1
+
+    rng = random.Random(7)
+    groups = []
+    for _ in range(300):
+        level = rng.uniform(0.2, 0.8)
+        right = rng.randrange(6)
+        group = []
+        for i in range(6):
+            dense = level if i == right else level - rng.uniform(0.02, 0.2)
+            lexical = rng.uniform(0.4, 1.0) if i == right else rng.uniform(0.0, 0.6)
+            features = unit_features(dense, dense, lexical, None, rng.random(), False)
+            group.append((features | {"soft_passage": rng.random(), "soft_unit": rng.random()}, int(i == right), 0))
+        groups.append(group)
+    names = (*UNIT_FEATURES, *WORD_FEATURES)
+    ranking = fit_ranking(groups[:200], None, names)
+    assert ranking.trees is not None and ranking.uses_words
+    assert ranking_top1(groups[200:], ranking)[0] >= 0.9  # questions it never saw
+    again = Ranking.from_json(ranking.to_json(), "calibration.json", "run calibrate")
+    assert again.scores([f for f, _, _ in groups[250]]) == ranking.scores([f for f, _, _ in groups[250]])
 
 
 def test_specificity_reads_wordfreqs_own_list():

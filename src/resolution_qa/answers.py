@@ -127,7 +127,7 @@ def rank_units(
         or asked_voice(query.text, query.kind)
         or (asked_voice(query.context, query.kind) if query.follow_up else None)
     )
-    out = []
+    found = []  # per passage: its hit, chunk and units' signals, scored together below
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]
         text = data.by_source[chunk.source].text
@@ -137,7 +137,7 @@ def rank_units(
         coverages = _word_coverages(data, words, rows) if words is not None else None
         dense = unit_vectors @ q_vec
         dense_ctx = unit_vectors @ ctx_vec if query.follow_up else dense
-        units = []
+        units = []  # (span, dense, dense with context, lexical, kind ok, signals)
         for j, ((start, end), d, dc) in enumerate(zip(chunk.sentences, dense, dense_ctx, strict=True)):
             unit_text = text[start:end]
             background, main = foreground(unit_text)
@@ -172,7 +172,13 @@ def rank_units(
             )
             if coverages is not None:
                 features.update(coverages[j])
-            units.append(Unit((start, end), float(d), float(dc), lexical, kind_ok, ranking.score(features), features))
+            units.append(((start, end), float(d), float(dc), lexical, kind_ok, features))
+        found.append((hit, chunk, text, units))
+    # every candidate unit at once: the fitted trees weigh where each stands among the others
+    scores = iter(ranking.scores([u[-1] for _, _, _, units in found for u in units]))
+    out = []
+    for hit, chunk, text, signals in found:
+        units = [Unit(*u[:-1], next(scores), u[-1]) for u in signals]
         if place is not None and units:
             units = _asked_item_first(units, [text[a:b] for a, b in chunk.sentences], place)
         out.append(RankedPassage(hit, chunk, tuple(units)))

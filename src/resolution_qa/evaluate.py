@@ -27,9 +27,11 @@ from .answering import (
     Ranking,
     fit_calibration,
     fit_listwise,
+    relative_names,
+    with_relative,
     write_calibration,
 )
-from .boosting import fit_trees
+from .boosting import RANKING_TREE_SETTINGS, fit_trees
 from .schema import Passage
 from .tokens import tokenize
 
@@ -399,13 +401,20 @@ def cross_validate(
     }
 
 
-RANKING_L2 = (0.001, 0.01, 0.03, 0.1, 0.3)  # regularization strengths tried for the unit ranking
+# The unit rankings tried: listwise weights at these regularization strengths, and (None) trees
+RANKING_L2 = (0.001, 0.01, 0.03, 0.1, 0.3, None)
 Groups = list[list[tuple[dict, int, int]]]  # per question: (unit features, holds gold, its paragraph does)
 
 
-def fit_ranking(groups: Groups, l2: float, names: tuple[str, ...] = UNIT_FEATURES) -> Ranking:
+def fit_ranking(groups: Groups, l2: float | None, names: tuple[str, ...] = UNIT_FEATURES) -> Ranking:
     """The unit ranking fitted on candidate units (label 1 when a unit holds a gold answer), to
-    put a right one first (``answering.fit_listwise``)."""
+    put a right one first: listwise weights at regularization ``l2`` (``answering.fit_listwise``),
+    or, with ``l2`` None, boosted trees over the signals and where each unit stands among its
+    question's candidates (``answering.with_relative``)."""
+    if l2 is None:
+        rows = [f for group in groups for f in with_relative([features for features, _, _ in group])]
+        labels = [label for group in groups for _, label, _ in group]
+        return Ranking(trees=fit_trees(rows, labels, relative_names(names), settings=RANKING_TREE_SETTINGS))
     weights, bias = fit_listwise(
         [[features for features, _, _ in group] for group in groups],
         [[label for _, label, _ in group] for group in groups],
@@ -417,7 +426,11 @@ def fit_ranking(groups: Groups, l2: float, names: tuple[str, ...] = UNIT_FEATURE
 
 def ranking_top1(groups: Groups, ranking: Ranking) -> tuple[float, float]:
     """Share of questions whose best-ranked unit holds a gold answer, and whose unit's paragraph does."""
-    tops = [max(group, key=lambda item: ranking.score(item[0])) for group in groups if group]
+    tops = []
+    for group in groups:
+        if group:
+            scores = ranking.scores([features for features, _, _ in group])
+            tops.append(group[max(range(len(group)), key=scores.__getitem__)])
     return (
         round(sum(unit for _, unit, _ in tops) / max(len(tops), 1), 4),
         round(sum(passage for _, _, passage in tops) / max(len(tops), 1), 4),
@@ -425,10 +438,15 @@ def ranking_top1(groups: Groups, ranking: Ranking) -> tuple[float, float]:
 
 
 def ranking_cross_validate(
-    groups: Groups, folds: int, l2: float, names: tuple[str, ...] = UNIT_FEATURES, fold_of: list[int] | None = None
+    groups: Groups,
+    folds: int,
+    l2: float | None,
+    names: tuple[str, ...] = UNIT_FEATURES,
+    fold_of: list[int] | None = None,
+    fitted: dict[int, Ranking] | None = None,
 ) -> dict:
     """Out-of-fold unit@1 and passage@1 of the fitted ranking (``fold_of`` each question's
-    fold, by default interleaved)."""
+    fold, by default interleaved); ``fitted``, when given, receives each fold's ranking."""
     fold_of = _folds(len(groups), folds, fold_of)
     units, passages, total = 0.0, 0.0, 0
     for fold in range(folds):
@@ -436,7 +454,10 @@ def ranking_cross_validate(
         test = [g for i, g in enumerate(groups) if fold_of[i] == fold and g]
         if not test:
             continue
-        unit, passage = ranking_top1(test, fit_ranking(train, l2, names))
+        ranking = fit_ranking(train, l2, names)
+        if fitted is not None:
+            fitted[fold] = ranking
+        unit, passage = ranking_top1(test, ranking)
         units, passages, total = units + unit * len(test), passages + passage * len(test), total + len(test)
     return {"folds": folds, "unit@1": round(units / max(total, 1), 4), "passage@1": round(passages / max(total, 1), 4)}
 
@@ -446,9 +467,10 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     of its own engine (its own documents), and write both (default: the package file).
 
     The ranking: every candidate unit of every answerable question, labelled by whether it
-    holds a gold string; its regularization is picked by out-of-fold unit@1, and the hand-set
-    score is reported beside it. The abstention model is then fitted on what the fitted ranking
-    puts first. Both are fitted twice: with the word signals, on the questions whose documents'
+    holds a gold string; listwise weights at each regularization of RANKING_L2 or boosted trees,
+    whichever is best by out-of-fold unit@1, with the hand-set score reported beside them. The
+    abstention model is then fitted on what the ranking puts first, each round's questions
+    ranked by the fold's ranking fitted without them. Both are fitted twice: with the word signals, on the questions whose documents'
     index keeps word vectors, and without them on all (``without_words``: larger indexes); when
     no index keeps word vectors, only the second.
     """
@@ -494,14 +516,24 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     for variant, unit_names, names, grouped_units, variant_asked in variants:
         variant_groups = [g for g, _ in grouped_units]
         unit_folds, _ = fold_ids([r for _, r in grouped_units], folds)
+        fold_rankings: dict[float | None, dict[int, Ranking]] = {l2: {} for l2 in RANKING_L2}
         ranking_tried = {
-            l2: ranking_cross_validate(variant_groups, folds, l2, unit_names, unit_folds) for l2 in RANKING_L2
+            l2: ranking_cross_validate(variant_groups, folds, l2, unit_names, unit_folds, fold_rankings[l2])
+            for l2 in RANKING_L2
         }
-        l2 = max(RANKING_L2, key=lambda v: (ranking_tried[v]["unit@1"], ranking_tried[v]["passage@1"], v))
+        # the best out of fold; on a tie, weights before trees, the stronger regularization first
+        l2 = max(
+            RANKING_L2, key=lambda v: (ranking_tried[v]["unit@1"], ranking_tried[v]["passage@1"], v is not None, v or 0)
+        )
         ranking = fit_ranking(variant_groups, l2, unit_names)
-        for engine in engines:
-            engine.calibration = Calibration.unfitted(ranking)
-        features, labels, rounds = _abstention_rows(variant_asked)
+        # The abstention model learns from what a ranking that never saw the question puts
+        # first, as on a new question: each round's questions are ranked by the fold's ranking
+        # fitted without that round (cross-fitting; trees fitted on a question rank it better
+        # than they will rank a new one). A round without answerable questions: the whole one;
+        # questions all of one round (folds interleaved): the last fold's.
+        fold_of_round = {r: f for (_, r), f in zip(grouped_units, unit_folds, strict=True)}
+        ranking_of_round = {r: fold_rankings[l2].get(f, ranking) for r, f in fold_of_round.items()}
+        features, labels, rounds = _abstention_rows(variant_asked, ranking_of_round, ranking)
         question_folds, folds_by = fold_ids(rounds, folds)
         tried = {
             (form, w): cross_validate(features, labels, folds, w, names, form, question_folds)
@@ -524,9 +556,10 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
                 "out_of_fold_by_form_and_weight": {f"{f} {w}": tried[f, w] for f, w in tried},
                 "ranking_questions": len(variant_groups),
                 "ranking_units": sum(len(g) for g in variant_groups),
+                "ranking_form": "trees" if l2 is None else "listwise",
                 "ranking_l2": l2,
                 "ranking_out_of_fold": ranking_tried[l2],
-                "ranking_out_of_fold_by_l2": {str(v): ranking_tried[v] for v in RANKING_L2},
+                "ranking_out_of_fold_by_l2": {"trees" if v is None else str(v): ranking_tried[v] for v in RANKING_L2},
             },
         )
     plain, plain_meta = fitted["plain"]
@@ -549,13 +582,16 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     return {**calibration.to_json(), **meta, "written_to": str(path)}
 
 
-def _abstention_rows(asked) -> tuple[list[dict], list[int], list[str]]:
+def _abstention_rows(
+    asked, ranking_of_round: dict[str, Ranking], ranking: Ranking
+) -> tuple[list[dict], list[int], list[str]]:
     """The abstention signals of every question, whether it should be answered, and its round
     of question writing: an answerable question counts as "answer" only if the chosen quote is
     right (a wrong quote said confidently is worse than an abstention); unanswerable ones as
-    "abstain"."""
+    "abstain". Each round's questions are ranked by ``ranking_of_round`` (default ``ranking``)."""
     features, labels, rounds = [], [], []
     for row, engine, round_ in asked:
+        engine.calibration = Calibration.unfitted(ranking_of_round.get(round_, ranking))
         analysis = engine.analyze(row["question"], history=row.get("history") or ())
         if not analysis.features:
             continue
