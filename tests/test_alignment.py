@@ -197,3 +197,42 @@ def test_calibrate_fits_word_models_on_indexes_that_keep_them_and_plain_ones_on_
     only = calibrate([("plain", LABELLED, without)], str(output), folds=3)
     loaded = Calibration.from_json(json.loads(output.read_text()), "calibration.json")
     assert not loaded.uses_words and loaded.plain is None and "without_words" not in only
+
+
+def test_calibrate_learns_refusals_from_rankings_that_never_saw_the_question(settings, corpus, tmp_path, monkeypatch):
+    """Cross-fitting: each answerable question's candidates come from a ranking fitted without
+    it — its fold's when folds interleave one round's questions, its round's fold's when they
+    hold out rounds — never from the ranking fitted on all."""
+    from resolution_qa import evaluate
+    from resolution_qa.config import Settings
+
+    trained_on, used = {}, []
+    fit = evaluate.fit_ranking
+
+    def recording_fit(groups, l2, names):
+        ranking = fit(groups, l2, names)
+        trained_on[id(ranking)] = {id(g) for g in groups}
+        return ranking
+
+    rows = evaluate._abstention_rows
+
+    def recording_rows(asked, rankings):
+        used.append([(row, round_, ranking) for (row, _, round_), ranking in zip(asked, rankings, strict=True)])
+        return rows(asked, rankings)
+
+    monkeypatch.setattr(evaluate, "fit_ranking", recording_fit)
+    monkeypatch.setattr(evaluate, "_abstention_rows", recording_rows)
+    with_words = QAEngine.open(settings, encoder=FakeWordEncoder())
+    without = QAEngine.open(Settings(data_dir=corpus, index_dir=tmp_path / "plain-index"), encoder=FakeEncoder())
+    evaluate.calibrate(
+        [("words", LABELLED, with_words), ("plain", LABELLED, without)], str(tmp_path / "c.json"), folds=3
+    )
+    kept, kept_plain = with_words.calibration.ranking, with_words.calibration.plain.ranking  # fitted on all
+    interleaved, by_round = used  # the word models (one round), then the plain ones (two rounds)
+    answerable = [k for row, _, k in interleaved if row.get("expect", "answer") == "answer"]
+    assert len({id(k) for k in answerable}) == 3  # one per fold, each fitted on fewer questions
+    assert all(k is not kept and trained_on[id(k)] < trained_on[id(kept)] for k in answerable)
+    for round_ in ("words", "plain"):
+        rankings = {id(k) for _, r, k in by_round if r == round_}
+        assert len(rankings) == 1  # the whole round by one ranking: fitted on the other round only
+        assert 2 * len(trained_on[next(iter(rankings))]) == len(trained_on[id(kept_plain)])

@@ -317,6 +317,8 @@ def test_unit_ranking_prefers_each_signal(ranking):
     assert score(unaddressed=True) < base
     if ranking.uses_words:
         assert score(soft_unit=0.6) > base
+        if ranking.trees is None:
+            assert score(soft_passage=0.6) > base
 
 
 def test_the_shipped_ranking_is_fitted_and_checked_on_load():
@@ -331,20 +333,36 @@ def test_the_shipped_ranking_is_fitted_and_checked_on_load():
     raw = calibration.to_json() | {"ranking": {"features": ["dense"], "weights": {"dense": 1.0}, "bias": 0.0}}
     with pytest.raises(CalibrationError, match="ranks answers on features"):
         Calibration.from_json(raw, "calibration.json")
-    trees = calibration.to_json() | {"ranking": {"form": "trees", "features": list(UNIT_FEATURES), "baseline": 0.0, "trees": [[[99, 0.5, 1, 2, 0.0]]]}}
-    with pytest.raises(CalibrationError, match="points outside"):
-        Calibration.from_json(trees, "calibration.json")
+    from resolution_qa.answering import relative_names
+
+    signals = list(relative_names(UNIT_FEATURES))
+    trees = {"form": "trees", "features": list(UNIT_FEATURES), "signals": signals, "baseline": 0.0}
+    for ranking, refusal in (
+        (trees | {"trees": [[[99, 0.5, 1, 2, 0.0]]]}, "points outside"),
+        # trees fitted on the signals in another order (or other signals) would be misread
+        (trees | {"signals": signals[::-1], "trees": [[[0, 0.5, 1, 2, 0.0]]]}, "ranking trees read the signals"),
+    ):
+        with pytest.raises(CalibrationError, match=refusal):
+            Calibration.from_json(calibration.to_json() | {"ranking": ranking}, "calibration.json")
 
 
 def test_where_a_unit_stands_among_the_candidates():
     from resolution_qa.answering import relative_names, with_relative
 
-    group = with_relative([{"dense": 0.2, "lexical": 0.5}, {"dense": 0.6, "lexical": 0.5}, {"dense": 0.4, "lexical": 0.0}])
+    group = with_relative(
+        [{"dense": 0.2, "lexical": 0.5}, {"dense": 0.6, "lexical": 0.5}, {"dense": 0.4, "lexical": 0.0}]
+    )
     assert [f["dense_behind"] for f in group] == [2.0, 0.0, 1.0]
     assert [round(f["dense_gap"], 6) for f in group] == [-0.4, 0.0, -0.2]
     assert [f["lexical_behind"] for f in group] == [0.0, 0.0, 2.0]  # a tie: no one ahead of either
     assert relative_names(("dense", "lexical", "kind_ok")) == (
-        "dense", "lexical", "kind_ok", "dense_gap", "lexical_gap", "dense_behind", "lexical_behind"
+        "dense",
+        "lexical",
+        "kind_ok",
+        "dense_gap",
+        "lexical_gap",
+        "dense_behind",
+        "lexical_behind",
     )
     assert with_relative([]) == []
 

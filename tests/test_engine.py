@@ -136,3 +136,24 @@ def test_lowercase_acronyms_are_read_as_the_documents_write_them(engine):
     tokens = state[1].tokens(query.search_context)
     assert {"artifici", "intellig", "unit", "nation", "sustain"} <= set(tokens)
     assert engine.ask("what about tidal ai?").question == "what about tidal ai?"
+
+
+def test_every_candidate_unit_is_scored_among_all_the_others(engine):
+    """The ranking sees a question's candidate units all at once (trees weigh where each stands
+    among them), not one passage at a time."""
+    from dataclasses import dataclass
+
+    from resolution_qa.answering import Calibration, Ranking
+
+    groups = []
+
+    @dataclass(frozen=True)
+    class Recording(Ranking):
+        def scores(self, group):
+            groups.append(len(group))
+            return super().scores(group)
+
+    engine.calibration = Calibration.unfitted(Recording())
+    analysis = engine.analyze("Which workshops do the regional commissions organize?")
+    units = sum(len(r.units) for r in analysis.ranked)
+    assert len(analysis.ranked) > 1 and groups == [units]

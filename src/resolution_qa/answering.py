@@ -1264,9 +1264,17 @@ RELATIVE_SIGNALS = ("dense", "dense_context", "lexical", "passage", "soft_passag
 
 def relative_names(names) -> tuple[str, ...]:
     """The signals the ranking's trees read: ``names`` and, for those of RELATIVE_SIGNALS, their
-    gap to the best candidate and the number of candidates ahead."""
+    gap to the best candidate and the number of candidates ahead.
+
+    >>> relative_names(("dense", "kind_ok"))
+    ('dense', 'kind_ok', 'dense_gap', 'dense_behind')
+    """
     names = tuple(names)
-    return (*names, *(f"{n}_gap" for n in RELATIVE_SIGNALS if n in names), *(f"{n}_behind" for n in RELATIVE_SIGNALS if n in names))
+    return (
+        *names,
+        *(f"{n}_gap" for n in RELATIVE_SIGNALS if n in names),
+        *(f"{n}_behind" for n in RELATIVE_SIGNALS if n in names),
+    )
 
 
 def with_relative(group: list[dict[str, float]]) -> list[dict[str, float]]:
@@ -1276,14 +1284,13 @@ def with_relative(group: list[dict[str, float]]) -> list[dict[str, float]]:
     [(0.0, 0.0), (-0.2, 2.0), (0.0, 0.0)]
     """
     present = [n for n in RELATIVE_SIGNALS if group and n in group[0]]
-    columns = {n: sorted((f[n] for f in group), reverse=True) for n in present}
-    best = {n: values[0] for n, values in columns.items()}
+    negated = {n: sorted(-f[n] for f in group) for n in present}  # best first
     out = []
     for f in group:
         extra = {}
         for n in present:
-            extra[f"{n}_gap"] = round(f[n] - best[n], 12)
-            extra[f"{n}_behind"] = float(bisect_left([-v for v in columns[n]], -f[n]))
+            extra[f"{n}_gap"] = round(f[n] + negated[n][0], 12)
+            extra[f"{n}_behind"] = float(bisect_left(negated[n], -f[n]))  # those strictly ahead
         out.append({**f, **extra})
     return out
 
@@ -1312,7 +1319,11 @@ class Ranking:
         return any(name in WORD_FEATURES for name in self.names)
 
     def scores(self, group: list[dict[str, float]]) -> list[float]:
-        """The score of each of a question's candidate units (``group``: all of them)."""
+        """The score of each of a question's candidate units (``group``: all of them).
+
+        >>> Ranking({"dense": 2.0}, -1.0).scores([{"dense": 0.5}, {"dense": 1.0}])
+        [0.5, 0.7310585786300049]
+        """
         if self.trees is not None:
             return [self.trees.probability(f) for f in with_relative(group)]
         if self.weights is None:
@@ -1321,7 +1332,13 @@ class Ranking:
 
     def to_json(self) -> dict | None:
         if self.trees is not None:
-            return {"form": "trees", "features": list(self.names), **self.trees.to_json()}
+            # "signals": what the trees' nodes index, in order, checked on load
+            return {
+                "form": "trees",
+                "features": list(self.names),
+                "signals": list(self.trees.names),
+                **self.trees.to_json(),
+            }
         if self.weights is None:
             return None
         features = [name for name in (*UNIT_FEATURES, *WORD_FEATURES) if name in self.weights]
@@ -1345,9 +1362,13 @@ class Ranking:
                 f"(and {list(WORD_FEATURES)} with word vectors), as weights or trees — {fix}"
             )
         if form == "trees":
-            ordered = [n for n in (*UNIT_FEATURES, *WORD_FEATURES) if n in features]
+            signals = relative_names(n for n in (*UNIT_FEATURES, *WORD_FEATURES) if n in features)
+            if raw.get("signals") != list(signals):
+                raise CalibrationError(
+                    f"{name}: its ranking trees read the signals {raw.get('signals')}, this version gives {list(signals)} — {fix}"
+                )
             try:
-                return cls(trees=Trees.from_json(raw, list(relative_names(ordered)), f"{name} (ranking)"))
+                return cls(trees=Trees.from_json(raw, list(signals), f"{name} (ranking)"))
             except TreesError as exc:
                 raise CalibrationError(f"{exc} — {fix}") from None
         return cls({k: float(v) for k, v in weights.items()}, float(raw.get("bias", 0.0)))

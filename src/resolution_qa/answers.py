@@ -112,7 +112,8 @@ def rank_units(
     previous: frozenset[int] = frozenset(),
 ) -> list[RankedPassage]:
     """Score every unit of the first ``limit`` hits with ``ranking`` (default: the hand-set
-    score); passages ordered by their best unit. ``words``: the question's word vectors, when
+    score), all together: the fitted trees weigh where each unit stands among these candidates
+    (``limit`` sets which they are); passages ordered by their best unit. ``words``: the question's word vectors, when
     the index keeps its units' (the word coverage signals, ``alignment``); ``previous``: for a
     follow-up, the passage rows that answered the question it follows."""
     ranking = ranking or Ranking()
@@ -178,7 +179,10 @@ def rank_units(
     scores = iter(ranking.scores([u[-1] for _, _, _, units in found for u in units]))
     out = []
     for hit, chunk, text, signals in found:
-        units = [Unit(*u[:-1], next(scores), u[-1]) for u in signals]
+        units = [
+            Unit(span, dense, dense_context, lexical, kind_ok, score=next(scores), features=features)
+            for span, dense, dense_context, lexical, kind_ok, features in signals
+        ]
         if place is not None and units:
             units = _asked_item_first(units, [text[a:b] for a, b in chunk.sentences], place)
         out.append(RankedPassage(hit, chunk, tuple(units)))

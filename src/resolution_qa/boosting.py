@@ -46,8 +46,9 @@ class TreesError(ValueError):
 
 @dataclass(frozen=True)
 class Trees:
-    """p(answerable) = sigmoid(baseline + the leaf each tree puts the signals in); a node sends
-    a question left when its signal is at most the node's threshold."""
+    """p(answerable), or for the ranking p(the unit holds the answer) = sigmoid(baseline + the
+    leaf each tree puts the signals in); a node sends a row left when its signal is at most the
+    node's threshold."""
 
     names: tuple[str, ...]
     baseline: float
@@ -120,7 +121,8 @@ def fit_trees(
 ) -> Trees:
     """Boosted trees on the signals ``names`` of ``rows`` (a row labelled 0 counts
     ``abstain_weight`` times), read out of scikit-learn's model and checked to give its
-    log-odds on every row. ``settings``: the model's (default TREE_SETTINGS)."""
+    log-odds on every row (on 5,000 spread over them when there are more). ``settings``: the
+    model's (default TREE_SETTINGS)."""
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
 

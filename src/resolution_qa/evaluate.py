@@ -376,7 +376,8 @@ def cross_validate(
 ) -> dict:
     """Out-of-fold figures of the abstention model: each question is judged by a model fitted
     without it (``fold_of`` each question's fold, by default interleaved). Only this model is
-    refitted per fold: the signals come from the ranking fitted on all questions."""
+    refitted per fold: the signals come from the candidates ``calibrate`` ranked (each question
+    by a ranking fitted without it)."""
     fold_of = _folds(len(labels), folds, fold_of)
     if form not in ABSTAIN_FORMS:
         raise ValueError(f"unknown abstention model form {form!r}: choose one of {', '.join(ABSTAIN_FORMS)}")
@@ -476,8 +477,8 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     """
     asked = [(row, engine, set_round(name)) for name, rows, engine in sets for row in rows]
     engines = list({id(e): e for _, e, _ in asked}.values())
-    groups, grouped = [], []  # per answerable question: its candidate units, its engine and round
-    for row, engine, round_ in asked:
+    groups, grouped = [], []  # per answerable question: its candidate units, engine, round and place in asked
+    for i, (row, engine, round_) in enumerate(asked):
         gold = gold_of(row)
         if row.get("expect", "answer") != "answer" or not gold:
             continue
@@ -496,11 +497,12 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
                 for unit in r.units
             ]
         )
-        grouped.append((engine, round_))
+        grouped.append((engine, round_, i))
     groups, grouped = [g for g in groups if g], [e for g, e in zip(groups, grouped, strict=True) if g]
     hand = ranking_top1(groups, Ranking())
-    rounded = [(g, r) for g, (_, r) in zip(groups, grouped, strict=True)]
-    variants = [("plain", UNIT_FEATURES, ABSTAIN_FEATURES, rounded, asked)]
+    rounded = [(g, r, i) for g, (_, r, i) in zip(groups, grouped, strict=True)]
+    numbered = [(i, row, e, r) for i, (row, e, r) in enumerate(asked)]
+    variants = [("plain", UNIT_FEATURES, ABSTAIN_FEATURES, rounded, numbered)]
     if any(e.data.has_words for e in engines):
         variants.insert(
             0,
@@ -508,14 +510,14 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
                 "words",
                 (*UNIT_FEATURES, *WORD_FEATURES),
                 (*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES),
-                [(g, r) for g, (e, r) in zip(groups, grouped, strict=True) if e.data.has_words],
-                [(row, e, r) for row, e, r in asked if e.data.has_words],
+                [(g, r, i) for g, (e, r, i) in zip(groups, grouped, strict=True) if e.data.has_words],
+                [(i, row, e, r) for i, row, e, r in numbered if e.data.has_words],
             ),
         )
     fitted = {}
     for variant, unit_names, names, grouped_units, variant_asked in variants:
-        variant_groups = [g for g, _ in grouped_units]
-        unit_folds, _ = fold_ids([r for _, r in grouped_units], folds)
+        variant_groups = [g for g, _, _ in grouped_units]
+        unit_folds, unit_folds_by = fold_ids([r for _, r, _ in grouped_units], folds)
         fold_rankings: dict[float | None, dict[int, Ranking]] = {l2: {} for l2 in RANKING_L2}
         ranking_tried = {
             l2: ranking_cross_validate(variant_groups, folds, l2, unit_names, unit_folds, fold_rankings[l2])
@@ -527,13 +529,16 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
         )
         ranking = fit_ranking(variant_groups, l2, unit_names)
         # The abstention model learns from what a ranking that never saw the question puts
-        # first, as on a new question: each round's questions are ranked by the fold's ranking
-        # fitted without that round (cross-fitting; trees fitted on a question rank it better
-        # than they will rank a new one). A round without answerable questions: the whole one;
-        # questions all of one round (folds interleaved): the last fold's.
-        fold_of_round = {r: f for (_, r), f in zip(grouped_units, unit_folds, strict=True)}
-        ranking_of_round = {r: fold_rankings[l2].get(f, ranking) for r, f in fold_of_round.items()}
-        features, labels, rounds = _abstention_rows(variant_asked, ranking_of_round, ranking)
+        # first, as on a new question (cross-fitting: trees rank the questions they were fitted
+        # on better than they will rank a new one): each answerable question is ranked by its
+        # fold's ranking; an unanswerable one (no ranking saw it) by its round's fold's when
+        # folds hold out rounds, else by the whole ranking.
+        fold_of = {i: f for (_, _, i), f in zip(grouped_units, unit_folds, strict=True)}
+        if unit_folds_by == "round":
+            fold_of_round = {r: f for (_, r, _), f in zip(grouped_units, unit_folds, strict=True)}
+            fold_of |= {i: fold_of_round[r] for i, _, _, r in variant_asked if i not in fold_of and r in fold_of_round}
+        rankings = [fold_rankings[l2].get(fold_of.get(i, -1), ranking) for i, _, _, _ in variant_asked]
+        features, labels, rounds = _abstention_rows([a[1:] for a in variant_asked], rankings)
         question_folds, folds_by = fold_ids(rounds, folds)
         tried = {
             (form, w): cross_validate(features, labels, folds, w, names, form, question_folds)
@@ -582,16 +587,14 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     return {**calibration.to_json(), **meta, "written_to": str(path)}
 
 
-def _abstention_rows(
-    asked, ranking_of_round: dict[str, Ranking], ranking: Ranking
-) -> tuple[list[dict], list[int], list[str]]:
+def _abstention_rows(asked, rankings: list[Ranking]) -> tuple[list[dict], list[int], list[str]]:
     """The abstention signals of every question, whether it should be answered, and its round
     of question writing: an answerable question counts as "answer" only if the chosen quote is
     right (a wrong quote said confidently is worse than an abstention); unanswerable ones as
-    "abstain". Each round's questions are ranked by ``ranking_of_round`` (default ``ranking``)."""
+    "abstain". Each question is ranked by its own of ``rankings``."""
     features, labels, rounds = [], [], []
-    for row, engine, round_ in asked:
-        engine.calibration = Calibration.unfitted(ranking_of_round.get(round_, ranking))
+    for (row, engine, round_), ranking in zip(asked, rankings, strict=True):
+        engine.calibration = Calibration.unfitted(ranking)
         analysis = engine.analyze(row["question"], history=row.get("history") or ())
         if not analysis.features:
             continue
