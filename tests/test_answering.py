@@ -640,7 +640,7 @@ def _quoted_from_units(cut: str, text: str, *scores) -> str:
     cuts = [m.end() for m in re.finditer(cut, text)]
     spans = list(zip([0, *cuts], [c - 1 for c in cuts] + [len(text)], strict=True))
     data = NS(by_source={"a.txt": NS(text=text)})
-    units = tuple(NS(span=span, score=score) for span, score in zip(spans, scores, strict=True))
+    units = tuple(NS(span=span, score=score, close=score) for span, score in zip(spans, scores, strict=True))
     start, end = _with_close_piece(data, NS(chunk=NS(source="a.txt"), units=units))
     return text[start:end]
 

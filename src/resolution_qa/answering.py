@@ -1305,7 +1305,7 @@ class Ranking:
 
     weights: dict[str, float] | None = None
     bias: float = 0.0
-    trees: Trees | None = None
+    trees: Trees | None = None  # with weights too: the trees rank, the weights give ``closeness``
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -1326,17 +1326,31 @@ class Ranking:
         """
         if self.trees is not None:
             return [self.trees.probability(f) for f in with_relative(group)]
-        if self.weights is None:
+        return self.closeness(group)
+
+    def closeness(self, group: list[dict[str, float]]) -> list[float]:
+        """How close each unit comes on its own signals, on the scale of the listwise weights
+        (the hand-set score without them): what the rules that compare scores as ratios — a
+        piece close to the best one, the sentence after it, the UN's own text near the top —
+        were tuned on. The trees push the runners-up far below the best (they weigh how many
+        are ahead), which would turn those rules off.
+
+        >>> Ranking({"dense": 2.0}, -1.0).closeness([{"dense": 0.5}])
+        [0.5]
+        """
+        if not self.weights:
             return [hand_score(f) for f in group]
         return [logistic(self.weights, self.bias, f) for f in group]
 
     def to_json(self) -> dict | None:
         if self.trees is not None:
             # "signals": what the trees' nodes index, in order, checked on load
+            weights = {"weights": {n: self.weights[n] for n in self.names}, "bias": self.bias} if self.weights else {}
             return {
                 "form": "trees",
                 "features": list(self.names),
                 "signals": list(self.trees.names),
+                **weights,
                 **self.trees.to_json(),
             }
         if self.weights is None:
@@ -1355,7 +1369,7 @@ class Ranking:
         if (
             form not in ("logistic", "trees")
             or set(features) not in (set(known[0]), set(known[1]))
-            or (form == "logistic" and set(weights) != set(features))
+            or ((form == "logistic" or weights) and set(weights) != set(features))
         ):
             raise CalibrationError(
                 f"{name} ranks answers on features {features} ({form}), this version uses {known[0]} "
@@ -1368,7 +1382,8 @@ class Ranking:
                     f"{name}: its ranking trees read the signals {raw.get('signals')}, this version gives {list(signals)} — {fix}"
                 )
             try:
-                return cls(trees=Trees.from_json(raw, list(signals), f"{name} (ranking)"))
+                trees = Trees.from_json(raw, list(signals), f"{name} (ranking)")
+                return cls({k: float(v) for k, v in weights.items()} or None, float(raw.get("bias", 0.0)), trees)
             except TreesError as exc:
                 raise CalibrationError(f"{exc} — {fix}") from None
         return cls({k: float(v) for k, v in weights.items()}, float(raw.get("bias", 0.0)))

@@ -81,8 +81,13 @@ class Unit:
     dense_context: float
     lexical: float
     kind_ok: bool | None
-    score: float
+    score: float  # what ranks it
     features: dict[str, float] | None = None  # answering.UNIT_FEATURES, for calibrate
+    closeness: float | None = None  # what the ratio rules compare (Ranking.closeness); None: the score
+
+    @property
+    def close(self) -> float:
+        return self.score if self.closeness is None else self.closeness
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,11 @@ class RankedPassage:
     @property
     def score(self) -> float:
         return self.best.score
+
+    @property
+    def close(self) -> float:
+        """Its best unit's closeness, for the rules that compare passages as ratios."""
+        return self.best.close
 
 
 def rank_units(
@@ -176,11 +186,12 @@ def rank_units(
             units.append(((start, end), float(d), float(dc), lexical, kind_ok, features))
         found.append((hit, chunk, text, units))
     # every candidate unit at once: the fitted trees weigh where each stands among the others
-    scores = iter(ranking.scores([u[-1] for _, _, _, units in found for u in units]))
+    group = [u[-1] for _, _, _, units in found for u in units]
+    scores, closeness = iter(ranking.scores(group)), iter(ranking.closeness(group))
     out = []
     for hit, chunk, text, signals in found:
         units = [
-            Unit(span, dense, dense_context, lexical, kind_ok, score=next(scores), features=features)
+            Unit(span, dense, dense_context, lexical, kind_ok, next(scores), features, next(closeness))
             for span, dense, dense_context, lexical, kind_ok, features in signals
         ]
         if place is not None and units:
@@ -402,7 +413,7 @@ def compose(
                 highlights = (span,)
             elif differing is not None and r is differing[0]:
                 highlights = (differing[1],)  # the differing source's own date or number
-            elif r.score >= HIGHLIGHT_RATIO * best.score:
+            elif r.close >= HIGHLIGHT_RATIO * best.close:
                 highlights = (_quotable(data, r.chunk, r.best.span),)  # a record line: its value
         passages.append(Passage(r.chunk, min(max(r.score, 0.0), 1.0), highlights))
     if answered:
@@ -446,7 +457,7 @@ def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
         j
         for j in (best - 1, best + 1)
         if 0 <= j < len(units)
-        and units[j].score >= PIECE_RATIO * units[best].score
+        and units[j].close >= PIECE_RATIO * units[best].close
         and _one_clause(text, *sorted((units[j].span, units[best].span)))
     ]
     if not close and best + 1 < len(units):
@@ -475,7 +486,7 @@ def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
         # when it refers back to this one and ranks well enough, is quoted with it
         following = units[best + 1].span
         if (
-            units[best + 1].score >= CONTINUATION_RATIO * units[best].score
+            units[best + 1].close >= CONTINUATION_RATIO * units[best].close
             and _adjacent_end(text, (start, end), following) in SENTENCE_ENDS
             and refers_to(text[following[0] : following[1]], text[start:end])
             and following[1] - start <= CONTINUATION_CHARS
@@ -534,7 +545,7 @@ def _prefer_official(data: IndexData, query: Query, ranked: list[RankedPassage])
         for r in ranked[1:]
         if _official(data, r.chunk)
         and (r.best.kind_ok if checkable else r.best.kind_ok is not False)
-        and r.score >= OFFICIAL_RATIO * ranked[0].score
+        and r.close >= OFFICIAL_RATIO * ranked[0].close
     ]
     if not close:
         return ranked
@@ -555,7 +566,7 @@ def _newest_act(data: IndexData, query: Query, ranked: list[RankedPassage], chec
         for r in ranked
         if r.chunk.paragraph_kind in METADATA_KINDS
         and (r.best.kind_ok if checkable else True)
-        and r.score >= NEWEST_RATIO * top.score
+        and r.close >= NEWEST_RATIO * top.close
     ]
     newest = max(close, key=lambda r: data.adopted.get(r.chunk.symbol or "", ""), default=top)
     return ranked if newest is top else [newest] + [x for x in ranked if x is not newest]

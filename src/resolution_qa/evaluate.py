@@ -527,7 +527,13 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
         l2 = max(
             RANKING_L2, key=lambda v: (ranking_tried[v]["unit@1"], ranking_tried[v]["passage@1"], v is not None, v or 0)
         )
-        ranking = fit_ranking(variant_groups, l2, unit_names)
+        ranking, weighted = fit_ranking(variant_groups, l2, unit_names), None
+        if l2 is None:  # the trees rank; the best listwise weights give the closeness the ratio rules compare
+            weighted = max((v for v in RANKING_L2 if v is not None), key=lambda v: ranking_tried[v]["unit@1"])
+            ranking = _with_closeness(ranking, fit_ranking(variant_groups, weighted, unit_names))
+            fold_rankings[l2] = {
+                f: _with_closeness(r, fold_rankings[weighted].get(f, r)) for f, r in fold_rankings[l2].items()
+            }
         # The abstention model learns from what a ranking that never saw the question puts
         # first, as on a new question (cross-fitting: trees rank the questions they were fitted
         # on better than they will rank a new one): each answerable question is ranked by its
@@ -563,6 +569,7 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
                 "ranking_units": sum(len(g) for g in variant_groups),
                 "ranking_form": "trees" if l2 is None else "listwise",
                 "ranking_l2": l2,
+                "ranking_closeness_l2": weighted,  # the listwise weights beside the trees
                 "ranking_out_of_fold": ranking_tried[l2],
                 "ranking_out_of_fold_by_l2": {"trees" if v is None else str(v): ranking_tried[v] for v in RANKING_L2},
             },
@@ -585,6 +592,11 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     for engine in engines:
         engine.calibration = calibration
     return {**calibration.to_json(), **meta, "written_to": str(path)}
+
+
+def _with_closeness(trees: Ranking, weighted: Ranking) -> Ranking:
+    """The trees ranking with the listwise weights for ``Ranking.closeness``."""
+    return replace(trees, weights=weighted.weights, bias=weighted.bias)
 
 
 def _abstention_rows(asked, rankings: list[Ranking]) -> tuple[list[dict], list[int], list[str]]:
