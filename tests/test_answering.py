@@ -314,6 +314,12 @@ def test_the_shipped_ranking_is_fitted_and_checked_on_load():
     again = Calibration.from_json(calibration.to_json(), "calibration.json")
     group = [unit_features(d, d, d / 2, None, 0.5, False) | {"soft_passage": 0.4, "soft_unit": d} for d in (0.2, 0.5)]
     assert again.ranking.scores(group) == calibration.ranking.scores(group)
+    assert again.ranking.closeness(group) == calibration.ranking.closeness(group)
+    if calibration.ranking.trees is not None:  # the trees rank; the weights beside them give closeness
+        assert calibration.ranking.weights is not None and set(calibration.ranking.weights) == set(
+            UNIT_FEATURES + WORD_FEATURES
+        )
+        assert calibration.ranking.closeness(group) != calibration.ranking.scores(group)
     raw = calibration.to_json() | {"ranking": {"features": ["dense"], "weights": {"dense": 1.0}, "bias": 0.0}}
     with pytest.raises(CalibrationError, match="ranks answers on features"):
         Calibration.from_json(raw, "calibration.json")
