@@ -825,3 +825,22 @@ def test_calibrate_keeps_the_model_best_on_both_rates_among_those_as_accurate_as
     assert choose_abstention(perfect, 1000) == ("trees", 1.0)
     with pytest.raises(ValueError, match="no abstention model"):
         choose_abstention({}, 1000)
+
+
+def test_the_uns_own_text_wins_within_the_official_ratio_of_an_article_on_closeness():
+    """An article's passage first, the resolution's own next: the UN's text comes first when its
+    best unit's closeness is within OFFICIAL_RATIO of the article's — the closeness (listwise
+    scale), not the trees' score, which pushes every runner-up far below the best."""
+    from types import SimpleNamespace as NS
+
+    from resolution_qa.answers import OFFICIAL_RATIO, _prefer_official
+
+    data = NS(by_source={"article.txt": NS(official=False), "r.xml": NS(official=True)})
+    query = NS(kind="other", scoped=False)
+
+    def passage(source, score, close):
+        return NS(chunk=NS(source=source, paragraph_kind="preambular"), best=NS(kind_ok=None), score=score, close=close)
+
+    for close, wins in ((OFFICIAL_RATIO + 0.01, "r.xml"), (OFFICIAL_RATIO - 0.01, "article.txt")):
+        ranked = [passage("article.txt", 0.9, 1.0), passage("r.xml", 0.01, close)]
+        assert _prefer_official(data, query, ranked)[0].chunk.source == wins
