@@ -167,7 +167,9 @@ def test_calibrate_fits_word_models_on_indexes_that_keep_them_and_plain_ones_on_
     with_words = QAEngine.open(settings, encoder=FakeWordEncoder())
     without = QAEngine.open(Settings(data_dir=corpus, index_dir=tmp_path / "plain-index"), encoder=FakeEncoder())
     output = tmp_path / "calibration.json"
-    result = calibrate([("words", LABELLED, with_words), ("plain", LABELLED, without)], str(output), folds=3)
+    result = calibrate(
+        [("words", LABELLED, with_words), ("plain", LABELLED, without)], str(output), folds=3, trees=True
+    )
     loaded = Calibration.from_json(json.loads(output.read_text()), "calibration.json")
     assert loaded.uses_words and not loaded.plain.uses_words
     assert set(loaded.signals) == {*ABSTAIN_FEATURES, *ABSTAIN_WORD_FEATURES}
@@ -197,6 +199,8 @@ def test_calibrate_fits_word_models_on_indexes_that_keep_them_and_plain_ones_on_
     only = calibrate([("plain", LABELLED, without)], str(output), folds=3)
     loaded = Calibration.from_json(json.loads(output.read_text()), "calibration.json")
     assert not loaded.uses_words and loaded.plain is None and "without_words" not in only
+    # without --trees, only the listwise weights are tried
+    assert "trees" not in only["ranking_out_of_fold_by_l2"] and loaded.ranking.trees is None
 
 
 def test_calibrate_learns_refusals_from_rankings_that_never_saw_the_question(settings, corpus, tmp_path, monkeypatch):

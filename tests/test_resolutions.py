@@ -482,14 +482,13 @@ def test_a_citing_question_naming_two_resolutions_looks_in_the_later_for_the_ear
 
 
 def test_the_shipped_ranking_rises_with_what_a_unit_holds(shipped):
-    """The fitted trees are step functions over the signals and where each unit stands among the
-    question's candidates, not a sum: over the candidates of real questions, a unit holding more
+    """Whatever its form (boosted trees are step functions over the signals and where each unit
+    stands among the question's candidates, not a sum): over the candidates of real questions, a unit holding more
     of the question's words, aligned closer word by word, or the kind of value asked for scores
     higher far more often than lower; one missing the kind asked for, or a one-line fact the
     question does not address, lower. (Each changed where it can happen: only a one-line fact is
     ever unaddressed.)"""
     ranking = shipped.calibration.for_index(shipped.data.has_words).ranking
-    assert ranking.trees is not None
     changes = {  # each where it can happen: a kind held where none is missing, a fact line unaddressed
         "lexical": lambda f: f["lexical"] + 0.2,
         "soft_unit": lambda f: f["soft_unit"] + 0.1,

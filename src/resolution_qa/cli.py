@@ -235,7 +235,7 @@ def cmd_calibrate(args) -> int:
         sets = [(Path(f).name, _read_jsonl(Path(f)), engine) for f in args.file]
     else:
         raise UsageError("calibrate needs FILE.jsonl ... or --plan eval/sets.json")
-    result = calibrate(sets, args.output)
+    result = calibrate(sets, args.output, trees=args.trees)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -306,6 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="*")
     p.add_argument("--plan", help="eval/sets.json: each question set on its own documents (holdout sets never)")
     p.add_argument("--output", help="where to write (default: the package's calibration.json)")
+    p.add_argument(
+        "--trees",
+        action="store_true",
+        help="also try boosted trees for the answer ranking (better out of fold, not on unseen questions)",
+    )
     folders(p)
     p.set_defaults(func=cmd_calibrate)
 

@@ -463,13 +463,17 @@ def ranking_cross_validate(
     return {"folds": folds, "unit@1": round(units / max(total, 1), 4), "passage@1": round(passages / max(total, 1), 4)}
 
 
-def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = None, folds: int = 5) -> dict:
+def calibrate(
+    sets: list[tuple[str, list[dict], object]], output: str | None = None, folds: int = 5, trees: bool = False
+) -> dict:
     """Fit the unit ranking, then the abstention model, on labelled questions, each set asked
     of its own engine (its own documents), and write both (default: the package file).
 
     The ranking: every candidate unit of every answerable question, labelled by whether it
-    holds a gold string; listwise weights at each regularization of RANKING_L2 or boosted trees,
-    whichever is best by out-of-fold unit@1, with the hand-set score reported beside them. The
+    holds a gold string; listwise weights at each regularization of RANKING_L2 — and, with
+    ``trees``, boosted trees — whichever is best by out-of-fold unit@1, with the hand-set score
+    reported beside them. (The trees are better out of fold but were not on unseen questions,
+    end to end: README, "What changed".) The
     abstention model is then fitted on what the ranking puts first, each round's questions
     ranked by the fold's ranking fitted without them. Both are fitted twice: with the word signals, on the questions whose documents'
     index keeps word vectors, and without them on all (``without_words``: larger indexes); when
@@ -518,14 +522,16 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
     for variant, unit_names, names, grouped_units, variant_asked in variants:
         variant_groups = [g for g, _, _ in grouped_units]
         unit_folds, unit_folds_by = fold_ids([r for _, r, _ in grouped_units], folds)
-        fold_rankings: dict[float | None, dict[int, Ranking]] = {l2: {} for l2 in RANKING_L2}
+        tried_forms = [v for v in RANKING_L2 if trees or v is not None]
+        fold_rankings: dict[float | None, dict[int, Ranking]] = {l2: {} for l2 in tried_forms}
         ranking_tried = {
             l2: ranking_cross_validate(variant_groups, folds, l2, unit_names, unit_folds, fold_rankings[l2])
-            for l2 in RANKING_L2
+            for l2 in tried_forms
         }
         # the best out of fold; on a tie, weights before trees, the stronger regularization first
         l2 = max(
-            RANKING_L2, key=lambda v: (ranking_tried[v]["unit@1"], ranking_tried[v]["passage@1"], v is not None, v or 0)
+            tried_forms,
+            key=lambda v: (ranking_tried[v]["unit@1"], ranking_tried[v]["passage@1"], v is not None, v or 0),
         )
         ranking, weighted = fit_ranking(variant_groups, l2, unit_names), None
         if l2 is None:  # the trees rank; the best listwise weights give the closeness the ratio rules compare
@@ -571,7 +577,7 @@ def calibrate(sets: list[tuple[str, list[dict], object]], output: str | None = N
                 "ranking_l2": l2,
                 "ranking_closeness_l2": weighted,  # the listwise weights beside the trees
                 "ranking_out_of_fold": ranking_tried[l2],
-                "ranking_out_of_fold_by_l2": {"trees" if v is None else str(v): ranking_tried[v] for v in RANKING_L2},
+                "ranking_out_of_fold_by_l2": {"trees" if v is None else str(v): ranking_tried[v] for v in tried_forms},
             },
         )
     plain, plain_meta = fitted["plain"]
