@@ -253,9 +253,9 @@ def _asked_item_first(units: list[Unit], texts: list[str], place: int | str) -> 
     question asks for by its place ("the second reason") becomes the paragraph's best unit: the
     words of "three main reasons" match such a question better than the item does, and the
     fitted ranking cannot learn a signal this rare. Which paragraph ranks first is unchanged."""
-    top = max(u.score for u in units)
+    top, closest = max(u.score for u in units), max(u.close for u in units)
     return [
-        replace(u, score=top + 1e-6) if place in places and u.score < top else u
+        replace(u, score=top + 1e-6, closeness=max(u.close, closest + 1e-6)) if place in places and u.score < top else u
         for u, places in zip(units, item_places(texts), strict=True)
     ]
 
