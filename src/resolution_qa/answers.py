@@ -187,7 +187,9 @@ def rank_units(
         found.append((hit, chunk, text, units))
     # every candidate unit at once: the fitted trees weigh where each stands among the others
     group = [u[-1] for _, _, _, units in found for u in units]
-    scores, closeness = iter(ranking.scores(group)), iter(ranking.closeness(group))
+    ranked = ranking.scores(group)
+    # the weights' scores are their closeness: computed once (trees: the weights beside them)
+    scores, closeness = iter(ranked), iter(ranking.closeness(group) if ranking.trees is not None else ranked)
     out = []
     for hit, chunk, text, signals in found:
         units = [
