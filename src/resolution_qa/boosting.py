@@ -125,7 +125,7 @@ def _not_finite(value) -> bool:
 
 
 def _number(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if _not_finite(value):
         raise ValueError(f"{value!r} is not a finite number")
     return float(value)
 
