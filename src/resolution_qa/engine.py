@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from functools import partial
 
 import numpy as np
 
@@ -281,9 +280,19 @@ class QAEngine:
     def _prepare(self, state, question, history) -> Query:
         """``prepare`` the question against one state of the index, its acronyms spelled out."""
         data, retriever = state
-        # "what does it say about ai?": a lowercase acronym the documents never write as a word
-        spelled = partial(retriever.acronyms.capitalized, used=retriever.known_word)
-        return self.spell_acronyms(prepare(question, history, data.documents, spelled, retriever.uses_name), retriever)
+        speller = retriever.speller
+
+        def spelled(text: str) -> str:
+            # "reserch" → "research"; "what does it say about ai?": a lowercase acronym the
+            # documents never write as a word
+            return retriever.acronyms.capitalized(speller.corrected(text), used=retriever.known_word)
+
+        query = prepare(question, history, data.documents, spelled, retriever.uses_name)
+        read = speller.corrections(query.typed)
+        if read:
+            said = ", ".join(f"“{typed}” as “{meant}”" for typed, meant in read.items())
+            query = replace(query, notices=(*query.notices, f"Read {said}."))
+        return self.spell_acronyms(query, retriever)
 
     def spell_acronyms(self, query: Query, retriever) -> Query:
         """``query`` with the long forms of the acronyms it uses that the documents never define

@@ -19,8 +19,9 @@ import numpy as np
 from .acronyms import Acronyms, initials_phrases
 from .records import LIST_FIELDS
 from .schema import ANSWERING_KINDS, METADATA_KINDS
+from .spelling import Speller
 from .store import IndexData
-from .tokens import tokenize
+from .tokens import stem, tokenize, words
 
 RRF_K = 60  # reciprocal-rank fusion's constant (Cormack et al. use 60)
 UNITS_PER_PASSAGE = 4  # units searched per passage wanted (a paragraph has 1.2 on average)
@@ -74,6 +75,12 @@ class Retriever:
         self.data = data
         self.candidates = candidates
         self.acronyms = Acronyms.of(document.text for document in data.documents)
+        # a question's misspelt words read as the words meant; the documents' words are read
+        # when a question first has a word they don't use
+        self.speller = Speller(
+            lambda word: stem(word) in self.document_frequency,
+            lambda: {w for document in data.documents for w in words(document.text)},
+        )
         # long forms by their initials, looked for when a question first uses an acronym
         self.initials = lru_cache(maxsize=ACRONYM_CACHE)(self._initials)
         self._acronym_uses: dict[str, tuple[int, int]] | None = None  # see known_word
