@@ -99,6 +99,17 @@ from resolution_qa.answering import (
         ("What did the High-level Advisory Body's final report recommend?", "finding"),
         ("what did the Global Digital Compact decide, according to the July text", "finding"),
         ("What did the letter stress?", "finding"),
+        # an amount asked by the size of a budget, or as a bare "cost of …"
+        ("How big is the programme's budget for AI?", "amount"),
+        ("78/265 — cost of the summit?", "amount"),
+        ("Cost of the review?", "amount"),
+        ("How big is the digital divide?", "other"),
+        # ... a text described after its name, or its findings named as a noun
+        ("What did the Secretary-General's report to the eightieth session conclude?", "finding"),
+        ("what did the SG's report requested by 78/311 recommend?", "finding"),
+        ("What were the main findings of the Secretary-General's report?", "finding"),
+        ("What was the outcome of the WSIS review?", "finding"),
+        ("What does the Global Digital Compact paragraph in 78/265 say?", "other"),  # its own paragraph
         ("What did the US statement say?", "statement"),
         ("What does the resolution decide?", "other"),
         ("What does the resolution say about the Global Digital Compact?", "other"),
@@ -207,6 +218,13 @@ def test_answer_kind_checks():
     assert not satisfies("finding", "14. Looks forward to the final report of the Advisory Body;", report)
     assert satisfies("finding", "Its final report, issued in 2024, recommended a scientific panel.", report)
     assert satisfies("finding", "The letter stressed the importance of safety.", "What did the letter stress?")
+    # a paragraph's own number counts nothing
+    assert not satisfies("count", "2. Encourages Member States to act;", "How many member states were present?")
+    assert satisfies("count", "2. Notes that 40 Member States took part;", "How many member states took part?")
+    requested = "15. Requests the Secretary-General to report to the General Assembly at its eightieth session;"
+    assert not satisfies("finding", requested, "What did the SG's report to the eightieth session conclude?")
+    assert not satisfies("finding", requested, "What were the main findings of the Secretary-General's report?")
+    assert satisfies("finding", "The report found wide gaps.", "What were the main findings of the report?")
     # another text cited by number, by its date of adoption, or by name after a verb of recalling
     assert satisfies("citation", "Reaffirming its resolutions 78/265 of 21 March 2024, entitled “Seizing”")
     assert satisfies("citation", "This Resolution was anticipated by another one, adopted on 21 March 2024")
@@ -845,3 +863,23 @@ def test_the_uns_own_text_wins_within_the_official_ratio_of_an_article_on_closen
     for close, wins in ((OFFICIAL_RATIO + 0.01, "r.xml"), (OFFICIAL_RATIO - 0.01, "article.txt")):
         ranked = [passage("article.txt", 0.9, 1.0), passage("r.xml", 0.01, close)]
         assert _prefer_official(data, query, ranked)[0].chunk.source == wins
+
+
+def test_a_year_asked_about_conflicts_with_a_paragraph_dated_to_others_unless_it_names_a_document():
+    """ "on 21 March 2025" is not answered by a meeting of 21 March 2024; "the March 2024
+    resolution" names a document adopted in 2024, so its paragraph citing a 2021 text is no
+    conflict."""
+    from types import SimpleNamespace as NS
+
+    from resolution_qa.answering import _asked_years, date_conflict
+
+    retriever = NS(data=NS(documents=[NS(date="2024-03-21"), NS(date=None)]))
+
+    def asked(question: str) -> frozenset[str]:
+        return _asked_years(NS(search_question=question, topic_context="", context=""), retriever)
+
+    assert asked("weather in new york on 21 march 2025") == {"2025"}
+    assert asked("Which UNESCO text does the March 2024 resolution take note of?") == frozenset()
+    assert date_conflict(frozenset(), "63rd plenary meeting 21 March 2024", asked("what happened on 21 march 2025"))
+    assert not date_conflict(frozenset(), "adopted on 23 November 2021", asked("the March 2024 resolution"))
+    assert not date_conflict(frozenset(), "No year here.", frozenset({"2025"}))

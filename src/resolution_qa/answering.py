@@ -96,20 +96,34 @@ def months(text: str, any_case: bool = True) -> frozenset[str]:
     return frozenset(_MONTH_FORMS[m.group(0).rstrip(".").lower()] for m in pattern.finditer(text))
 
 
-def date_conflict(asked: frozenset[str], paragraph: str) -> bool:
-    """Whether a paragraph dates what it says to other months than the question asks about:
-    "Which countries sponsored the March resolution?" against the article's paragraph on the
-    resolution adopted "On 25 June 2024" (False when either names no month).
+_YEAR = re.compile(r"(?<![\d/.,-])(?:19|20)\d\d(?![\d/]|,\d)")  # not 78/265's parts, not 2,024
+
+
+def years(text: str) -> frozenset[str]:
+    """The years ``text`` names ("2025", "09/07/2024"'s "2024"; not "A/78/2024" or "2,024").
+
+    >>> sorted(years("adopted on 21 March 2024, issued 09/07/2024, reviewed in 2025")), years("A/RES/78/2024")
+    (['2024', '2025'], frozenset())
+    """
+    return frozenset(_YEAR.findall(text))
+
+
+def date_conflict(asked: frozenset[str], paragraph: str, asked_years: frozenset[str] = frozenset()) -> bool:
+    """Whether a paragraph dates what it says to other months, or other years, than the question
+    asks about: "Which countries sponsored the March resolution?" against the article's paragraph
+    on the resolution adopted "On 25 June 2024"; "the weather in New York on 21 March 2025"
+    against "63rd plenary meeting 21 March 2024" (False when either names no month, or no year).
 
     >>> date_conflict(months("Who sponsored the March resolution?"), "On 25 June 2024, it was adopted.")
     True
     >>> date_conflict(frozenset({"March"}), "another one, adopted on 21 March 2024 and in June")
     False
+    >>> date_conflict(frozenset({"March"}), "meeting of 21 March 2024", years("on 21 march 2025")), date_conflict(
+    ...     frozenset(), "the review in 2025", frozenset({"2025"}))
+    (True, False)
     """
-    if not asked:
-        return False
-    named = months(paragraph, any_case=False)
-    return bool(named) and not (named & asked)
+    named, dated = months(paragraph, any_case=False), years(paragraph)
+    return bool(asked and named and not (named & asked)) or bool(asked_years and dated and not (dated & asked_years))
 
 
 # a date, a year, or a session of the Assembly ("at its eightieth session": when it reports)
@@ -291,13 +305,21 @@ def new_names(text: str, question: str = "") -> list[str]:
     ]
 
 
+_PARAGRAPH_NUMBER = re.compile(r"^\s*(?:\d{1,3}[.)]|\([a-z]\))\s+")  # "2. ", "(a) ": a paragraph's own number
+
+
 def _counts(text: str, question: str) -> bool:
     """For "how many X", a number must stand right before X (or its stem) — or before the words
     an acronym X spells out ("How many SDGs …": "all 17 Sustainable Development Goals").
 
     >>> _counts("all 17 Sustainable Development Goals", "How many SDGs are there?")
     True
+    >>> _counts("2. Encourages Member States to share data", "How many member states were present?")
+    False
+    >>> _counts("17 Sustainable Development Goals", "How many goals?")
+    True
     """
+    text = _PARAGRAPH_NUMBER.sub("", text, count=1)  # "2. Encourages Member States" counts no states
     noun = counted_noun(question) if question else None
     if noun is None:
         return bool(_NUMBER.search(text))
@@ -402,8 +424,14 @@ _A_TEXT = (
 )
 _FINDING = re.compile(
     r"^\W*(?:and\s+)?(?:what|which)\s+(?:[\w-]+\s+)?(?:did|do|does|has|have|will|would)\s+"
-    rf"(?P<text>[^?]*?\b{_A_TEXT})\s+(?:\w+\s+)?"
-    r"(?:recommend|conclude|find|propose|decide|say|call for|stress|state|suggest|urge|warn|set out|outline)\b",
+    # ... the text may be described after its name ("the report requested by 78/311", "the
+    # Secretary-General's report to the eightieth session"; not "the Compact paragraph": the
+    # document's own paragraph about it)
+    rf"(?P<text>[^?]*?\b{_A_TEXT})(?:\s+(?!(?:paragraph|section|part|passage)s?\b)[\w/’'.-]+){{0,6}}?\s+"
+    r"(?:recommend|conclude|find|propose|decide|say|call for|stress|state|suggest|urge|warn|set out|outline)\b"
+    # "What were the main findings of the report?", "What was the outcome of the review?"
+    r"|^\W*(?:and\s+)?(?:what|which)\s+(?:were|was|are|is|will be)\s+(?:the\s+)?(?:[\w-]+\s+)?"
+    rf"(?:findings|recommendations|conclusions|outcomes?|results)\s+of\s+(?P<noun>[^?]*?\b{_A_TEXT})\b",
     re.I,
 )
 # ... and a passage reports it when that text is the subject of a finite verb of finding: "The
@@ -427,7 +455,7 @@ def _text_finds(text: str, question: str) -> bool:
     match = _FINDING.search(asked_part(question))
     if not match:
         return True
-    head = stem(words(match.group("text"))[-1])
+    head = stem(words(match.group("text") or match.group("noun"))[-1])
     for verb in _FINDS.finditer(text):
         before = words(_SENTENCE_END.split(text[: verb.start()])[-1])[-_FINDING_WINDOW:]
         if head in {stem(w) for w in before}:
@@ -690,7 +718,10 @@ KINDS: tuple[AnswerKind, ...] = (
         "amount",
         re.compile(
             r"\bhow much\b|\bwhat (?:is|was) the (?:cost|budget|amount)\b"
-            rf"|{_ASKED_FOR}(?:budget|cost|costs|dollar amount|sum|fines?|price)\b(?![’'-])(?!\s+{_COMPOUND})",
+            rf"|{_ASKED_FOR}(?:budget|cost|costs|dollar amount|sum|fines?|price)\b(?![’'-])(?!\s+{_COMPOUND})"
+            # "How big is PAM's budget?", "78/265 — cost of the summit?", "Cost of the review?"
+            r"|\bhow (?:big|large|high)\s+(?:is|was|are|were)\b[^?]*\b(?:budget|cost|costs|funding|price)\b"
+            r"|(?:^|[—–:]\s*)(?:the\s+)?(?:total\s+)?(?:cost|budget|price)\s+of\b",
             re.I,
         ),
         _holds(_MONEY),
@@ -1769,7 +1800,9 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
         "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
         "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
         "dense_gap": dense_gap([hit.dense for hit in candidates]),
-        "date_conflict": 1.0 if date_conflict(_asked_months(query, retriever), best.chunk.text) else 0.0,
+        "date_conflict": 1.0
+        if date_conflict(_asked_months(query, retriever), best.chunk.text, _asked_years(query, retriever))
+        else 0.0,
         **{
             name: 1.0 if _ASKED_GROUP.get(query.kind) == name else 0.0
             for name in ABSTAIN_FEATURES
@@ -1791,6 +1824,14 @@ def _asked_months(query, retriever) -> frozenset[str]:
     named = query.symbols | named_by_month(query.text, documents) | named_by_month(query.context, documents)
     adopted = {MONTHS[int(d.date[5:7]) - 1] for d in documents if d.symbol in named and d.date}
     return asked - adopted
+
+
+def _asked_years(query, retriever) -> frozenset[str]:
+    """The years a question (or, for a follow-up, the questions before it) asks about, less the
+    years the documents were adopted in: "the March 2024 resolution" names a document, and its
+    paragraph that takes note of a 2021 text is no answer about another year."""
+    asked = years(query.search_question) or years(query.topic_context or query.context)
+    return asked - {document.date[:4] for document in retriever.data.documents if document.date}
 
 
 def _in_signal_order(names) -> list[str]:
