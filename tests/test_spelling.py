@@ -22,6 +22,7 @@ def speller() -> Speller:
         ("capcity", "capacity"),
         ("buidling", "building"),  # two swapped: one edit
         ("goverment", "government"),  # English's word, though the documents don't use it
+        ("resolutoin", "resolution"),
         ("racisim", "racism"),
         ("multistakholder", "multistakeholder"),  # the documents' word, though English rarely writes it
     ],
@@ -38,6 +39,8 @@ def test_a_misspelt_word_is_read_as_the_word_meant(speller, typed, meant):
         "tabled",
         "characterise",  # a British spelling
         "headings",  # a plural of a word near it
+        "prioritised",  # British, of a word English writes often enough
+        "chairwoman",  # two edits from "chairman", but English writes it: one edit only
         "elections",  # common in English
         "deepfakes",
         "research",  # the documents' own word
@@ -48,11 +51,13 @@ def test_real_words_are_taken_as_typed(speller, word):
 
 
 def test_names_acronyms_and_short_words_are_left_alone(speller):
-    """A capital inside a question marks a name ("Guterres") or an acronym ("IFIs"); short words
-    are too often acronyms or short forms ("paras"); a capital starting the question is kept."""
-    assert speller.corrected("Did Guterres or the IFIs fund paras on reserch?") == (
-        "Did Guterres or the IFIs fund paras on research?"
+    """A capital inside a question marks a name: "chagos" would be read as "chaos", but not
+    "Chagos"; a word in an address is left as typed; a capital starting the question is kept."""
+    assert speller.meant("chagos") == "chaos"
+    assert speller.corrected("Did the Chagos islands get reserch help at unesco.org/reserch?") == (
+        "Did the Chagos islands get research help at unesco.org/reserch?"
     )
+    assert speller.corrected("the goverment's plan") == "the government's plan"
     assert speller.corrected("Reserch money for poor countires?") == "Research money for poor countries?"
     assert speller.corrections("Which contry sponsered it?") == {"contry": "country", "sponsered": "sponsored"}
 
@@ -66,12 +71,15 @@ def test_the_documents_words_are_read_only_when_a_word_needs_them():
     assert not read
 
 
-def test_a_question_with_typos_is_answered_as_if_spelt_right(engine):
-    """Searched and scored as the words meant, shown as typed, with a note of what was read."""
-    answer = engine.ask("which obsrvatories shuld share tidal mesurement data?")
-    right = engine.ask("which observatories should share tidal measurement data?")
-    assert answer.question == "which obsrvatories shuld share tidal mesurement data?"
-    assert answer.quote is not None and right.quote is not None
-    assert (answer.quote.start, answer.quote.end) == (right.quote.start, right.quote.end)
-    assert any("“mesurement” as “measurement”" in note for note in answer.notices)
-    assert not right.notices
+def test_a_question_with_typos_is_searched_as_if_spelt_right(engine):
+    """Searched as the words meant (its BM25 words are the right ones), shown as typed, with a
+    note of what was read."""
+    typed = "which observatries should share tidal mesurement data?"
+    state = engine.index.state
+    query = engine._prepare(state, typed, ())
+    assert query.text == "which observatories should share tidal measurement data?"
+    assert {"observatori", "measur"} <= set(state[1].tokens(query.search_question))
+    answer = engine.ask(typed)
+    assert answer.question == typed
+    assert answer.notices == ("Read “observatries” as “observatories”, “mesurement” as “measurement”.",)
+    assert not engine.ask("which observatories should share tidal measurement data?").notices

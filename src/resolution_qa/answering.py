@@ -31,7 +31,7 @@ from .acronyms import ACRONYM
 from .boosting import Trees, TreesError
 from .records import FIELDS as RECORD_FIELDS
 from .schema import METADATA_KINDS
-from .tokens import STOP_WORDS, stem, tokenize, words
+from .tokens import STOP_WORDS, english_zipf, stem, tokenize, words
 
 FOLLOW_UP_WORDS = frozenset(
     [
@@ -96,23 +96,35 @@ def months(text: str, any_case: bool = True) -> frozenset[str]:
     return frozenset(_MONTH_FORMS[m.group(0).rstrip(".").lower()] for m in pattern.finditer(text))
 
 
-_YEAR = re.compile(r"(?<![\d/.,-])(?:19|20)\d\d(?![\d/]|,\d)")  # not 78/265's parts, not 2,024
+# a year: not a part of "78/265" or "2,024", nor "the 2030 Agenda" (a name); "09/07/2024"'s is one
+_YEAR = re.compile(
+    r"(?:(?<=\b\d\d/\d\d/)|(?<=\b\d/\d\d/)|(?<=\b\d\d/\d/)|(?<=\b\d/\d/)|(?<![\d/.,]))"
+    r"(?:19|20)\d\d(?!\d|,\d|/\d|\s+(?i:agenda)\b)"
+)
+_YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)\s*[-–—]\s*((?:19|20)\d\d)\b")
 
 
 def years(text: str) -> frozenset[str]:
-    """The years ``text`` names ("2025", "09/07/2024"'s "2024"; not "A/78/2024" or "2,024").
+    """The years ``text`` names, every year of a range ("2021-2023") included.
 
-    >>> sorted(years("adopted on 21 March 2024, issued 09/07/2024, reviewed in 2025")), years("A/RES/78/2024")
-    (['2024', '2025'], frozenset())
+    >>> sorted(years("adopted on 21 March 2024, issued 09/07/2024, the period 2021–2023"))
+    ['2021', '2022', '2023', '2024']
+    >>> years("A/RES/78/2024, 2,024 people and the 2030 Agenda")
+    frozenset()
     """
-    return frozenset(_YEAR.findall(text))
+    found = set(_YEAR.findall(text))
+    for first, last in _YEAR_RANGE.findall(text):
+        if 0 < int(last) - int(first) <= 50:
+            found.update(str(year) for year in range(int(first), int(last) + 1))
+    return frozenset(found)
 
 
 def date_conflict(asked: frozenset[str], paragraph: str, asked_years: frozenset[str] = frozenset()) -> bool:
     """Whether a paragraph dates what it says to other months, or other years, than the question
     asks about: "Which countries sponsored the March resolution?" against the article's paragraph
     on the resolution adopted "On 25 June 2024"; "the weather in New York on 21 March 2025"
-    against "63rd plenary meeting 21 March 2024" (False when either names no month, or no year).
+    against "63rd plenary meeting 21 March 2024". Months conflict only when both the question and
+    the paragraph name one, and years only when both name one.
 
     >>> date_conflict(months("Who sponsored the March resolution?"), "On 25 June 2024, it was adopted.")
     True
@@ -422,16 +434,21 @@ _A_TEXT = (
     r"(?:report|compact|road ?map|roadmap|plan|declaration|convention|pact|strategy|programme|framework|"
     r"letter|study|review|guidance|summit|conference)s?"
 )
+# a word between a text's name and its verb: not one that starts another clause
+_GAP_WORD = r"(?!(?:and|or|but|what|which|that|it|they|also)\b)[\w/’'.-]+"
+_PART = r"\b(?:paragraph|section|part|passage)s?\b"  # "the Compact paragraph": the document's own
+_PREPOSITION = r"(?:to|of|for|in|on|by|from|with|about|given)\b"
 _FINDING = re.compile(
     r"^\W*(?:and\s+)?(?:what|which)\s+(?:[\w-]+\s+)?(?:did|do|does|has|have|will|would)\s+"
     # ... the text may be described after its name ("the report requested by 78/311", "the
     # Secretary-General's report to the eightieth session"; not "the Compact paragraph": the
     # document's own paragraph about it)
-    rf"(?P<text>[^?]*?\b{_A_TEXT})(?:\s+(?!(?:paragraph|section|part|passage)s?\b)[\w/’'.-]+){{0,6}}?\s+"
+    rf"(?P<text>(?:(?!{_PART})[^?])*?\b{_A_TEXT})(?!\s+{_PART})(?:\s+{_GAP_WORD}){{0,6}}?\s+"
     r"(?:recommend|conclude|find|propose|decide|say|call for|stress|state|suggest|urge|warn|set out|outline)\b"
-    # "What were the main findings of the report?", "What was the outcome of the review?"
-    r"|^\W*(?:and\s+)?(?:what|which)\s+(?:were|was|are|is|will be)\s+(?:the\s+)?(?:[\w-]+\s+)?"
-    rf"(?:findings|recommendations|conclusions|outcomes?|results)\s+of\s+(?P<noun>[^?]*?\b{_A_TEXT})\b",
+    # "What were the main findings of the report?", "What's the outcome of the review?"
+    r"|^\W*(?:and\s+)?(?:what|which)(?:['’]s|\s+(?:were|was|are|is|will be))\s+(?:the\s+)?(?:[\w-]+\s+)?"
+    r"(?:findings|recommendations|conclusions|outcomes?|results?)\s+of\s+(?:the\s+|its\s+|their\s+)?"
+    rf"(?P<noun>(?:(?!{_PREPOSITION})[\w’'+-]+\s+){{0,3}}?{_A_TEXT})\b",
     re.I,
 )
 # ... and a passage reports it when that text is the subject of a finite verb of finding: "The
@@ -499,7 +516,7 @@ def _names_a_person(text: str, question: str) -> bool:
     asked = _asked_words(question)
     if any(m.group(1).lower() not in asked for m in _HONORIFIC.finditer(text)) or _names_a_country(text, question):
         return True
-    zipf = _english_zipf()
+    zipf = english_zipf()
     for match in _NAME_PAIR.finditer(text):
         pair = [w.lower() for w in match.groups()]
         common = [max(zipf.get(part, 0.0) for part in w.split("-")) >= _PERSON_ZIPF for w in pair]  # "High-level"
@@ -720,7 +737,8 @@ KINDS: tuple[AnswerKind, ...] = (
             r"\bhow much\b|\bwhat (?:is|was) the (?:cost|budget|amount)\b"
             rf"|{_ASKED_FOR}(?:budget|cost|costs|dollar amount|sum|fines?|price)\b(?![’'-])(?!\s+{_COMPOUND})"
             # "How big is PAM's budget?", "78/265 — cost of the summit?", "Cost of the review?"
-            r"|\bhow (?:big|large|high)\s+(?:is|was|are|were)\b[^?]*\b(?:budget|cost|costs|funding|price)\b"
+            rf"|\bhow (?:big|large|high)\s+(?:is|was|are|were)\s+(?:the\s+)?(?:(?!{_PREPOSITION})[\w’'-]+\s+){{0,3}}?"
+            rf"(?:budget|costs?|funding|price)\b(?![’'-])(?!\s+{_COMPOUND})"
             r"|(?:^|[—–:]\s*)(?:the\s+)?(?:total\s+)?(?:cost|budget|price)\s+of\b",
             re.I,
         ),
@@ -1526,38 +1544,12 @@ def specificity(word: str) -> float:
     True
     """
     if word.isalpha() and word.islower():
-        zipf = _english_zipf().get(word, 0.0)
+        zipf = english_zipf().get(word, 0.0)
     else:  # wordfreq's own tokenizer for anything else (digits, apostrophes, capitals …)
         from wordfreq import zipf_frequency
 
         zipf = zipf_frequency(word, "en")
     return max(0.5, 7.0 - zipf)
-
-
-@lru_cache(maxsize=1)
-def _english_zipf() -> dict[str, float]:
-    """wordfreq's large English list as word -> Zipf frequency, read straight from its data file.
-
-    ``zipf_frequency`` gives the same values for a plain lowercase word (a test checks that), but
-    ``import wordfreq`` takes 0.3 s (it brings langcodes and pydantic), a third of the web app's
-    start after gradio. The file is a gzipped msgpack list: a header, then one list of words per
-    centibel of frequency, the most frequent first (wordfreq's "cBpack" format).
-    """
-    import gzip
-    import importlib.util
-
-    import msgpack
-
-    folder = importlib.util.find_spec("wordfreq").submodule_search_locations[0]  # without importing it
-    with gzip.open(Path(folder) / "data" / "large_en.msgpack.gz") as packed:
-        header, *buckets = msgpack.unpackb(packed.read(), raw=False)
-    if header != {"format": "cB", "version": 1}:
-        raise ValueError(f"unknown wordfreq data format {header!r}: update resolution_qa.answering._english_zipf")
-    zipf = {}
-    for centibels in reversed(range(len(buckets))):  # rarest first: a word listed twice keeps its higher value
-        # wordfreq's cB_to_zipf, rounded as zipf_frequency rounds
-        zipf.update(dict.fromkeys(buckets[centibels], round((900 - centibels) / 100, 2)))
-    return zipf
 
 
 # Nouns that name the kind of answer wanted ("What date …", "Which country …"), not its topic:
@@ -1828,8 +1820,10 @@ def _asked_months(query, retriever) -> frozenset[str]:
 
 def _asked_years(query, retriever) -> frozenset[str]:
     """The years a question (or, for a follow-up, the questions before it) asks about, less the
-    years the documents were adopted in: "the March 2024 resolution" names a document, and its
-    paragraph that takes note of a 2021 text is no answer about another year."""
+    years any of the documents was adopted in: "the March 2024 resolution" names a document, and
+    its paragraph that takes note of a 2021 text is no answer about another year. (So a year
+    is only a reason to refuse when no document is of that year: "What happened in 2024?" is
+    none here, and over the whole Assembly, 2020–2026, almost no year is one.)"""
     asked = years(query.search_question) or years(query.topic_context or query.context)
     return asked - {document.date[:4] for document in retriever.data.documents if document.date}
 

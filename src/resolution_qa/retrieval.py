@@ -78,7 +78,7 @@ class Retriever:
         # a question's misspelt words read as the words meant; the documents' words are read
         # when a question first has a word they don't use
         self.speller = Speller(
-            lambda word: stem(word) in self.document_frequency,
+            lambda word: stem(word) in self.document_frequency or word in self.acronyms.lowercase,
             lambda: {w for document in data.documents for w in words(document.text)},
         )
         # long forms by their initials, looked for when a question first uses an acronym

@@ -18,15 +18,18 @@ import re
 from collections.abc import Callable, Iterable
 from functools import cached_property
 
-from .tokens import STOP_WORDS, stem
+from .tokens import STOP_WORDS, english_zipf, stem
 
 MIN_LENGTH = 6  # shorter words are too often acronyms, names or short forms ("wsis", "ifis", "paras")
-TYPED_ZIPF = 3.0  # a word at least this common in English (once per 1,000,000 words) is meant
-MARGIN_ZIPF = 1.5  # the word meant is this much more common (30 times) than the one typed ...
+TYPED_ZIPF = 3.0  # a word at least this common in English (once per 1,000,000 words) is meant ...
+BASE_ZIPF = 2.5  # ... and so is one whose base form is this common ("prioritised": "prioritized")
+MARGIN_ZIPF = 2.0  # the word meant is this much more common (100 times) than the one typed ...
 ENGLISH_ZIPF = 3.0  # ... and, when the documents don't use it, at least this common in English
-LONG_WORD = 8  # words this long may have two edits; shorter ones one
+LONG_WORD = 8  # a word this long that English never writes may have two edits; others one
+CACHE = 10_000  # words looked up, kept until there are this many (then started afresh)
 
-_WORD = re.compile(rf"(?<![\w’'-])[^\W\d_]{{{MIN_LENGTH},}}(?![\w’'-])")
+# a word, or one before "’s"; not part of a hyphenated word, an address or a file name
+_WORD = re.compile(rf"(?<![\w’'/.-])[^\W\d_]{{{MIN_LENGTH},}}(?=[’']s\b|(?![\w’'-]|[/.@]\w))")
 # what an inflected or British form is made of: "breaching" is "breach", "tabled" "table",
 # "characterise" "characterize" (wordfreq's list is mostly of American spellings)
 _ENDINGS = (
@@ -39,17 +42,13 @@ _ENDINGS = (
     ("ing", ""),
     ("ing", "e"),
     ("ise", "ize"),
+    ("yse", "yze"),
+    ("ence", "ense"),
     ("ised", "ized"),
     ("ising", "izing"),
     ("isation", "ization"),
     ("ly", ""),
 )
-
-
-def _english_zipf() -> dict[str, float]:
-    from .answering import _english_zipf as zipf
-
-    return zipf()
 
 
 class Speller:
@@ -77,7 +76,7 @@ class Speller:
     @cached_property
     def _candidates(self) -> dict[str, list[str]]:
         """The words a typo may stand for, by first letter (typos rarely change the first)."""
-        english = _english_zipf()
+        english = english_zipf()
         words = {w for w, z in english.items() if z >= ENGLISH_ZIPF and w.isalpha() and len(w) >= MIN_LENGTH - 1}
         by_letter: dict[str, list[str]] = {}
         for word in sorted(words | self._documents):
@@ -89,13 +88,14 @@ class Speller:
         if word in self._cache:
             return self._cache[word]
         found = None
-        english = _english_zipf()
+        english = english_zipf()
         typed = english.get(word, 0.0)
         if word not in STOP_WORDS and not self.known(word) and _rare(word, english):
             from rapidfuzz import process
             from rapidfuzz.distance import DamerauLevenshtein
 
-            edits = 2 if len(word) >= LONG_WORD else 1
+            # two edits only for a long word English never writes: "chairwoman" is no "chairman"
+            edits = 2 if len(word) >= LONG_WORD and typed == 0.0 else 1
             near = process.extract(
                 word,
                 self._candidates.get(word[0], []),
@@ -112,8 +112,9 @@ class Speller:
             ]
             if likely:
                 found = min(likely)[3]
-        if len(self._cache) < 10_000:
-            self._cache[word] = found
+        if len(self._cache) >= CACHE:
+            self._cache = {}  # replaced, not cleared: another thread may be reading it
+        self._cache[word] = found
         return found
 
     def corrections(self, text: str) -> dict[str, str]:
@@ -151,8 +152,8 @@ def _rare(word: str, english: dict[str, float]) -> bool:
     >>> _rare("breaching", english), _rare("tabled", english), _rare("reserch", english)
     (False, False, True)
     """
-    forms = [word] + [word[: -len(end)] + base for end, base in _ENDINGS if word.endswith(end)]
-    return all(english.get(form, 0.0) < TYPED_ZIPF for form in forms)
+    forms = [word[: -len(end)] + base for end, base in _ENDINGS if word.endswith(end)]
+    return english.get(word, 0.0) < TYPED_ZIPF and all(english.get(form, 0.0) < BASE_ZIPF for form in forms)
 
 
 def _checked(match: re.Match[str]) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
 
@@ -197,3 +198,29 @@ def tokenize(text: str) -> list[str]:
     ['countri', 'sponsor', 'resolut']
     """
     return [stem(w) for w in words(text) if w not in STOP_WORDS]
+
+
+@lru_cache(maxsize=1)
+def english_zipf() -> dict[str, float]:
+    """wordfreq's large English list as word -> Zipf frequency, read straight from its data file.
+
+    ``zipf_frequency`` gives the same values for a plain lowercase word (a test checks that), but
+    ``import wordfreq`` takes 0.3 s (it brings langcodes and pydantic), a third of the web app's
+    start after gradio. The file is a gzipped msgpack list: a header, then one list of words per
+    centibel of frequency, the most frequent first (wordfreq's "cBpack" format).
+    """
+    import gzip
+    import importlib.util
+
+    import msgpack
+
+    folder = importlib.util.find_spec("wordfreq").submodule_search_locations[0]  # without importing it
+    with gzip.open(Path(folder) / "data" / "large_en.msgpack.gz") as packed:
+        header, *buckets = msgpack.unpackb(packed.read(), raw=False)
+    if header != {"format": "cB", "version": 1}:
+        raise ValueError(f"unknown wordfreq data format {header!r}: update resolution_qa.tokens.english_zipf")
+    zipf = {}
+    for centibels in reversed(range(len(buckets))):  # rarest first: a word listed twice keeps its higher value
+        # wordfreq's cB_to_zipf, rounded as zipf_frequency rounds
+        zipf.update(dict.fromkeys(buckets[centibels], round((900 - centibels) / 100, 2)))
+    return zipf
