@@ -113,6 +113,8 @@ from resolution_qa.answering import (
         ("What was the outcome of the WSIS review?", "finding"),
         ("What does the Global Digital Compact paragraph in 78/265 say?", "other"),  # its own paragraph
         ("What's the outcome of the review?", "finding"),
+        ("what did the advisory body's final report end up recommending", "finding"),
+        ("What did the final report, which the July resolution mentions, recommend?", "finding"),
         ("What did the report requested in paragraph 12 recommend?", "finding"),
         # ... not across another clause, a vote's outcome, or the document's own section
         ("What did the General Assembly decide about the summit and what did it say?", "other"),
@@ -228,6 +230,10 @@ def test_answer_kind_checks():
     assert not satisfies("finding", "14. Looks forward to the final report of the Advisory Body;", report)
     assert satisfies("finding", "Its final report, issued in 2024, recommended a scientific panel.", report)
     assert satisfies("finding", "The letter stressed the importance of safety.", "What did the letter stress?")
+    # "what date" asks for a day: a session is no date
+    assert not satisfies("when", "15. Requests a report at its eightieth session;", "On what date does that session open?")
+    assert satisfies("when", "15. Requests a report at its eightieth session;", "When is the report due?")
+    assert satisfies("when", "ISSUED ON: 09/07/2024", "What date is on the article?")
     # a paragraph's own number counts nothing
     assert not satisfies("count", "2. Encourages Member States to act;", "How many member states were present?")
     assert satisfies("count", "2. Notes that 40 Member States took part;", "How many member states took part?")

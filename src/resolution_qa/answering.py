@@ -144,6 +144,8 @@ _DATE = re.compile(
     rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d\d\b|{_NUMERIC_DATE}"
     r"|\b(?:[a-z]+-)?[a-z]+(?:tieth|th|first|second|third) session\b|\b\d{1,3}(?:st|nd|rd|th) session\b"
 )
+# ... a day: "25 June 2024", "June 25", "09/07/2024", "2024-07-01"
+_DAY = re.compile(rf"\b\d{{1,2}} (?:{_MONTHS})\b|\b(?:{_MONTHS}) \d{{1,2}}\b|{_NUMERIC_DATE}|\b\d{{4}}-\d\d-\d\d\b")
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|thousand|million|"
@@ -353,9 +355,13 @@ def _dates(text: str, question: str) -> bool:
 
     >>> _dates("the review in 2025", "When is the review?"), _dates("the review in 2025", "In which month is it?")
     (True, False)
+    >>> _dates("at its eightieth session", "On what date does that session open?"), _dates("On 25 June 2024", "What date?")
+    (False, True)
     """
     if re.search(r"\b(?:which|what) month\b", question, re.I):
         return bool(re.search(rf"\b(?:{_MONTHS})\b|{_NUMERIC_DATE}|\b\d{{4}}-\d\d-\d\d\b", text))
+    if re.search(r"\b(?:which|what) (?:date|day)\b", question, re.I):  # a day, not "its eightieth session"
+        return bool(_DAY.search(text))
     return bool(_DATE.search(text))
 
 
@@ -443,8 +449,11 @@ _FINDING = re.compile(
     # ... the text may be described after its name ("the report requested by 78/311", "the
     # Secretary-General's report to the eightieth session"; not "the Compact paragraph": the
     # document's own paragraph about it)
-    rf"(?P<text>(?:(?!{_PART})[^?])*?\b{_A_TEXT})(?!\s+{_PART})(?:\s+{_GAP_WORD}){{0,6}}?\s+"
-    r"(?:recommend|conclude|find|propose|decide|say|call for|stress|state|suggest|urge|warn|set out|outline)\b"
+    rf"(?P<text>(?:(?!{_PART})[^?])*?\b{_A_TEXT})(?!\s+{_PART})(?:\s*,[^,?]{{1,80}},)?(?:\s+{_GAP_WORD}){{0,6}}?\s+"
+    # ... ", which the July resolution mentions,"; "end up recommending"
+    r"(?:end(?:ed)? up\s+)?"
+    r"(?:recommend|conclud|find|propos|decid|say|call(?:ing)? for|stress|stat|suggest|urg|warn|set(?:ting)? out|outlin)"
+    r"(?:e|ing)?\b"
     # "What were the main findings of the report?", "What's the outcome of the review?"
     r"|^\W*(?:and\s+)?(?:what|which)(?:['’]s|\s+(?:were|was|are|is|will be))\s+(?:the\s+)?(?:[\w-]+\s+)?"
     r"(?:findings|recommendations|conclusions|outcomes?|results?)\s+of\s+(?:the\s+|its\s+|their\s+)?"
