@@ -231,7 +231,9 @@ def test_answer_kind_checks():
     assert satisfies("finding", "Its final report, issued in 2024, recommended a scientific panel.", report)
     assert satisfies("finding", "The letter stressed the importance of safety.", "What did the letter stress?")
     # "what date" asks for a day: a session is no date
-    assert not satisfies("when", "15. Requests a report at its eightieth session;", "On what date does that session open?")
+    assert not satisfies(
+        "when", "15. Requests a report at its eightieth session;", "On what date does that session open?"
+    )
     assert satisfies("when", "15. Requests a report at its eightieth session;", "When is the report due?")
     assert satisfies("when", "ISSUED ON: 09/07/2024", "What date is on the article?")
     # a paragraph's own number counts nothing

@@ -140,12 +140,13 @@ def date_conflict(asked: frozenset[str], paragraph: str, asked_years: frozenset[
 
 # a date, a year, or a session of the Assembly ("at its eightieth session": when it reports)
 _NUMERIC_DATE = r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"  # 09/07/2024
+_ISO_DATE = r"\b\d{4}-\d\d-\d\d\b"  # 2024-07-01
 _DATE = re.compile(
     rf"\b(?:{_MONTHS})\b|\b(?:19|20)\d\d\b|{_NUMERIC_DATE}"
     r"|\b(?:[a-z]+-)?[a-z]+(?:tieth|th|first|second|third) session\b|\b\d{1,3}(?:st|nd|rd|th) session\b"
 )
 # ... a day: "25 June 2024", "June 25", "09/07/2024", "2024-07-01"
-_DAY = re.compile(rf"\b\d{{1,2}} (?:{_MONTHS})\b|\b(?:{_MONTHS}) \d{{1,2}}\b|{_NUMERIC_DATE}|\b\d{{4}}-\d\d-\d\d\b")
+_DAY = re.compile(rf"\b\d{{1,2}} (?:{_MONTHS})\b|\b(?:{_MONTHS}) \d{{1,2}}\b|{_NUMERIC_DATE}|{_ISO_DATE}")
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|thousand|million|"
@@ -359,7 +360,7 @@ def _dates(text: str, question: str) -> bool:
     (False, True)
     """
     if re.search(r"\b(?:which|what) month\b", question, re.I):
-        return bool(re.search(rf"\b(?:{_MONTHS})\b|{_NUMERIC_DATE}|\b\d{{4}}-\d\d-\d\d\b", text))
+        return bool(re.search(rf"\b(?:{_MONTHS})\b|{_NUMERIC_DATE}|{_ISO_DATE}", text))
     if re.search(r"\b(?:which|what) (?:date|day)\b", question, re.I):  # a day, not "its eightieth session"
         return bool(_DAY.search(text))
     return bool(_DATE.search(text))

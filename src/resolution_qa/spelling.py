@@ -121,28 +121,25 @@ class Speller:
         """The words of ``text`` read as others, as typed → meant (lowercase)."""
         found = {}
         for match in _WORD.finditer(text):
-            if not _checked(match):
-                continue
-            typed = match.group(0)
-            meant = self.meant(typed.lower())
+            meant = self._meant_at(match)
             if meant:
-                found[typed.lower()] = meant
+                found[match.group(0).lower()] = meant
         return found
 
     def corrected(self, text: str) -> str:
         """``text`` with its misspelt words replaced by the words meant (a capital kept)."""
-        found = self.corrections(text)
-        if not found:
-            return text
 
         def replaced(match: re.Match[str]) -> str:
-            typed = match.group(0)
-            meant = found.get(typed.lower())
-            if meant is None or not _checked(match):
+            typed, meant = match.group(0), self._meant_at(match)
+            if meant is None:
                 return typed
             return meant.capitalize() if typed[0].isupper() else meant
 
         return _WORD.sub(replaced, text)
+
+    def _meant_at(self, match: re.Match[str]) -> str | None:
+        """What the word ``match`` found stands for, where it may be a typo (``_checked``)."""
+        return self.meant(match.group(0).lower()) if _checked(match) else None
 
 
 def _rare(word: str, english: dict[str, float]) -> bool:
