@@ -5,6 +5,7 @@ import json
 import pytest
 
 from conftest import ROOT, SEED, ask_json
+from resolution_qa import query as query_module
 from resolution_qa.evaluate import evaluate
 
 pytestmark = pytest.mark.model
@@ -113,6 +114,18 @@ def test_a_question_dated_to_another_month_than_every_passage_that_fits_is_refus
     about = real_engine.analyze("What did the March resolution promote?")  # its own paragraph: no conflict
     assert about.features["date_conflict"] == 0.0 and about.answer.answered
     assert "The Resolution promoted safe, secure, and trustworthy AI systems" in about.answer.quote.text
+
+
+def test_a_sentence_carrying_on_about_a_described_resolution_answers_for_it(real_engine, monkeypatch):
+    # "… another one, adopted on 21 March 2024, …" names the March resolution; "It also called on
+    # the international community …" says what it asked, without naming it again
+    question = "What did the March resolution urge the international community to do?"
+    answer = real_engine.ask(question)
+    assert answer.answered and answer.quote.text.startswith("It also called on the international community")
+    doc = real_engine.index.data.by_source[answer.quote.source]
+    assert doc.text[answer.quote.start : answer.quote.end] == answer.quote.text
+    monkeypatch.setattr(query_module, "undescribed", lambda topic: "")
+    assert not real_engine.ask(question).quote.text.startswith("It also called on")
 
 
 def test_cli_end_to_end(tmp_path):

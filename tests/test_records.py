@@ -46,15 +46,16 @@ def test_78_311_record_lines(lines_78):
         lines["title"] == "Title: Enhancing international cooperation on capacity-building of artificial intelligence"
     )
     assert lines["adoption_date"] == "Adoption date: 1 July 2024"
-    assert lines["adoption_meeting"] == "Adoption meeting: 97th plenary meeting"
+    assert lines["adoption_meeting"] == "Adoption meeting: 97th plenary meeting (meeting record A/78/PV.97)"
     assert lines["adoption_type"] == "Vote: Without a vote"
     assert lines["originating_document"] == "Draft resolution: A/78/L.86"
     assert lines["sponsors"] == SPONSORS_311
     assert lines["additional_sponsors"].startswith("Additional sponsors: AFGHANISTAN, ALBANIA, ANGOLA,")
     assert lines["additional_sponsors"].endswith(", UZBEKISTAN, VIET NAM, YEMEN")
-    assert lines["pv"] == "Meeting record: A/78/PV.97"
-    assert lines["agenda_item_name"].startswith(
-        "Agenda item title: Integrated and coordinated implementation of and follow-up"
+    # the meeting's record and the agenda item's title on the lines they belong to
+    assert "pv" not in lines and "agenda_item_name" not in lines
+    assert lines["agenda_item"].startswith(
+        "Agenda item: Agenda item 13 — Integrated and coordinated implementation of and follow-up"
     )
     assert lines["subjects"] == (
         "Subjects: ARTIFICIAL INTELLIGENCE; CAPACITY BUILDING; INTERNATIONAL COOPERATION; DIGITAL DIVIDE; "
@@ -138,3 +139,16 @@ def test_a_line_that_is_not_a_record_raises_record_error(text, message):
     with pytest.raises(RecordError) as error:
         parse_records(text)
     assert str(error.value).startswith(message)
+
+
+def test_a_joined_field_alone_keeps_its_own_line():
+    """Without the field it is joined to, a value keeps its own line ("Meeting record: …")."""
+    row = {"symbol": "A/RES/1/2", "adoption_date": "1 July 2024", "pv": "A/1/PV.9", "agenda_item_name": "Peace"}
+    lines = fields(parse_records(json.dumps(row)))
+    assert lines["pv"] == "Meeting record: A/1/PV.9"
+    assert lines["agenda_item_name"] == "Agenda item title: Peace"
+    row |= {"agenda_item": "Agenda item 7", "adoption_meeting": "5th plenary meeting"}
+    lines = fields(parse_records(json.dumps(row)))
+    assert lines["agenda_item"] == "Agenda item: Agenda item 7 — Peace"
+    assert lines["adoption_meeting"] == "Adoption meeting: 5th plenary meeting (meeting record A/1/PV.9)"
+    assert not {"pv", "agenda_item_name"} & set(lines)

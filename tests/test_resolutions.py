@@ -279,6 +279,33 @@ def test_the_resolution_itself_answers_before_an_article_about_it(one_resolution
     # an article ahead of it, on closeness, is tested in test_answering.py)
 
 
+def test_a_paragraph_pointed_at_that_holds_nothing_of_the_kind_asked_is_not_quoted_as_the_answer(shipped):
+    # OP 15 requests a report: what the report concluded is not in it (nor who objected to OP 6)
+    for question, place in (
+        ("What did the Secretary-General's report under OP 15 of 78/311 conclude?", "OP 15"),
+        ("Which countries objected to OP 6 of 78/265?", "OP 6"),
+    ):
+        answer = shipped.ask(question)
+        assert not answer.answered and answer.quote is None
+        assert place in answer.message and answer.passages[0].chunk.location == place
+    # what the paragraph does hold is answered from it
+    answer = shipped.ask("When is the report in OP 15 of 78/311 due?")
+    assert answer.answered and "eightieth session" in answer.quote.text
+    verbatim(shipped, answer)
+
+
+def test_a_one_line_fact_is_quoted_where_it_is_stated_in_full(one_resolution, monkeypatch):
+    # the resolution's header line "Agenda item 13" matches the words best; the UN record's line
+    # says the same and what the item is
+    question = "which agenda item did it fall under"
+    answer = one_resolution.ask(question)
+    assert answer.quote.text.startswith("Agenda item 13 — Integrated and coordinated implementation")
+    assert answer.passages[0].chunk.paragraph_kind == "record"
+    verbatim(one_resolution, answer)
+    monkeypatch.setattr(answers, "_fuller_fact", lambda data, ranked: ranked)
+    assert one_resolution.ask(question).quote.text == "Agenda item 13"
+
+
 def test_what_the_earlier_resolution_did_is_quoted_with_the_sentence_that_introduces_it(shipped, monkeypatch):
     # the article introduces the March resolution in one sentence and says what it did in the
     # next ("The Resolution promoted …"), which ranks well below the one naming it

@@ -29,7 +29,7 @@ from typing import Literal
 
 from .acronyms import ACRONYM
 from .boosting import Trees, TreesError
-from .records import FIELDS as RECORD_FIELDS
+from .records import TITLE_LABELS
 from .schema import METADATA_KINDS
 from .tokens import STOP_WORDS, english_zipf, stem, tokenize, words
 
@@ -158,8 +158,8 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 
-# ... or a catalogue record's line whose label is a title ("Title: …", "Agenda item title: …")
-_TITLE_LABELS = "|".join(re.escape(label) for _, label in RECORD_FIELDS if label.lower().endswith("title"))
+# ... or a catalogue record's line that holds a title ("Title: …", "Agenda item: Agenda item 13 — …")
+_TITLE_LABELS = "|".join(map(re.escape, TITLE_LABELS))
 _TITLE = re.compile(rf"\b(?:entitled|titled)\b|^(?:{_TITLE_LABELS}): |“[A-Z][^”]{{10,}}”|\"[A-Z][^\"]{{10,}}\"")
 
 # A/RES/78/311, A/78/L.86, A/78/PV.97, A/RES/ES-10/21, A/C.3/78/L.25, S/RES/2334
@@ -725,7 +725,9 @@ KINDS: tuple[AnswerKind, ...] = (
         "name",
         re.compile(
             r"\b(?:first|full|last|family|given) name\b"
-            r"(?!\s+of\s+(?:the|this|that|its)\s+(?:resolution|text|document|draft|report|agenda|body|summit))",
+            # ... not "the full name of the June resolution": a title is asked
+            r"(?!\s+of\s+(?:the|this|that|its)\s+(?:[\w’'/-]+\s+){0,3}?"
+            r"(?:resolution|text|document|draft|report|agenda|body|summit|one)\b)",
             re.I,
         ),
         lambda text, question: _names_in_full(text, question),
@@ -734,7 +736,9 @@ KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
         "title",
         re.compile(
-            r"\b(?:title|titled|entitled)\b|\bwhat (?:is|was) (?:it|the \w+) (?:called|named)\b"
+            r"\b(?:title|titled|entitled)\b"
+            # "What is it called?", "whats the resolution actually called", "what's the March text named"
+            r"|\bwhat(?:['’]?s|\s+is|\s+was)\s+(?:it\s+|the\s+(?:[\w’'/-]+\s+){1,3}?)(?:\w+ly\s+)?(?:called|named)\b"
             r"|\b(?:full|official|exact) name of (?:the|this|that|its)\b",
             re.I,
         ),
@@ -946,7 +950,7 @@ def satisfies(kind: KindName, text: str, question: str = "") -> bool | None:
     (True, True)
     >>> satisfies("title", "Title: Seizing the opportunities of safe, secure and trustworthy AI systems")
     True
-    >>> satisfies("title", "Agenda item title: Integrated and coordinated implementation of and follow-up")
+    >>> satisfies("title", "Agenda item: Agenda item 13 — Integrated and coordinated implementation of and follow-up")
     True
     >>> satisfies("title", "The Committee could not agree on a title: it deferred the matter")
     False

@@ -120,12 +120,17 @@ def rank_units(
     ranking: Ranking | None = None,
     words: QuestionWords | None = None,
     previous: frozenset[int] = frozenset(),
+    undescribed: np.ndarray | None = None,
 ) -> list[RankedPassage]:
     """Score every unit of the first ``limit`` hits with ``ranking`` (default: the hand-set
     score), all together: the fitted trees weigh where each unit stands among these candidates
     (``limit`` sets which they are); passages ordered by their best unit. ``words``: the question's word vectors, when
     the index keeps its units' (the word coverage signals, ``alignment``); ``previous``: for a
-    follow-up, the passage rows that answered the question it follows."""
+    follow-up, the passage rows that answered the question it follows; ``undescribed``: the
+    vector of the question without the resolution it describes ("What did the March resolution
+    urge?" → "What did urge?", ``query.undescribed``): a sentence that carries on about what the
+    one before it is about ("It also called on …" after "… another one, adopted on 21 March 2024")
+    is matched by the closer of the two — the description is the earlier sentence's to match."""
     ranking = ranking or Ranking()
     q_vec, ctx_vec = vectors[0], vectors[-1]
     asked_for = answer_type_stems(query.text)  # "Which country …": the unit names one, not the word
@@ -148,6 +153,12 @@ def rank_units(
         coverages = _word_coverages(data, words, rows) if words is not None else None
         dense = unit_vectors @ q_vec
         dense_ctx = unit_vectors @ ctx_vec if query.follow_up else dense
+        if undescribed is not None:
+            text_units = [text[a:b] for a, b in chunk.sentences]
+            carries_on = [j > 0 and t[:1].isupper() and leans_back(t) for j, t in enumerate(text_units)]
+            if any(carries_on):
+                dense = np.where(carries_on, np.maximum(dense, unit_vectors @ undescribed), dense)
+                dense_ctx = np.where(carries_on, np.maximum(dense_ctx, dense), dense_ctx)
         units = []  # (span, dense, dense with context, lexical, kind ok, signals)
         for j, ((start, end), d, dc) in enumerate(zip(chunk.sentences, dense, dense_ctx, strict=True)):
             unit_text = text[start:end]
@@ -374,6 +385,46 @@ def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage],
     return Answer(query.shown, True, message, quote, passages, id=id, notices=query.notices)
 
 
+def holds_nothing_asked(ranked: list[RankedPassage]) -> bool:
+    """Does no unit of the paragraphs a question points at hold the kind of value it asks for
+    (a finding, a date, a country …)? False when the question asks for no particular kind."""
+    return bool(ranked) and all(u.kind_ok is False for r in ranked for u in r.units)
+
+
+def not_held(data: IndexData, query: Query, ranked: list[RankedPassage], k: int, id) -> Answer:
+    """The refusal for a question about a paragraph that does not hold what it asks for: the
+    paragraph is shown, for the reader to check."""
+    best = ranked[0].chunk
+    message = (
+        f"The documents may not answer this directly: {best.label}, {best.location}, which the "
+        f"question points at, holds no {KIND_NOUNS.get(query.kind, 'answer of the kind asked for')}. "
+        "It is listed below: check whether it answers."
+    )
+    passages = tuple(Passage(r.chunk, min(max(r.score, 0.0), 1.0), ()) for r in ranked[:k])
+    return Answer(query.shown, False, message, None, passages, id=id, notices=query.notices)
+
+
+# what a question of a kind asks for, as a refusal names it
+KIND_NOUNS = {
+    "when": "date",
+    "count": "number",
+    "amount": "amount of money",
+    "share": "share",
+    "person": "person's name",
+    "name": "full name",
+    "title": "title",
+    "where": "place or country",
+    "who": "name of who did it",
+    "organization": "organization",
+    "finding": "finding or conclusion",
+    "statement": "statement",
+    "citation": "citation of another text",
+    "symbol": "document symbol",
+    "define": "spelt-out name",
+    "definition": "definition",
+}
+
+
 # ------------------------------------------------------------------ composing the answer
 def compose(
     data: IndexData,
@@ -388,7 +439,7 @@ def compose(
     """The Answer for ranked passages: the best unit quoted (narrowed to the named country in
     a record list), the official source preferred when sources disagree, disagreements shown."""
     notices = list(query.notices)
-    ranked = _prefer_official(data, query, ranked)
+    ranked = _fuller_fact(data, _prefer_official(data, query, ranked))
     best = ranked[0]
     span = _quotable(data, best.chunk, _with_close_piece(data, best))
     narrowed = _record_item(data, retriever, query, ranked)
@@ -555,6 +606,28 @@ def _prefer_official(data: IndexData, query: Query, ranked: list[RankedPassage])
         # records of several resolutions, and the question names none: the most recent one
         close.sort(key=lambda r: data.adopted.get(r.chunk.symbol or "", ""), reverse=True)
     return [close[0]] + [x for x in ranked if x is not close[0]]
+
+
+def _fuller_fact(data: IndexData, ranked: list[RankedPassage]) -> list[RankedPassage]:
+    """A one-line fact first ("Agenda item 13", a header line) that another one-line fact about
+    the same resolution among the passages states and goes on to explain ("Agenda item: Agenda
+    item 13 — Integrated and coordinated implementation …"): the fuller one answers. (Not a value
+    said inside a sentence: "1 July 2024" stays the answer, not "Resolution adopted … on 1 July 2024".)"""
+    if not ranked or ranked[0].chunk.paragraph_kind not in METADATA_KINDS:
+        return ranked
+    top = ranked[0].chunk
+    said = re.compile(rf"{re.escape(_fact(data, top))}(?!\w)\W")
+    for r in ranked[1:]:
+        chunk = r.chunk
+        if chunk.paragraph_kind in METADATA_KINDS and chunk.symbol == top.symbol and said.match(_fact(data, chunk)):
+            return [r] + [x for x in ranked if x is not r]
+    return ranked
+
+
+def _fact(data: IndexData, chunk: Chunk) -> str:
+    """What a one-line fact says: a record line's value, a header line's text."""
+    start, end = _quotable(data, chunk, (chunk.start, chunk.end))
+    return data.by_source[chunk.source].text[start:end]
 
 
 def _newest_act(data: IndexData, query: Query, ranked: list[RankedPassage], checkable: bool) -> list[RankedPassage]:

@@ -14,7 +14,7 @@ from .structure import paragraphs
 
 DEFAULT_MAX_CHARS = 1500
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,3}|[a-z]{1,4}|[ivxlc]{1,6})[.)]")
-CHUNKER_VERSION = 13  # bump when chunking or passage vectors change, so stored indexes are rebuilt
+CHUNKER_VERSION = 15  # bump when chunking or passage vectors change, so stored indexes are rebuilt
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:

@@ -184,6 +184,11 @@ class QAEngine:
                 "data folder (or upload them in the web chat) and ask again.",
             )
         vectors, tokens, words = self.search_inputs(query, retriever, words=data.has_words)
+        # the sentences that carry on about a resolution the question describes are matched
+        # without its description too (answers.rank_units)
+        undescribed = (
+            self._encode((retriever.acronyms.expanded(query.undescribed),), False)[0][0] if query.undescribed else None
+        )
         # the models for the signals at hand: an index without word vectors, or an encoder that
         # gives none for the question, is answered without the word signals
         calibration = self.calibration.for_index(words is not None)
@@ -199,7 +204,9 @@ class QAEngine:
             # "and the second one?" after a question answered from "… three main reasons. Firstly,
             # …": the item at that place, as a question pointing at a paragraph is answered
             hits = retriever.search(vectors[-1], tokens, rows=np.array([item]))
-            ranked = answers.rank_units(data, retriever, query, vectors, hits, 1, calibration.ranking, words)
+            ranked = answers.rank_units(
+                data, retriever, query, vectors, hits, 1, calibration.ranking, words, undescribed=undescribed
+            )
             return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
         # what a follow-up leans on ("OP 7" needs nothing from the question before); an item's
         # paragraph above needed none (the question before is analysed once, not twice)
@@ -212,8 +219,21 @@ class QAEngine:
             if pointed.rows:
                 hits = retriever.search(vectors[-1], tokens, rows=np.array(pointed.rows))
                 ranked = answers.rank_units(
-                    data, retriever, query, vectors, hits, len(pointed.rows), calibration.ranking, words
+                    data,
+                    retriever,
+                    query,
+                    vectors,
+                    hits,
+                    len(pointed.rows),
+                    calibration.ranking,
+                    words,
+                    undescribed=undescribed,
                 )
+                if not query.bare_reference and answers.holds_nothing_asked(ranked):
+                    # "What did the report OP 15 requests conclude?", "Which countries objected
+                    # to OP 6?": the paragraph pointed at holds nothing of the kind asked for
+                    answer = answers.not_held(data, query, ranked, k, id)
+                    return Analysis(answer, {}, 0.0, None, tuple(ranked))
                 return _analysis(answers.reference_answer(data, query, ranked, k, id), ranked)
         hits = retriever.search(vectors[-1], tokens, source=source, rows=rows)
         hits = _candidates(data, query, hits)
@@ -226,7 +246,7 @@ class QAEngine:
             if before not in {h.index for h in hits}:
                 hits.append(retriever.hit_of(before, vectors[-1]))
         ranked = answers.rank_units(
-            data, retriever, query, vectors, hits, len(hits), calibration.ranking, words, previous
+            data, retriever, query, vectors, hits, len(hits), calibration.ranking, words, previous, undescribed
         )
         if not ranked:
             return _empty(query, id, "The documents don't say: no passage matches this question.")

@@ -135,6 +135,10 @@ class Query:
     topic: str = ""  # what to search for: the question without the words that name its document
     # ("the March resolution"), with the countries its capitals and demonyms stand for
     topic_context: str = ""  # the same for the context
+    # the topic without a resolution it describes ("What did the March resolution urge?" →
+    # "What did urge?"), for the sentences of a text that carry on about one ("It also called on
+    # …" after "… another one, adopted on 21 March 2024, …"): "" when it describes none
+    undescribed: str = ""
     step: int = 0  # a follow-up's "next paragraph" (+1) or "previous paragraph" (-1)
     typed: str = ""  # the question as typed (cleaned): what an answer shows
 
@@ -241,6 +245,29 @@ def _scope_words(names: str) -> re.Pattern[str]:
 
 _ARTICLE_NAME = _scope_words(r"(?:news\s+|press\s+)?(?:article|story|piece)")
 _RESOLUTION_NAME = _scope_words(r"(?:draft\s+)?(?:resolution|text)")
+# a resolution described rather than named by its symbol: "the March resolution", "the earlier
+# one", "the first UN AI resolution", "the Chinese-led text"
+_DESCRIBED = re.compile(
+    r"\b(?:the|that|this)\s+(?:(?!(?:is|was|are|were|does|did|do|has|had|have|and|or|of|in|on|to)\b)[\w’'-]+\s+){1,4}?"
+    r"(?:resolution|text|one)\b(?![’'-])",
+    re.I,
+)
+
+
+def undescribed(topic: str) -> str:
+    """The topic without the resolution it describes, when anything is left to search for.
+
+    >>> undescribed("What did the March resolution urge the international community to do?")
+    'What did urge the international community to do?'
+    >>> undescribed("What was the March resolution about?"), undescribed("What does the resolution say?")
+    ('', '')
+    """
+    if not _DESCRIBED.search(topic):
+        return ""
+    rest = re.sub(r"\s+", " ", _DESCRIBED.sub(" ", topic)).strip()
+    return rest if any(w not in STOP_WORDS for w in words(rest)) else ""
+
+
 _ONE_NAME = re.compile(r"\b(?:the|this|that)\s+one(?![\w-])(?!\s+of\b)", re.I)  # "the July one", once named
 
 
@@ -640,6 +667,7 @@ def prepare(
         section=part or (section_of(context) if context else None),
         position=position,
         topic=with_country_names(f"{topic or text} ({_citation(cited)})" if cited else topic or text, used),
+        undescribed=undescribed(with_country_names(topic or text, used)),
         topic_context=(
             with_country_names(topic_of(context, documents, sources, symbols) or context, used) if context else ""
         ),

@@ -37,6 +37,13 @@ FIELDS = (
     ("subjects", "Subjects"),
     ("SDGs", "Sustainable Development Goals"),
 )
+# a value shown with another field's, on its line: "Agenda item: Agenda item 13 — Integrated and
+# coordinated implementation …" answers "Which agenda item?" with what the item is, and "Adoption
+# meeting: 97th plenary meeting (meeting record A/78/PV.97)" names the meeting's record beside it
+JOINED = {"agenda_item": ("agenda_item_name", "{} — {}"), "adoption_meeting": ("pv", "{} (meeting record {})")}
+_JOINED_INTO = {second: first for first, (second, _) in JOINED.items()}
+# the labels of lines that hold a title ("Title: …", "Agenda item: Agenda item 13 — Integrated …")
+TITLE_LABELS = ("Title", "Agenda item title", "Agenda item")
 LIST_FIELDS = frozenset({"sponsors", "additional_sponsors", "MS_in_favour", "MS_against", "MS_abstaining", "SDGs"})
 _VOTE_FIELDS = frozenset({"MS_in_favour_count", "MS_against_count", "MS_abstaining_count"})
 _EMPTY = frozenset({"", "N.A.", "n.a.", "None"})
@@ -101,6 +108,12 @@ def parse_records(text: str) -> Records:
             if field in _VOTE_FIELDS and not recorded:
                 continue  # "0 in favour" for a resolution adopted without a vote would mislead
             value = _value(field, row.get(field))
+            if field in _JOINED_INTO and _value(_JOINED_INTO[field], row.get(_JOINED_INTO[field])):
+                continue  # on the line of the field it is joined to
+            if value and field in JOINED:
+                second, form = JOINED[field]
+                other = _value(second, row.get(second))
+                value = form.format(value, other) if other else value
             if value:
                 blocks.append((f"{label}: {value}", "record", field))
         for block, kind, field in blocks:
