@@ -153,6 +153,12 @@ from resolution_qa.answering import (
         ("What government policies are encouraged?", "other"),
         # holding an office, in any tense: a person; leading or running, in the past, may be a body's
         ("Who presided over the plenary meeting that adopted 78/265?", "person"),
+        # the full name of a resolution is its title; of a person, their name
+        ("full name of the june resolution?", "title"),
+        ("whats the resolution actually called", "title"),
+        ("What's the full name of the envoy in the resolution?", "name"),
+        ("What is the full name of the chair of the body?", "name"),
+        ("What's the first country named in the list of sponsors?", "where"),
         ("who will chair the dialogue", "person"),
         ("Who co-chaired the negotiations?", "person"),
         ("Who led the study?", "who"),

@@ -152,3 +152,16 @@ def test_a_joined_field_alone_keeps_its_own_line():
     assert lines["agenda_item"] == "Agenda item: Agenda item 7 — Peace"
     assert lines["adoption_meeting"] == "Adoption meeting: 5th plenary meeting (meeting record A/1/PV.9)"
     assert not {"pv", "agenda_item_name"} & set(lines)
+
+
+def test_a_meeting_field_that_is_no_meeting_record_symbol_keeps_its_own_line():
+    # A/RES/79/258 B's "pv" says how it was adopted, not where its record is
+    row = {
+        "symbol": "A/RES/79/258 B",
+        "adoption_date": "1 May 2025",
+        "adoption_meeting": "63rd plenary meeting",
+        "pv": "Adopted without vote, 63rd plenary meeting",
+    }
+    lines = fields(parse_records(json.dumps(row)))
+    assert lines["adoption_meeting"] == "Adoption meeting: 63rd plenary meeting"
+    assert lines["pv"] == "Meeting record: Adopted without vote, 63rd plenary meeting"

@@ -288,10 +288,17 @@ def test_a_paragraph_pointed_at_that_holds_nothing_of_the_kind_asked_is_not_quot
         answer = shipped.ask(question)
         assert not answer.answered and answer.quote is None
         assert place in answer.message and answer.passages[0].chunk.location == place
-    # what the paragraph does hold is answered from it
+    # what the paragraph does hold is answered from it, and the weaker kind checks never refuse
+    # on their own (a category answers "Which organizations …?" as well as a name)
     answer = shipped.ask("When is the report in OP 15 of 78/311 due?")
     assert answer.answered and "eightieth session" in answer.quote.text
     verbatim(shipped, answer)
+    for question, place in (
+        ("Which organizations does OP 10 of 78/311 call upon?", "OP 10"),
+        ("Where should the report in OP 15 of 78/311 be presented?", "OP 15"),
+    ):
+        answer = shipped.ask(question)
+        assert answer.answered and answer.passages[0].chunk.location == place
 
 
 def test_a_one_line_fact_is_quoted_where_it_is_stated_in_full(one_resolution, monkeypatch):
@@ -304,6 +311,27 @@ def test_a_one_line_fact_is_quoted_where_it_is_stated_in_full(one_resolution, mo
     verbatim(one_resolution, answer)
     monkeypatch.setattr(answers, "_fuller_fact", lambda data, ranked: ranked)
     assert one_resolution.ask(question).quote.text == "Agenda item 13"
+
+
+def test_only_a_line_joining_what_explains_a_fact_is_the_fuller_fact(tmp_path):
+    # the record's title and subjects start alike: the subjects are another fact, not the title
+    # said in full
+    row = {
+        "symbol": "A/RES/1/2",
+        "adoption_date": "1 May 2025",
+        "title": "Nuclear-weapon-free zones",
+        "subjects": [["Nuclear-weapon-free zones; treaties", "UNBIS"]],
+        "agenda_item": "Agenda item 9",
+        "agenda_item_name": "Disarmament",
+    }
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "records.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    engine = QAEngine.open(Settings(data_dir=data, index_dir=tmp_path / "index"))
+    analysis = engine.analyze("What is the title of A/RES/1/2?")
+    names = [r.chunk.name for r in analysis.ranked]
+    assert names[0] == "title" and "subjects" in names
+    assert answers._fuller_fact(engine.data, list(analysis.ranked))[0].chunk.name == "title"
 
 
 def test_what_the_earlier_resolution_did_is_quoted_with_the_sentence_that_introduces_it(shipped, monkeypatch):

@@ -29,7 +29,7 @@ from typing import Literal
 
 from .acronyms import ACRONYM
 from .boosting import Trees, TreesError
-from .records import TITLE_LABELS
+from .records import TITLE_LINE
 from .schema import METADATA_KINDS
 from .tokens import STOP_WORDS, english_zipf, stem, tokenize, words
 
@@ -159,8 +159,7 @@ _MONEY = re.compile(
 )
 
 # ... or a catalogue record's line that holds a title ("Title: …", "Agenda item: Agenda item 13 — …")
-_TITLE_LABELS = "|".join(map(re.escape, TITLE_LABELS))
-_TITLE = re.compile(rf"\b(?:entitled|titled)\b|^(?:{_TITLE_LABELS}): |“[A-Z][^”]{{10,}}”|\"[A-Z][^\"]{{10,}}\"")
+_TITLE = re.compile(rf"\b(?:entitled|titled)\b|{TITLE_LINE}|“[A-Z][^”]{{10,}}”|\"[A-Z][^\"]{{10,}}\"")
 
 # A/RES/78/311, A/78/L.86, A/78/PV.97, A/RES/ES-10/21, A/C.3/78/L.25, S/RES/2334
 _UN_SYMBOL = re.compile(r"\b[A-Z]{1,2}/(?:[A-Z0-9.-]+/)*[A-Z]*\.?\d+\b")
@@ -726,7 +725,7 @@ KINDS: tuple[AnswerKind, ...] = (
         re.compile(
             r"\b(?:first|full|last|family|given) name\b"
             # ... not "the full name of the June resolution": a title is asked
-            r"(?!\s+of\s+(?:the|this|that|its)\s+(?:[\w’'/-]+\s+){0,3}?"
+            r"(?!\s+of\s+(?:the|this|that|its)\s+(?:(?!(?:in|of|by|from|at|on|for|to|with)\b)[\w’'/-]+\s+){0,3}?"
             r"(?:resolution|text|document|draft|report|agenda|body|summit|one)\b)",
             re.I,
         ),
@@ -739,6 +738,8 @@ KINDS: tuple[AnswerKind, ...] = (
             r"\b(?:title|titled|entitled)\b"
             # "What is it called?", "whats the resolution actually called", "what's the March text named"
             r"|\bwhat(?:['’]?s|\s+is|\s+was)\s+(?:it\s+|the\s+(?:[\w’'/-]+\s+){1,3}?)(?:\w+ly\s+)?(?:called|named)\b"
+            # ... not "What's the first country named in the list?": a thing named in a text
+            r"(?!\s+(?:in|by|among|as|on|at)\b)"
             r"|\b(?:full|official|exact) name of (?:the|this|that|its)\b",
             re.I,
         ),
@@ -952,6 +953,8 @@ def satisfies(kind: KindName, text: str, question: str = "") -> bool | None:
     True
     >>> satisfies("title", "Agenda item: Agenda item 13 — Integrated and coordinated implementation of and follow-up")
     True
+    >>> satisfies("title", "Agenda item: Agenda item 65 (a)"), satisfies("title", "Agenda item title: Peace")
+    (False, True)
     >>> satisfies("title", "The Committee could not agree on a title: it deferred the matter")
     False
     >>> satisfies("amount", "a budget of $2 million"), satisfies("who", "Ambassador Fu spoke", "Who spoke?")
@@ -969,6 +972,24 @@ def is_evidence(kind: KindName) -> bool:
     """Whether a passing check for ``kind`` counts towards answering."""
     kind_ = _BY_NAME.get(kind)
     return bool(kind_ and kind_.evidence)
+
+
+def missing_refutes(kind: KindName, question: str) -> bool:
+    """Whether a paragraph failing the check for ``kind`` cannot answer the question: the checks
+    that count as evidence (a date, a number, a title …), a finding, particular countries — not
+    the weaker ones ("Which organizations …" is answered by "international financial
+    institutions" as well as by a name).
+
+    >>> missing_refutes("finding", "What did the report conclude?"), missing_refutes("organization", "Which bodies?")
+    (True, False)
+    >>> missing_refutes("where", "Which countries objected?"), missing_refutes("where", "Where is it presented?")
+    (True, False)
+    """
+    return (
+        is_evidence(kind)
+        or kind == "finding"
+        or (kind == "where" and bool(_COUNTRY_ASKED.search(asked_part(question))))
+    )
 
 
 def is_follow_up(question: str) -> bool:
@@ -1044,6 +1065,9 @@ def leans_back(text: str) -> bool:
 _PRONOUN_OPENER = re.compile(
     r"^\W*(?:(?:Also|Moreover|Furthermore|In addition|In this regard|To this end),?\s+)?"
     r"(?i:it|its|this|these|that|those|they|their|such|he|she|his|her)\b(?!\s+[A-Z])"
+    # ... or a phrase that points back itself: "In this regard, the Resolution resolves …"
+    r"|^\W*(?:In|To|For|With|Against)\s+(?:this|that|these|those)\s+"
+    r"(?:regard|respect|end|context|connection|sense|light|reason|purpose|background)\b"
 )
 _NOUN_OPENER = re.compile(r"^\W*(?:The|This|These|That|Those|Such)\s+([^\W\d_][\w-]*)")
 _ACRONYM_OPENER = re.compile(rf"^\W*(?:The\s+)?({ACRONYM})\b")
@@ -1063,6 +1087,8 @@ def refers_to(sentence: str, before: str) -> bool:
     >>> refers_to("The United States endorsed it.", before), refers_to("Secondly, it reiterates it.", before)
     (False, False)
     >>> refers_to("PAM works with the UN.", "The Parliamentary Assembly of the Mediterranean (PAM) met.")
+    True
+    >>> refers_to("In this regard, the Resolution resolves “to bridge …”.", "Firstly, it underscores the challenges.")
     True
     """
     if _ITEM_MARKER.match(sentence):

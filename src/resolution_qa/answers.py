@@ -15,6 +15,7 @@ import numpy as np
 from .alignment import coverage
 from .answering import (
     MONTHS,
+    KindName,
     Ranking,
     answer_type_stems,
     asked_place,
@@ -25,13 +26,15 @@ from .answering import (
     leans_back,
     lexical_overlap,
     long_date,
+    missing_refutes,
     refers_to,
     satisfies,
     unit_features,
 )
+from .chunking import MAX_UNIT_CHARS
 from .places import countries_in, country_of
 from .query import ParagraphRef, Query
-from .records import label_of, value_span
+from .records import JOINED, label_of, value_span
 from .retrieval import Hit, Retriever
 from .schema import METADATA_KINDS, Answer, Chunk, Passage, Quote, Span
 from .store import IndexData
@@ -47,7 +50,7 @@ LIST_JOIN_CHARS = 600  # ... or when it lists what the best piece introduces, up
 # the article lost 7 answers and its median quote fell 230 → 188; 0.2 won back 5, 0.1 all 7
 # (median 231), over the tuning sets.
 CONTINUATION_RATIO = 0.1
-CONTINUATION_CHARS = 400  # ... up to this length together
+CONTINUATION_CHARS = MAX_UNIT_CHARS  # ... up to this length together: no longer than a clause may be
 HIGHLIGHT_RATIO = 0.95  # another passage's best unit is highlighted too when this close to the answer
 # the UN's own text or record wins over an article when this close to the best: the primary
 # source for a question about a resolution (tuning sets, 2026-11-28: 0.9 → 0.8 → 0.7 gained 6 and
@@ -154,11 +157,15 @@ def rank_units(
         dense = unit_vectors @ q_vec
         dense_ctx = unit_vectors @ ctx_vec if query.follow_up else dense
         if undescribed is not None:
-            text_units = [text[a:b] for a, b in chunk.sentences]
-            carries_on = [j > 0 and t[:1].isupper() and leans_back(t) for j, t in enumerate(text_units)]
+            # sentences (not a clause's pieces) that carry on about what the one before is about
+            carries_on = [
+                j > 0 and text[a : a + 1].isupper() and leans_back(text[a:b])
+                for j, (a, b) in enumerate(chunk.sentences)
+            ]
             if any(carries_on):
                 dense = np.where(carries_on, np.maximum(dense, unit_vectors @ undescribed), dense)
-                dense_ctx = np.where(carries_on, np.maximum(dense_ctx, dense), dense_ctx)
+                if not query.follow_up:
+                    dense_ctx = dense
         units = []  # (span, dense, dense with context, lexical, kind ok, signals)
         for j, ((start, end), d, dc) in enumerate(zip(chunk.sentences, dense, dense_ctx, strict=True)):
             unit_text = text[start:end]
@@ -385,10 +392,36 @@ def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage],
     return Answer(query.shown, True, message, quote, passages, id=id, notices=query.notices)
 
 
-def holds_nothing_asked(ranked: list[RankedPassage]) -> bool:
+# what a question of a kind asks for, as a refusal names it
+KIND_NOUNS: dict[KindName, str] = {
+    "when": "date",
+    "count": "number",
+    "amount": "amount of money",
+    "share": "share",
+    "person": "person's name",
+    "name": "full name",
+    "title": "title",
+    "where": "country",
+    "who": "name of anyone who acts",
+    "organization": "organization",
+    "finding": "finding or conclusion",
+    "statement": "statement",
+    "citation": "citation of another text",
+    "symbol": "document symbol",
+    "define": "spelt-out name",
+    "definition": "definition",
+}
+
+
+def holds_nothing_asked(query: Query, ranked: list[RankedPassage]) -> bool:
     """Does no unit of the paragraphs a question points at hold the kind of value it asks for
-    (a finding, a date, a country …)? False when the question asks for no particular kind."""
-    return bool(ranked) and all(u.kind_ok is False for r in ranked for u in r.units)
+    (a finding, a date, particular countries …; ``answering.missing_refutes``)? False when the
+    question asks for no particular kind."""
+    return (
+        bool(ranked)
+        and missing_refutes(query.kind, query.text)
+        and all(u.kind_ok is False for r in ranked for u in r.units)
+    )
 
 
 def not_held(data: IndexData, query: Query, ranked: list[RankedPassage], k: int, id) -> Answer:
@@ -400,29 +433,8 @@ def not_held(data: IndexData, query: Query, ranked: list[RankedPassage], k: int,
         f"question points at, holds no {KIND_NOUNS.get(query.kind, 'answer of the kind asked for')}. "
         "It is listed below: check whether it answers."
     )
-    passages = tuple(Passage(r.chunk, min(max(r.score, 0.0), 1.0), ()) for r in ranked[:k])
+    passages = tuple(Passage(r.chunk, 1.0, ()) for r in ranked[:k])  # pointed at, as reference_answer's
     return Answer(query.shown, False, message, None, passages, id=id, notices=query.notices)
-
-
-# what a question of a kind asks for, as a refusal names it
-KIND_NOUNS = {
-    "when": "date",
-    "count": "number",
-    "amount": "amount of money",
-    "share": "share",
-    "person": "person's name",
-    "name": "full name",
-    "title": "title",
-    "where": "place or country",
-    "who": "name of who did it",
-    "organization": "organization",
-    "finding": "finding or conclusion",
-    "statement": "statement",
-    "citation": "citation of another text",
-    "symbol": "document symbol",
-    "define": "spelt-out name",
-    "definition": "definition",
-}
 
 
 # ------------------------------------------------------------------ composing the answer
@@ -609,17 +621,24 @@ def _prefer_official(data: IndexData, query: Query, ranked: list[RankedPassage])
 
 
 def _fuller_fact(data: IndexData, ranked: list[RankedPassage]) -> list[RankedPassage]:
-    """A one-line fact first ("Agenda item 13", a header line) that another one-line fact about
-    the same resolution among the passages states and goes on to explain ("Agenda item: Agenda
-    item 13 — Integrated and coordinated implementation …"): the fuller one answers. (Not a value
-    said inside a sentence: "1 July 2024" stays the answer, not "Resolution adopted … on 1 July 2024".)"""
-    if not ranked or ranked[0].chunk.paragraph_kind not in METADATA_KINDS:
+    """A one-line fact first ("Agenda item 13", a header line) that a record line of the same
+    resolution among the passages states with what explains it, joined (``records.JOINED``:
+    "Agenda item: Agenda item 13 — Integrated and coordinated implementation …"): the fuller one
+    answers. Any other line that merely starts with the same words is another fact ("2" votes
+    against, "2 December 2024")."""
+    if not ranked or ranked[0].chunk.paragraph_kind not in METADATA_KINDS or ranked[0].chunk.symbol is None:
         return ranked
     top = ranked[0].chunk
-    said = re.compile(rf"{re.escape(_fact(data, top))}(?!\w)\W")
+    said = _fact(data, top)
     for r in ranked[1:]:
         chunk = r.chunk
-        if chunk.paragraph_kind in METADATA_KINDS and chunk.symbol == top.symbol and said.match(_fact(data, chunk)):
+        # a record line that joins a second field to the first (records.JOINED), the first the same
+        if (
+            chunk.paragraph_kind == "record"
+            and chunk.name in JOINED
+            and chunk.symbol == top.symbol
+            and _fact(data, chunk).startswith(said + JOINED[chunk.name][1])
+        ):
             return [r] + [x for x in ranked if x is not r]
     return ranked
 

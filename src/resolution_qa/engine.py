@@ -229,7 +229,7 @@ class QAEngine:
                     words,
                     undescribed=undescribed,
                 )
-                if not query.bare_reference and answers.holds_nothing_asked(ranked):
+                if not query.bare_reference and answers.holds_nothing_asked(query, ranked):
                     # "What did the report OP 15 requests conclude?", "Which countries objected
                     # to OP 6?": the paragraph pointed at holds nothing of the kind asked for
                     answer = answers.not_held(data, query, ranked, k, id)

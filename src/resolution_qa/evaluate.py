@@ -45,7 +45,7 @@ def gold_of(row: dict) -> list[str]:
     (['non-discriminatory'], [])
 
     A gold copied from a catalogue record's JSON line stands for the values it holds, as the
-    record's passages show them ("Meeting record: A/78/PV.97"): any one of them answers, the
+    record's passages show them ("… (meeting record A/78/PV.97)"): any one of them answers, the
     record's own symbol only when it is all there is.
 
     >>> gold_of({"gold": ['"symbol":"A/RES/78/311","pv":"A/78/PV.97"', '"UNITED KINGDOM","UNITED STATES"']})

@@ -137,7 +137,8 @@ class Query:
     topic_context: str = ""  # the same for the context
     # the topic without a resolution it describes ("What did the March resolution urge?" →
     # "What did urge?"), for the sentences of a text that carry on about one ("It also called on
-    # …" after "… another one, adopted on 21 March 2024, …"): "" when it describes none
+    # …" after "… another one, adopted on 21 March 2024, …"): "" when it describes none, or only
+    # a resolution the documents hold (the topic leaves that one out already)
     undescribed: str = ""
     step: int = 0  # a follow-up's "next paragraph" (+1) or "previous paragraph" (-1)
     typed: str = ""  # the question as typed (cleaned): what an answer shows
@@ -246,21 +247,29 @@ def _scope_words(names: str) -> re.Pattern[str]:
 _ARTICLE_NAME = _scope_words(r"(?:news\s+|press\s+)?(?:article|story|piece)")
 _RESOLUTION_NAME = _scope_words(r"(?:draft\s+)?(?:resolution|text)")
 # a resolution described rather than named by its symbol: "the March resolution", "the earlier
-# one", "the first UN AI resolution", "the Chinese-led text"
-_DESCRIBED = re.compile(
-    r"\b(?:the|that|this)\s+(?:(?!(?:is|was|are|were|does|did|do|has|had|have|and|or|of|in|on|to)\b)[\w’'-]+\s+){1,4}?"
-    r"(?:resolution|text|one)\b(?![’'-])",
-    re.I,
+# one", "the first UN AI resolution", "the Chinese-led text" — by words that describe, not
+# function words or verbs ("the report requested by the resolution", "the countries that voted
+# against the text" describe no resolution)
+_DESCRIBING = r"(?:[\w’']+-[\w’'-]+|(?!(?:{})\b)[\w’']+(?<!ed)(?<!ing))".format(
+    "|".join(sorted((STOP_WORDS - {"other"}) | {"mean", "means", "meant", "say", "says", "said", "number"}))
 )
+_DESCRIBED = re.compile(rf"\b(?:the|this)\s+(?:{_DESCRIBING}\s+){{1,4}}?(?:resolution|text|one)\b(?![’'-])", re.I)
 
 
 def undescribed(topic: str) -> str:
-    """The topic without the resolution it describes, when anything is left to search for.
+    """The topic without the resolution it describes, when anything is left to search for
+    (a resolution the documents hold is named in full already: ``topic_of`` left it out).
 
     >>> undescribed("What did the March resolution urge the international community to do?")
     'What did urge the international community to do?'
     >>> undescribed("What was the March resolution about?"), undescribed("What does the resolution say?")
     ('', '')
+    >>> undescribed("What does the report requested by the resolution cover?")
+    ''
+    >>> undescribed("What do the countries that voted against the text say?")
+    ''
+    >>> undescribed("Did the other UN resolution on AI call for regulation?")
+    'Did on AI call for regulation?'
     """
     if not _DESCRIBED.search(topic):
         return ""

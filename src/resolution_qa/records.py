@@ -8,6 +8,7 @@ after the label, verbatim, and cite "A/RES/78/311 — UN record, adoption date".
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from .akn import plain
@@ -40,10 +41,23 @@ FIELDS = (
 # a value shown with another field's, on its line: "Agenda item: Agenda item 13 — Integrated and
 # coordinated implementation …" answers "Which agenda item?" with what the item is, and "Adoption
 # meeting: 97th plenary meeting (meeting record A/78/PV.97)" names the meeting's record beside it
-JOINED = {"agenda_item": ("agenda_item_name", "{} — {}"), "adoption_meeting": ("pv", "{} (meeting record {})")}
+# (a meeting record only when it is one: a "pv" of "Adopted without vote, 63rd plenary meeting"
+# keeps its own line); what separates the two values is ``JOINS``
+JOINED = {"agenda_item": ("agenda_item_name", " — "), "adoption_meeting": ("pv", " (meeting record ")}
+_JOIN_ENDS = {"adoption_meeting": ")"}
+_JOINABLE = {"pv": re.compile(r"/PV\.\d")}
 _JOINED_INTO = {second: first for first, (second, _) in JOINED.items()}
-# the labels of lines that hold a title ("Title: …", "Agenda item: Agenda item 13 — Integrated …")
-TITLE_LABELS = ("Title", "Agenda item title", "Agenda item")
+_LABELS = dict(FIELDS)
+# a record line that holds a title: "Title: …", "Agenda item title: …", and a line a title is
+# joined to ("Agenda item: Agenda item 13 — Integrated and coordinated …")
+TITLE_LINE = "|".join(
+    [rf"^{re.escape(label)}: " for _, label in FIELDS if label.lower().endswith("title")]
+    + [
+        rf"^{re.escape(_LABELS[first])}: [^\n]*?{re.escape(joint)}"
+        for first, (second, joint) in JOINED.items()
+        if _LABELS[second].lower().endswith("title")
+    ]
+)
 LIST_FIELDS = frozenset({"sponsors", "additional_sponsors", "MS_in_favour", "MS_against", "MS_abstaining", "SDGs"})
 _VOTE_FIELDS = frozenset({"MS_in_favour_count", "MS_against_count", "MS_abstaining_count"})
 _EMPTY = frozenset({"", "N.A.", "n.a.", "None"})
@@ -71,6 +85,16 @@ def _value(field: str, raw) -> str | None:
         return ", ".join(plain(str(v)) for v in raw if str(v).strip()) or None
     value = plain(str(raw))
     return None if value in _EMPTY else value
+
+
+def _joined(row: dict, field: str) -> str | None:
+    """The value joined to ``field``'s line in ``row``, when both are there (and it is of the
+    form joined: a meeting record's symbol)."""
+    second = JOINED[field][0]
+    value, other = _value(field, row.get(field)), _value(second, row.get(second))
+    if not value or not other or (second in _JOINABLE and not _JOINABLE[second].search(other)):
+        return None
+    return other
 
 
 def is_record(row: object) -> bool:
@@ -108,12 +132,11 @@ def parse_records(text: str) -> Records:
             if field in _VOTE_FIELDS and not recorded:
                 continue  # "0 in favour" for a resolution adopted without a vote would mislead
             value = _value(field, row.get(field))
-            if field in _JOINED_INTO and _value(_JOINED_INTO[field], row.get(_JOINED_INTO[field])):
+            if field in _JOINED_INTO and _joined(row, _JOINED_INTO[field]) is not None:
                 continue  # on the line of the field it is joined to
             if value and field in JOINED:
-                second, form = JOINED[field]
-                other = _value(second, row.get(second))
-                value = form.format(value, other) if other else value
+                other = _joined(row, field)
+                value = f"{value}{JOINED[field][1]}{other}{_JOIN_ENDS.get(field, '')}" if other else value
             if value:
                 blocks.append((f"{label}: {value}", "record", field))
         for block, kind, field in blocks:
