@@ -4,6 +4,7 @@ from collections import Counter
 
 import pytest
 
+from resolution_qa import answering
 from resolution_qa.acronyms import expand_acronyms, find_acronyms
 from resolution_qa.answering import (
     ABSTAIN_FEATURES,
@@ -910,3 +911,12 @@ def test_a_year_asked_about_conflicts_with_a_paragraph_dated_to_others_unless_it
     assert date_conflict(frozenset(), "63rd plenary meeting 21 March 2024", asked("what happened on 21 march 2025"))
     assert not date_conflict(frozenset(), "adopted on 23 November 2021", asked("the March 2024 resolution"))
     assert not date_conflict(frozenset(), "No year here.", frozenset({"2025"}))
+
+
+def test_every_kind_whose_missing_value_refutes_is_named_in_a_refusal():
+    from resolution_qa.answers import KIND_NOUNS
+
+    refuting = {
+        kind.name for kind in answering.KINDS if answering.missing_refutes(kind.name, "Which countries objected?")
+    }
+    assert refuting == set(KIND_NOUNS)

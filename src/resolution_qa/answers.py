@@ -392,24 +392,20 @@ def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage],
     return Answer(query.shown, True, message, quote, passages, id=id, notices=query.notices)
 
 
-# what a question of a kind asks for, as a refusal names it
+# what a question of a kind asks for, as a refusal names it (the kinds ``missing_refutes`` reads)
 KIND_NOUNS: dict[KindName, str] = {
-    "when": "date",
-    "count": "number",
-    "amount": "amount of money",
-    "share": "share",
-    "person": "person's name",
-    "name": "full name",
-    "title": "title",
-    "where": "country",
-    "who": "name of anyone who acts",
-    "organization": "organization",
-    "finding": "finding or conclusion",
-    "statement": "statement",
-    "citation": "citation of another text",
-    "symbol": "document symbol",
     "define": "spelt-out name",
     "definition": "definition",
+    "symbol": "document symbol",
+    "name": "full name",
+    "title": "title",
+    "amount": "amount of money",
+    "share": "share",
+    "count": "number",
+    "when": "date",
+    "citation": "citation of another text",
+    "finding": "finding or conclusion",
+    "where": "country",
 }
 
 
