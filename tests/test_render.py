@@ -7,7 +7,7 @@ from resolution_qa.render import (
     md_text,
     passages_html,
 )
-from resolution_qa.schema import Answer, Chunk, Document, Passage, Quote
+from resolution_qa.schema import MAY_ANSWER, Answer, Chunk, Document, Passage, Quote
 
 TEXT = 'Intro. <img src=x onerror="alert(1)"> is text. [link](http://evil.example) ![i](http://evil.example/i.png)'
 DOC = Document("evil.txt", "Evil <b>doc</b>", TEXT, "x", "txt")
@@ -39,6 +39,15 @@ def test_abstention_is_marked():
     abstained = Answer("q?", False, "The documents don't say.", None, (Passage(CHUNK, 0.1),))
     assert "does not answer" in passages_html(abstained)
     assert "do not answer" in chat_markdown(abstained)
+
+
+def test_a_passage_that_may_answer_is_offered_for_checking_not_marked_as_no_answer():
+    message = f"{MAY_ANSWER}: Evil doc, OP 1, which the question points at, holds no date. It is listed below."
+    may = Answer("q?", False, message, None, (Passage(CHUNK, 1.0), Passage(CHUNK, 0.4)))
+    assert "check whether they answer" in chat_markdown(may) and "do not answer" not in chat_markdown(may)
+    html = passages_html(may)
+    assert html.count("check whether it answers") == 1 and html.count("does not answer") == 1
+    assert "check whether they answer" in export_markdown([may])
 
 
 def test_context_marks_the_passage():

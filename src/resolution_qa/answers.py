@@ -36,7 +36,7 @@ from .places import countries_in, country_of
 from .query import ParagraphRef, Query
 from .records import JOINED, label_of, value_span
 from .retrieval import Hit, Retriever
-from .schema import METADATA_KINDS, Answer, Chunk, Passage, Quote, Span
+from .schema import MAY_ANSWER, METADATA_KINDS, Answer, Chunk, Passage, Quote, Span
 from .store import IndexData
 from .tokens import tokenize
 
@@ -425,7 +425,7 @@ def not_held(data: IndexData, query: Query, ranked: list[RankedPassage], k: int,
     paragraph is shown, for the reader to check."""
     best = ranked[0].chunk
     message = (
-        f"The documents may not answer this directly: {best.label}, {best.location}, which the "
+        f"{MAY_ANSWER}: {best.label}, {best.location}, which the "
         f"question points at, holds no {KIND_NOUNS.get(query.kind, 'answer of the kind asked for')}. "
         "It is listed below: check whether it answers."
     )
@@ -484,7 +484,7 @@ def compose(
         quote = None
         if probability >= MAY_ANSWER_PROBABILITY:
             message = (
-                "The documents may not answer this directly. The closest passage, "
+                f"{MAY_ANSWER}. The closest passage, "
                 f"{best.chunk.label}, {best.chunk.location}, is listed below: check whether it answers."
             )
         else:

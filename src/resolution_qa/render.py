@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from .schema import Answer, Chunk, Document, Passage, Span
+from .schema import MAY_ANSWER, Answer, Chunk, Document, Passage, Span
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&$])")
 # Characters that make text lie about itself when displayed: bidirectional overrides and
@@ -132,7 +132,7 @@ def terminal_text(answer: Answer) -> str:
     lines.extend(f"note: {n}" for n in answer.notices)
     if answer.passages:
         lines.append("")
-        lines.append("Sources:" if answer.answered else "Closest passages (they do not answer the question):")
+        lines.append(_heading(answer, "Sources:", "Closest passages (they do not answer the question):"))
     for rank, passage in enumerate(answer.passages, start=1):
         chunk = passage.chunk
         lines.append(
@@ -140,6 +140,20 @@ def terminal_text(answer: Answer) -> str:
         )
         lines.append("    " + chunk.text.replace("\n", " "))
     return shown("\n".join(lines))  # escape sequences in a document never reach the terminal
+
+
+def _heading(answer: Answer, sources: str, refused: str, bold: bool = False) -> str:
+    """What the passages under an answer are: its sources; the closest passages, which do not
+    answer; or, when the refusal says the closest passage may answer, passages to check."""
+    if answer.answered:
+        return sources
+    if answer.message.startswith(MAY_ANSWER):
+        return (
+            "**Closest passages — check whether they answer**"
+            if bold
+            else "Closest passages (check whether they answer):"
+        )
+    return refused
 
 
 def chat_markdown(answer: Answer) -> str:
@@ -157,7 +171,9 @@ def chat_markdown(answer: Answer) -> str:
         lines.append(f"*Note: {md_text(notice)}*")
     if answer.passages:
         lines.append("")
-        lines.append("**Sources**" if answer.answered else "**Closest passages — these do not answer the question**")
+        lines.append(
+            _heading(answer, "**Sources**", "**Closest passages — these do not answer the question**", bold=True)
+        )
         for rank, passage in enumerate(answer.passages, start=1):
             chunk = passage.chunk
             lines.append(
@@ -165,6 +181,16 @@ def chat_markdown(answer: Answer) -> str:
                 f"{chunk.start}–{chunk.end} · relevance {round(passage.score * 100)}%"
             )
     return "\n".join(lines)
+
+
+def _tag(answer: Answer, rank: int) -> str:
+    """A passage's tag in the panel: none under an answer; "check whether it answers" for the
+    closest passage a refusal says may answer; else "does not answer"."""
+    if answer.answered:
+        return ""
+    if rank == 1 and answer.message.startswith(MAY_ANSWER):
+        return ' <span class="rqa-tag">check whether it answers</span>'
+    return ' <span class="rqa-tag">does not answer</span>'
 
 
 def passages_html(answer: Answer | None) -> str:
@@ -179,7 +205,7 @@ def passages_html(answer: Answer | None) -> str:
     for rank, passage in enumerate(answer.passages, start=1):
         chunk = passage.chunk
         css = "rqa-passage" + ("" if answer.answered else " rqa-not-answer")
-        label = "" if answer.answered else ' <span class="rqa-tag">does not answer</span>'
+        label = _tag(answer, rank)
         parts.append(
             f'<div class="{css}" data-rank="{rank}">'
             f'<div class="rqa-cite"><span class="rqa-num">[{rank}]</span> '
@@ -278,7 +304,7 @@ def export_markdown(turns: list[Answer]) -> str:
             lines.append(md_safe(answer.message))
         if answer.passages:
             lines.append("")
-            lines.append("Sources:" if answer.answered else "Closest passages (not an answer):")
+            lines.append(_heading(answer, "Sources:", "Closest passages (not an answer):"))
             for rank, passage in enumerate(answer.passages, start=1):
                 chunk = passage.chunk
                 lines.append(

@@ -22,6 +22,9 @@ ParagraphKind = Literal[
 ]
 ANSWERING_KINDS = frozenset({"preambular", "operative", "annex", "body", "record", "header"})
 METADATA_KINDS = frozenset({"record", "header"})  # one-line facts about a document, not its text
+# how a refusal that points at a passage that may answer opens ("The documents may not answer this
+# directly. The closest passage, …"): its passages are shown for checking, not as non-answers
+MAY_ANSWER = "The documents may not answer this directly"
 DocumentFormat = Literal["txt", "md", "pdf", "html", "xml", "records"]
 
 
