@@ -42,11 +42,10 @@ FIELDS = (
 # coordinated implementation …" answers "Which agenda item?" with what the item is, and "Adoption
 # meeting: 97th plenary meeting (meeting record A/78/PV.97)" names the meeting's record beside it
 # (a meeting record only when it is one: a "pv" of "Adopted without vote, 63rd plenary meeting"
-# keeps its own line); what separates the two values is ``JOINS``
-JOINED = {"agenda_item": ("agenda_item_name", " — "), "adoption_meeting": ("pv", " (meeting record ")}
-_JOIN_ENDS = {"adoption_meeting": ")"}
+# keeps its own line): field -> (the field joined to it, what goes between, what closes the line)
+JOINED = {"agenda_item": ("agenda_item_name", " — ", ""), "adoption_meeting": ("pv", " (meeting record ", ")")}
 _JOINABLE = {"pv": re.compile(r"/PV\.\d")}
-_JOINED_INTO = {second: first for first, (second, _) in JOINED.items()}
+_JOINED_INTO = {second: first for first, (second, _, _) in JOINED.items()}
 _LABELS = dict(FIELDS)
 # a record line that holds a title: "Title: …", "Agenda item title: …", and a line a title is
 # joined to ("Agenda item: Agenda item 13 — Integrated and coordinated …")
@@ -54,7 +53,7 @@ TITLE_LINE = "|".join(
     [rf"^{re.escape(label)}: " for _, label in FIELDS if label.lower().endswith("title")]
     + [
         rf"^{re.escape(_LABELS[first])}: [^\n]*?{re.escape(joint)}"
-        for first, (second, joint) in JOINED.items()
+        for first, (second, joint, _) in JOINED.items()
         if _LABELS[second].lower().endswith("title")
     ]
 )
@@ -128,15 +127,16 @@ def parse_records(text: str) -> Records:
         symbols.append(symbol)
         recorded = "recorded" in str(row.get("adoption_type", "")).lower()  # "By a recorded vote"
         blocks: list[tuple[str, str, str]] = [(f"{symbol} — UN catalogue record", "heading", "")]
+        joined = {first: _joined(row, first) for first in JOINED}  # the second values, where joined
         for field, label in FIELDS:
             if field in _VOTE_FIELDS and not recorded:
                 continue  # "0 in favour" for a resolution adopted without a vote would mislead
             value = _value(field, row.get(field))
-            if field in _JOINED_INTO and _joined(row, _JOINED_INTO[field]) is not None:
+            if joined.get(_JOINED_INTO.get(field)):
                 continue  # on the line of the field it is joined to
-            if value and field in JOINED:
-                other = _joined(row, field)
-                value = f"{value}{JOINED[field][1]}{other}{_JOIN_ENDS.get(field, '')}" if other else value
+            if joined.get(field):
+                _, between, end = JOINED[field]
+                value = f"{value}{between}{joined[field]}{end}"
             if value:
                 blocks.append((f"{label}: {value}", "record", field))
         for block, kind, field in blocks:

@@ -132,7 +132,14 @@ def terminal_text(answer: Answer) -> str:
     lines.extend(f"note: {n}" for n in answer.notices)
     if answer.passages:
         lines.append("")
-        lines.append(_heading(answer, "Sources:", "Closest passages (they do not answer the question):"))
+        lines.append(
+            _heading(
+                answer,
+                "Sources:",
+                "Closest passages (they do not answer the question):",
+                "Closest passages (check whether they answer):",
+            )
+        )
     for rank, passage in enumerate(answer.passages, start=1):
         chunk = passage.chunk
         lines.append(
@@ -142,18 +149,12 @@ def terminal_text(answer: Answer) -> str:
     return shown("\n".join(lines))  # escape sequences in a document never reach the terminal
 
 
-def _heading(answer: Answer, sources: str, refused: str, bold: bool = False) -> str:
+def _heading(answer: Answer, sources: str, refused: str, to_check: str) -> str:
     """What the passages under an answer are: its sources; the closest passages, which do not
     answer; or, when the refusal says the closest passage may answer, passages to check."""
     if answer.answered:
         return sources
-    if answer.message.startswith(MAY_ANSWER):
-        return (
-            "**Closest passages — check whether they answer**"
-            if bold
-            else "Closest passages (check whether they answer):"
-        )
-    return refused
+    return to_check if answer.message.startswith(MAY_ANSWER) else refused
 
 
 def chat_markdown(answer: Answer) -> str:
@@ -172,7 +173,12 @@ def chat_markdown(answer: Answer) -> str:
     if answer.passages:
         lines.append("")
         lines.append(
-            _heading(answer, "**Sources**", "**Closest passages — these do not answer the question**", bold=True)
+            _heading(
+                answer,
+                "**Sources**",
+                "**Closest passages — these do not answer the question**",
+                "**Closest passages — check whether they answer**",
+            )
         )
         for rank, passage in enumerate(answer.passages, start=1):
             chunk = passage.chunk
@@ -304,7 +310,14 @@ def export_markdown(turns: list[Answer]) -> str:
             lines.append(md_safe(answer.message))
         if answer.passages:
             lines.append("")
-            lines.append(_heading(answer, "Sources:", "Closest passages (not an answer):"))
+            lines.append(
+                _heading(
+                    answer,
+                    "Sources:",
+                    "Closest passages (not an answer):",
+                    "Closest passages (check whether they answer):",
+                )
+            )
             for rank, passage in enumerate(answer.passages, start=1):
                 chunk = passage.chunk
                 lines.append(
