@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from resolution_qa.documents import load_document
-from resolution_qa.query import ParagraphRef, named_documents, paragraph_reference, paragraph_step, prepare
+from resolution_qa.query import (
+    ParagraphRef,
+    named_by_order,
+    named_documents,
+    paragraph_reference,
+    paragraph_step,
+    prepare,
+)
+from resolution_qa.schema import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGLISH_78 = ROOT.parent / "shared" / "corpus" / "unga-resolutions" / "78session" / "English"
@@ -101,6 +109,12 @@ def test_the_documents_are_what_named_documents_expects(documents):
         ("Which one is longer?", set(), set()),
         ("Is capacity-building one of the aims of the resolution?", set(), set()),  # not "the … one"
         # the resolutions speak of reports of their own: a bare "the report" is not the article
+        ("Does the earlier resolution mention jobs?", set(), {"A/RES/78/265"}),  # of the two loaded
+        ("in the later resolution what kinds of cooperation are mentioned", set(), {"A/RES/78/311"}),
+        ("What did the first UN AI resolution ask for?", set(), {"A/RES/78/265"}),
+        ("Does the article say what the earlier resolution asked for?", {"ai-article.txt"}, set()),
+        ("What's the first one?", set(), set()),  # the first of a list
+        ("Which of the two resolutions reaffirms the other one?", set(), set()),  # other than which?
         ("What will the report cover?", set(), set()),
         ("What does the news report say?", {"ai-article.txt"}, set()),
     ],
@@ -183,6 +197,36 @@ def test_a_follow_up_that_only_names_another_document_asks_the_question_before_o
     # a follow-up that names nothing keeps its scope
     kept = prepare("And what about data?", ["What does the March resolution say about human rights?"], documents)
     assert kept.symbols == frozenset({"A/RES/78/265"})
+
+
+def test_a_follow_up_that_names_the_other_document_by_its_place_asks_the_question_before_of_it(documents):
+    later = prepare("and the later one?", ["which plenary meeting adopted the march resolution"], documents)
+    assert later.symbols == frozenset({"A/RES/78/311"}) and later.search_question == "which plenary meeting adopted"
+    other = prepare("And the other one?", ["What does 78/311 say about data?"], documents)
+    assert other.symbols == frozenset({"A/RES/78/265"}) and "data" in other.search_question
+    # of three resolutions, "the later one" is the one after the one named before
+    may = Document("c.xml", "t", "", "", "xml", symbol="A/RES/78/400", date="2024-09-01")
+    assert named_by_order("and the later one?", [*documents, may], frozenset({"A/RES/78/265"})) == {"A/RES/78/311"}
+    assert named_by_order("and the earlier one?", [*documents, may], frozenset({"A/RES/78/265"})) == set()
+    assert named_by_order("And the later resolution?", [*documents, may]) == set()  # later than which?
+
+
+def test_a_follow_up_that_names_another_document_keeps_what_the_question_before_asked(documents):
+    query = prepare("what about the march one", ["what does OP 6 of 78/311 call for"], documents)
+    assert query.symbols == frozenset({"A/RES/78/265"}) and query.reference == ParagraphRef("operative", 6)
+    dated = prepare("And the July one?", ["When was the March resolution adopted?"], documents)
+    assert dated.kind == "when" and dated.symbols == frozenset({"A/RES/78/311"})
+    # ... not when it asks something of its own
+    assert prepare("And who sponsored the July one?", ["When was 78/265 adopted?"], documents).kind == "who"
+
+
+def test_what_the_asker_says_of_themselves_is_not_searched_for():
+    query = prepare("I run a digital literacy NGO in Ghana. What support does the text encourage rich states to offer?")
+    assert query.text == "What support does the text encourage rich states to offer?"
+    assert query.shown.startswith("I run a digital literacy NGO in Ghana.")  # the answer repeats it as typed
+    follow = prepare("And who pays?", ["Our committee looks at defence. Does it cover military uses?"])
+    assert follow.context == "Does it cover military uses?"
+    assert prepare("I am curious.").text == "I am curious."  # nothing else to ask
 
 
 def test_a_follow_up_that_only_names_a_part_asks_the_question_before_of_it(documents):

@@ -188,6 +188,29 @@ def clean_question(text: str) -> str:
     return re.sub(r"\s+", " ", "".join(kept)).strip()
 
 
+# a sentence in which the asker speaks of themselves — "I run a digital literacy NGO in Ghana.",
+# "Our committee is looking at defence applications of AI." — and asks nothing
+_ABOUT_THE_ASKER = re.compile(r"(?:I|I['’](?:m|ve|d)|We|We['’](?:re|ve)|Our|My)\b[^?]*[.!]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def without_asides(question: str) -> str:
+    """``question`` without the sentences in which the asker says who they are or why they ask:
+    the documents say nothing of them, so their words are neither searched for nor missed.
+    A question that is nothing but such sentences stays whole.
+
+    >>> without_asides("I run an NGO in Ghana. What support does the text encourage?")
+    'What support does the text encourage?'
+    >>> without_asides("What keywords does the catalogue assign? I'm tagging documents for a classifier.")
+    'What keywords does the catalogue assign?'
+    >>> without_asides("My students will ask: was this the first time?"), without_asides("I need OP 7.")
+    ('My students will ask: was this the first time?', 'I need OP 7.')
+    """
+    sentences = _SENTENCE_END.split(question)
+    kept = [s for s in sentences if not _ABOUT_THE_ASKER.fullmatch(s)]
+    return " ".join(kept) if kept and len(kept) < len(sentences) else question
+
+
 def paragraph_reference(question: str) -> ParagraphRef | None:
     """The paragraph a question names, if any ("paragraph 12" means an operative one).
 
@@ -365,6 +388,8 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
                 text = " ".join(w for w in text.split(" ") if not (set(map(stem, words(w))) & distinct & near))
     if any(d.kind == "records" and d.source in sources for d in documents):
         text = _ARTICLE.sub(" ", _RECORD.sub(" ", text))  # "what date does the library record give?"
+    if symbols:
+        text = _ORDER_NAMED.sub(" the resolution ", text)  # "in the later one" goes with "in the resolution"
     text = (_RESOLUTION_NAME if symbols else _ARTICLE_NAME).sub(" ", text)
     if symbols:
         text = _ONE_NAME.sub(" ", text)
@@ -419,6 +444,7 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
             symbols.add(symbol)
     if _NAMING_NOUN.search(question):
         symbols.update(named_by_month(question, resolutions))
+        symbols.update(named_by_order(question, resolutions))
         distinct_stems = distinct_title_stems(documents)
         if distinct_stems:  # one resolution beside an article: its title's words still name it
             near = _near_resolution(question)
@@ -464,6 +490,55 @@ def named_by_month(question: str, documents: list[Document]) -> set[str]:
         ):
             out.update(d.symbol for d in documents if d.symbol and d.date and int(d.date[5:7]) == number)
     return out
+
+
+# "the later one", "the earlier resolution", "the first UN AI resolution", "the other text": a
+# resolution named by its place beside another ("first" and "second" only before "resolution" or
+# "text": "what's the first one?" asks for the first of a list; "that earlier one" points back at
+# what the question before mentioned, not at a document)
+_ORDER_NAMED = re.compile(
+    r"\bthe\s+(?:(?:(?P<later>later|newer|more recent|subsequent)|(?P<earlier>earlier|older|previous|prior)|"
+    r"(?P<other>other))\s+(?:(?:UN|GA|UNGA|AI|General Assembly)\s+){0,2}(?:resolution|text|one)"
+    r"|(?:(?P<second>second)|(?P<first>first))\s+(?:(?:UN|GA|UNGA|AI|General Assembly)\s+){0,2}(?:resolution|text))"
+    r"\b(?![’'-])",
+    re.I,
+)
+
+
+def named_by_order(question: str, documents: list[Document], before: frozenset[str] = frozenset()) -> set[str]:
+    """The resolution a question names by its place beside another: after a question that named
+    ``before``, the nearest in date later or earlier than those (or the one other than them);
+    without one, of exactly two loaded resolutions, the later or the earlier.
+
+    >>> from resolution_qa.schema import Document
+    >>> docs = [Document(f"{n}.xml", "t", "", "", "xml", symbol=f"A/RES/78/{n}", date=d)
+    ...         for n, d in (("265", "2024-03-21"), ("311", "2024-07-01"))]
+    >>> named_by_order("and the later one?", docs, frozenset({"A/RES/78/265"}))
+    {'A/RES/78/311'}
+    >>> named_by_order("does the first UN AI resolution mention jobs", docs), named_by_order("the other one?", docs)
+    ({'A/RES/78/265'}, set())
+    >>> named_by_order("what's the first one?", docs), named_by_order("what did that earlier one promote?", docs)
+    (set(), set())
+    """
+    match = _ORDER_NAMED.search(question)
+    if not match:
+        return set()
+    dated = sorted((d.date, d.symbol) for d in documents if d.symbol and d.date)
+    if not before:
+        if len({symbol for _, symbol in dated}) != 2 or match.group("other"):
+            return set()
+        return {dated[-1][1] if match.group("later") or match.group("second") else dated[0][1]}
+    dates = [date for date, symbol in dated if symbol in before]
+    if not dates:
+        return set()
+    if match.group("other"):
+        others = {symbol for _, symbol in dated if symbol not in before}
+        return others if len(others) == 1 else set()
+    if match.group("later") or match.group("second"):
+        later = [symbol for date, symbol in dated if date > max(dates)]
+        return set(later[:1])
+    earlier = [symbol for date, symbol in dated if date < min(dates)]
+    return set(earlier[-1:])
 
 
 def sponsored_by(question: str, documents: list[Document]) -> set[str]:
@@ -630,6 +705,7 @@ def prepare(
         notices.append(f"Your question was cut to its first {len(text)} characters.")
     history = tuple(clean_question(str(h)[: MAX_QUESTION_CHARS * 4])[:MAX_QUESTION_CHARS] for h in history if h)
     typed = text
+    text, history = without_asides(text), tuple(map(without_asides, history))
     if spelled is not None:
         text, history = spelled(text), tuple(map(spelled, history))
     context = contextualize(text, history)
@@ -642,6 +718,9 @@ def prepare(
     documents = documents or []
     named = named_documents(text, documents)
     named_before = named_documents(context, documents) if context else (frozenset(), frozenset())
+    if not any(named) and named_before[1]:
+        # "And the later one?", "What about the other text?": beside the one the question before named
+        named = (frozenset(), frozenset(named_by_order(text, documents, named_before[1])))
     # a follow-up that names nothing keeps its scope
     sources, symbols = named if any(named) else named_before
     kind = question_kind(text)
@@ -664,8 +743,14 @@ def prepare(
         looked_for = re.sub(r"\s+", " ", _SECTION_PHRASE.sub(" ", looked_for)).strip()
     topic = topic_of(looked_for, documents, sources, symbols)
     if context and not topic and any(named):
-        # "And the July one?": the question before, asked of the document this one names
+        # "And the July one?", "What about the March one?": the question before, asked of the
+        # document this one names — what it asks for and the paragraph it points at as well
         topic = topic_of(context, documents, *named_before)
+        kind = question_kind(context) if kind == "other" else kind
+        if reference is None and not step and paragraph_reference(context):
+            reference = paragraph_reference(context)
+            bare = _is_bare(context)
+        position = position or (position_of(context) if reference is None else None)
     elif context and part and _is_bare(_SECTION.sub(" ", text)):
         # "And in the operative part?": the question before, asked of the part this one names
         topic = topic_of(re.sub(r"\s+", " ", _SECTION.sub(" ", context)), documents, sources, symbols)
