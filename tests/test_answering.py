@@ -501,6 +501,7 @@ def test_shipped_calibration_is_sane():
             "kind_missing": 0.0,
             "kind_match": 0.0,
             "dense_gap": 1.0,
+            "follows_on": 0.0,
             "date_conflict": 0.0,
         }
         | {name: 0.0 for name in ABSTAIN_FEATURES if name.startswith("asks_")}
@@ -513,7 +514,7 @@ def test_shipped_calibration_is_sane():
         | {name: rng.random() for name in ("coverage", "rare_coverage", "unknown")}
         | {"unknown_max": rng.uniform(0.0, 0.6)}
         | {name: float(rng.random() < 0.2) for name in ("unknown_names", "kind_missing", "kind_match", "date_conflict")}
-        | {"dense_gap": rng.uniform(0.0, 3.0)}
+        | {"dense_gap": rng.uniform(0.0, 3.0), "follows_on": 0.0}
         | {name: float(name == asked) for name in ABSTAIN_FEATURES if name.startswith("asks_")}
         for asked in rng.choices(["asks_value", "asks_actor", "asks_citation", "asks_said", "other"], k=300)
     ]

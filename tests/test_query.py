@@ -204,11 +204,32 @@ def test_a_follow_up_that_names_the_other_document_by_its_place_asks_the_questio
     assert later.symbols == frozenset({"A/RES/78/311"}) and later.search_question == "which plenary meeting adopted"
     other = prepare("And the other one?", ["What does 78/311 say about data?"], documents)
     assert other.symbols == frozenset({"A/RES/78/265"}) and "data" in other.search_question
-    # of three resolutions, "the later one" is the one after the one named before
+    # "What about the earlier resolution?" asks the question before, not which resolution is cited
+    earlier = prepare("What about the earlier resolution?", ["Who sponsored 78/311?"], documents)
+    assert (earlier.kind, earlier.symbols, earlier.search_question) == ("who", {"A/RES/78/265"}, "Who sponsored?")
+    # ... and where the question before looked: "at the end" is where, not what
+    ending = prepare(
+        "And the July one?", ["Which organisations are named at the end of the March resolution?"], documents
+    )
+    assert ending.position == "last" and ending.search_question == "Which organisations are named?"
+    # a comparison keeps the one named before beside the other
+    compared = prepare(
+        "Does it say more about data than the other one?", ["What does 78/311 say about data?"], documents
+    )
+    assert compared.symbols == {"A/RES/78/265", "A/RES/78/311"}
+
+
+def test_a_place_names_a_resolution_only_where_it_picks_out_one(documents):
+    # of three resolutions, "the later one" after 78/265 could be either of two: none is named
     may = Document("c.xml", "t", "", "", "xml", symbol="A/RES/78/400", date="2024-09-01")
-    assert named_by_order("and the later one?", [*documents, may], frozenset({"A/RES/78/265"})) == {"A/RES/78/311"}
-    assert named_by_order("and the earlier one?", [*documents, may], frozenset({"A/RES/78/265"})) == set()
-    assert named_by_order("And the later resolution?", [*documents, may]) == set()  # later than which?
+    three = [*documents, may]
+    assert named_by_order("and the later one?", three, frozenset({"A/RES/78/265"})) == set()
+    assert named_by_order("and the later one?", three, frozenset({"A/RES/78/311"})) == {"A/RES/78/400"}
+    assert named_by_order("and the earlier one?", three, frozenset({"A/RES/78/265"})) == set()
+    assert named_by_order("And the later resolution?", three) == set()  # later than which?
+    assert named_documents("What is the earlier resolution's title?", documents)[1] == {"A/RES/78/265"}
+    both = named_documents("How does the later text refer back to the earlier one?", documents)[1]
+    assert both == {"A/RES/78/265", "A/RES/78/311"}
 
 
 def test_a_follow_up_that_names_another_document_keeps_what_the_question_before_asked(documents):
@@ -216,17 +237,38 @@ def test_a_follow_up_that_names_another_document_keeps_what_the_question_before_
     assert query.symbols == frozenset({"A/RES/78/265"}) and query.reference == ParagraphRef("operative", 6)
     dated = prepare("And the July one?", ["When was the March resolution adopted?"], documents)
     assert dated.kind == "when" and dated.symbols == frozenset({"A/RES/78/311"})
-    # ... not when it asks something of its own
-    assert prepare("And who sponsored the July one?", ["When was 78/265 adopted?"], documents).kind == "who"
 
 
-def test_what_the_asker_says_of_themselves_is_not_searched_for():
-    query = prepare("I run a digital literacy NGO in Ghana. What support does the text encourage rich states to offer?")
-    assert query.text == "What support does the text encourage rich states to offer?"
-    assert query.shown.startswith("I run a digital literacy NGO in Ghana.")  # the answer repeats it as typed
-    follow = prepare("And who pays?", ["Our committee looks at defence. Does it cover military uses?"])
-    assert follow.context == "Does it cover military uses?"
-    assert prepare("I am curious.").text == "I am curious."  # nothing else to ask
+@pytest.mark.parametrize(
+    ("question", "searched"),
+    [
+        (
+            "I run a digital literacy NGO in Ghana. What support does the text encourage rich states to offer?",
+            "What support does the text encourage rich states to offer?",
+        ),
+        (
+            "Which subject keywords does the catalogue assign? I'm tagging documents.",
+            "Which subject keywords does the catalogue assign?",
+        ),
+        ("i teach. what does it say about schools?", "i teach. what does it say about schools?"),  # one sentence
+        # what is left leans on the aside, or the aside names what is asked about: kept whole
+        ("We are told the resolution is non-binding. Is it?", None),
+        ("I heard the March resolution was adopted without a vote. Is that true?", None),
+        ("I'm interested in the March resolution. What does it say about jobs?", None),
+        ("My question is about OP 7. What does it say?", None),
+        ("We need to know when it was adopted. Thanks!", None),
+        ("I am curious.", None),
+    ],
+)
+def test_what_the_asker_says_of_themselves_is_not_searched_for(question, searched):
+    query = prepare(question)
+    assert query.text == (searched or question)
+    assert query.shown == question  # the answer repeats it as typed
+
+
+def test_an_aside_is_dropped_from_the_questions_before_too():
+    follow = prepare("And who pays?", ["Our committee looks at defence. Does it cover military uses at all?"])
+    assert follow.context == "Does it cover military uses at all?"
 
 
 def test_a_follow_up_that_only_names_a_part_asks_the_question_before_of_it(documents):

@@ -1721,6 +1721,9 @@ ABSTAIN_FEATURES = (
     "kind_missing",
     "kind_match",
     "dense_gap",
+    # a follow-up answered from the paragraph that answered the question before ("And what
+    # can those gaps lead to?"): it says less in its own words than a question asked afresh
+    "follows_on",
     "date_conflict",
     "asks_value",
     "asks_actor",
@@ -1832,6 +1835,7 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
         "kind_missing": 1.0 if unit.kind_ok is False else 0.0,
         "kind_match": 1.0 if unit.kind_ok is True and is_evidence(query.kind) else 0.0,
         "dense_gap": dense_gap([hit.dense for hit in candidates]),
+        "follows_on": unit.features.get("previous_answer", 0.0) if unit.features else 0.0,
         "date_conflict": 1.0
         if date_conflict(_asked_months(query, retriever), best.chunk.text, _asked_years(query, retriever))
         else 0.0,

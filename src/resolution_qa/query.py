@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from .answering import FOLLOW_UP_WORDS, MONTHS, KindName, contextualize, long_date, question_kind
+from .answering import FOLLOW_UP_WORDS, MONTHS, KindName, content_words, contextualize, long_date, question_kind
 from .places import countries_in, country_of, with_country_names
 from .schema import Document
 from .tokens import STOP_WORDS, stem, tokenize, words
@@ -120,7 +120,8 @@ class ParagraphRef:
 class Query:
     """The question as asked and everything worked out from it before searching."""
 
-    text: str  # cleaned, with its acronyms written as the documents write them ("ai" → "AI")
+    text: str  # cleaned, without the asker's asides (``without_asides``), with its acronyms written
+    # as the documents write them ("ai" → "AI")
     context: str  # the earlier questions a follow-up depends on ("" when self-contained)
     kind: KindName  # the answer kind (see answering.KINDS)
     sources: frozenset[str] = frozenset()  # documents the question names (by path) ...
@@ -189,26 +190,41 @@ def clean_question(text: str) -> str:
 
 
 # a sentence in which the asker speaks of themselves — "I run a digital literacy NGO in Ghana.",
-# "Our committee is looking at defence applications of AI." — and asks nothing
-_ABOUT_THE_ASKER = re.compile(r"(?:I|I['’](?:m|ve|d)|We|We['’](?:re|ve)|Our|My)\b[^?]*[.!]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+# "Our committee is looking at defence applications of AI." — and asks nothing ...
+_ABOUT_THE_ASKER = re.compile(r"(?i:(?:i|we)(?:['’][a-z]{1,2})?|our|my)\s[^?]*[.!]")
+# ... unless it names what is asked about: a document, a paragraph, a date or a number
+_NAMES_WHAT = re.compile(
+    r"\d|\b(?i:resolutions?|texts?|article|piece|story|paragraphs?|preamble|record|OP|PP)\b"
+    rf"|\b(?:{'|'.join(MONTHS)})\b"
+)
+# a sentence ends where the next one starts with a capital ("U.N. in New York" does not)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"'‘])")
+_ASKING_WORDS = 3  # ... and what is left asks this many words of its own ("Is it?" leans on the aside)
 
 
 def without_asides(question: str) -> str:
-    """``question`` without the sentences in which the asker says who they are or why they ask:
-    the documents say nothing of them, so their words are neither searched for nor missed.
-    A question that is nothing but such sentences stays whole.
+    """``question`` without the sentences in which the asker says who they are or why they ask,
+    so that their words are neither searched for nor counted as missing from the answer: only
+    when what is left is a question of its own (a question mark and three words other than
+    function words) and the aside names no document, paragraph, date or number.
 
-    >>> without_asides("I run an NGO in Ghana. What support does the text encourage?")
-    'What support does the text encourage?'
+    >>> without_asides("I run an NGO in Ghana. What support does the text encourage rich states to offer?")
+    'What support does the text encourage rich states to offer?'
     >>> without_asides("What keywords does the catalogue assign? I'm tagging documents for a classifier.")
     'What keywords does the catalogue assign?'
+    >>> without_asides("We are told the resolution is non-binding. Is it?")  # what is left leans on it
+    'We are told the resolution is non-binding. Is it?'
+    >>> without_asides("I'm interested in the March resolution. What does it say about jobs?")
+    "I'm interested in the March resolution. What does it say about jobs?"
     >>> without_asides("My students will ask: was this the first time?"), without_asides("I need OP 7.")
     ('My students will ask: was this the first time?', 'I need OP 7.')
     """
     sentences = _SENTENCE_END.split(question)
-    kept = [s for s in sentences if not _ABOUT_THE_ASKER.fullmatch(s)]
-    return " ".join(kept) if kept and len(kept) < len(sentences) else question
+    kept = [s for s in sentences if not (_ABOUT_THE_ASKER.fullmatch(s) and not _NAMES_WHAT.search(s))]
+    if len(kept) == len(sentences):
+        return question
+    asking = [s for s in kept if s.endswith("?") and len(content_words(s)) >= _ASKING_WORDS]
+    return " ".join(kept) if asking else question
 
 
 def paragraph_reference(question: str) -> ParagraphRef | None:
@@ -444,7 +460,8 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
             symbols.add(symbol)
     if _NAMING_NOUN.search(question):
         symbols.update(named_by_month(question, resolutions))
-        symbols.update(named_by_order(question, resolutions))
+        # "the earlier one" beside the one the question names, or of two
+        symbols.update(named_by_order(question, resolutions, frozenset(symbols)))
         distinct_stems = distinct_title_stems(documents)
         if distinct_stems:  # one resolution beside an article: its title's words still name it
             near = _near_resolution(question)
@@ -495,20 +512,25 @@ def named_by_month(question: str, documents: list[Document]) -> set[str]:
 # "the later one", "the earlier resolution", "the first UN AI resolution", "the other text": a
 # resolution named by its place beside another ("first" and "second" only before "resolution" or
 # "text": "what's the first one?" asks for the first of a list; "that earlier one" points back at
-# what the question before mentioned, not at a document)
+# what the question before mentioned, not at a document). (Of the two shipped resolutions the
+# earlier, 78/265, is also the Assembly's first on AI.)
 _ORDER_NAMED = re.compile(
-    r"\bthe\s+(?:(?:(?P<later>later|newer|more recent|subsequent)|(?P<earlier>earlier|older|previous|prior)|"
-    r"(?P<other>other))\s+(?:(?:UN|GA|UNGA|AI|General Assembly)\s+){0,2}(?:resolution|text|one)"
-    r"|(?:(?P<second>second)|(?P<first>first))\s+(?:(?:UN|GA|UNGA|AI|General Assembly)\s+){0,2}(?:resolution|text))"
-    r"\b(?![’'-])",
+    r"\bthe\s+(?:(?:(?P<later>later|newer|more recent|most recent|latest|subsequent)|"
+    r"(?P<earlier>earlier|earliest|older|previous|prior)|(?P<other>other))\s+"
+    r"(?:(?:UN|GA|UNGA|AI|General Assembly)\s+){0,2}(?:resolution|text|one(?!\s+of\b))"
+    r"|(?:(?P<second>second)|(?P<first>first(?:[ -]ever)?))\s+(?:(?:UN|GA|UNGA|AI|General Assembly)\s+){0,2}"
+    r"(?:resolution|text))\b(?![’'-](?!s\b))",
     re.I,
 )
+# ... beside words that keep the one named before in the question: "Does it say more than the other one?"
+_STILL_BEFORE = re.compile(r"\b(?:it|its|than|both)\b", re.I)
 
 
 def named_by_order(question: str, documents: list[Document], before: frozenset[str] = frozenset()) -> set[str]:
-    """The resolution a question names by its place beside another: after a question that named
-    ``before``, the nearest in date later or earlier than those (or the one other than them);
-    without one, of exactly two loaded resolutions, the later or the earlier.
+    """The resolutions a question names by their place beside another: beside ``before`` (named
+    by the question itself or the one before it), the one loaded resolution later or earlier than
+    those, or other than them; without ``before``, of exactly two loaded resolutions, the later or
+    the earlier. None where that is not one resolution (a whole session loaded).
 
     >>> from resolution_qa.schema import Document
     >>> docs = [Document(f"{n}.xml", "t", "", "", "xml", symbol=f"A/RES/78/{n}", date=d)
@@ -519,26 +541,32 @@ def named_by_order(question: str, documents: list[Document], before: frozenset[s
     ({'A/RES/78/265'}, set())
     >>> named_by_order("what's the first one?", docs), named_by_order("what did that earlier one promote?", docs)
     (set(), set())
+    >>> sorted(named_by_order("How does the later text refer back to the earlier one?", docs))
+    ['A/RES/78/265', 'A/RES/78/311']
     """
-    match = _ORDER_NAMED.search(question)
-    if not match:
+    matches = list(_ORDER_NAMED.finditer(question))
+    if not matches:
         return set()
-    dated = sorted((d.date, d.symbol) for d in documents if d.symbol and d.date)
-    if not before:
-        if len({symbol for _, symbol in dated}) != 2 or match.group("other"):
-            return set()
-        return {dated[-1][1] if match.group("later") or match.group("second") else dated[0][1]}
-    dates = [date for date, symbol in dated if symbol in before]
-    if not dates:
-        return set()
-    if match.group("other"):
-        others = {symbol for _, symbol in dated if symbol not in before}
-        return others if len(others) == 1 else set()
-    if match.group("later") or match.group("second"):
-        later = [symbol for date, symbol in dated if date > max(dates)]
-        return set(later[:1])
-    earlier = [symbol for date, symbol in dated if date < min(dates)]
-    return set(earlier[-1:])
+    dated = sorted({(d.date, d.symbol) for d in documents if d.symbol and d.date})
+    named: set[str] = set()
+    for match in matches:
+        later = bool(match.group("later") or match.group("second"))
+        if not before:
+            if len(dated) == 2 and not match.group("other"):
+                named.add(dated[-1][1] if later else dated[0][1])
+            continue
+        dates = [date for date, symbol in dated if symbol in before]
+        if not dates:
+            continue
+        if match.group("other"):
+            side = {symbol for _, symbol in dated if symbol not in before}
+        elif later:
+            side = {symbol for date, symbol in dated if date > max(dates)}
+        else:
+            side = {symbol for date, symbol in dated if date < min(dates)}
+        if len(side) == 1:
+            named |= side | (before if match.group("other") and _STILL_BEFORE.search(question) else set())
+    return named
 
 
 def sponsored_by(question: str, documents: list[Document]) -> set[str]:
@@ -688,7 +716,8 @@ def prepare(
     spelled: Callable[[str], str] | None = None,
     used: Callable[[str], bool] | None = None,
 ) -> Query:
-    """Clean, contextualize, scope and classify a question. ``spelled`` rewrites the cleaned
+    """Clean, contextualize, scope and classify a question (and the questions before it, without
+    what the asker says of themselves: ``without_asides``). ``spelled`` rewrites the cleaned
     question and its history as the documents write them (``Acronyms.capitalized``: "ai" →
     "AI"); the answer still shows the question as typed. ``used`` says whether the documents
     use a name: a country is searched for as they name it (``places.with_country_names``).
@@ -718,9 +747,10 @@ def prepare(
     documents = documents or []
     named = named_documents(text, documents)
     named_before = named_documents(context, documents) if context else (frozenset(), frozenset())
-    if not any(named) and named_before[1]:
-        # "And the later one?", "What about the other text?": beside the one the question before named
-        named = (frozenset(), frozenset(named_by_order(text, documents, named_before[1])))
+    if named_before[1] and not _SYMBOL.search(text) and not named_by_month(text, documents):
+        # "And the later one?", "And the other one?": beside the one the question before named
+        relative = named_by_order(text, documents, named_before[1])
+        named = (named[0], frozenset(relative)) if relative else named
     # a follow-up that names nothing keeps its scope
     sources, symbols = named if any(named) else named_before
     kind = question_kind(text)
@@ -745,12 +775,14 @@ def prepare(
     if context and not topic and any(named):
         # "And the July one?", "What about the March one?": the question before, asked of the
         # document this one names — what it asks for and the paragraph it points at as well
-        topic = topic_of(context, documents, *named_before)
-        kind = question_kind(context) if kind == "other" else kind
         if reference is None and not step and paragraph_reference(context):
             reference = paragraph_reference(context)
             bare = _is_bare(context)
         position = position or (position_of(context) if reference is None else None)
+        asked = _POSITION.sub(" ", context) if position else context
+        topic = topic_of(re.sub(r"\s+", " ", _SECTION_PHRASE.sub(" ", asked)).strip(), documents, *named_before)
+        # ... it asks nothing of its own: "What about the earlier resolution?" asks no citation
+        kind, cited, (sources, symbols) = question_kind(context), None, named
     elif context and part and _is_bare(_SECTION.sub(" ", text)):
         # "And in the operative part?": the question before, asked of the part this one names
         topic = topic_of(re.sub(r"\s+", " ", _SECTION.sub(" ", context)), documents, sources, symbols)
