@@ -186,9 +186,7 @@ class QAEngine:
         vectors, tokens, words = self.search_inputs(query, retriever, words=data.has_words)
         # the sentences that carry on about a resolution the question describes are matched
         # without its description too (answers.rank_units)
-        undescribed = (
-            self._encode((retriever.acronyms.expanded(query.undescribed),), False)[0][0] if query.undescribed else None
-        )
+        undescribed = self.encode((retriever.acronyms.expanded(query.undescribed),))[0] if query.undescribed else None
         # the models for the signals at hand: an index without word vectors, or an encoder that
         # gives none for the question, is answered without the word signals
         calibration = self.calibration.for_index(words is not None)

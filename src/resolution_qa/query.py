@@ -709,6 +709,15 @@ def _citation(document: Document) -> str:
     return f"resolution {document.symbol.removeprefix('A/RES/')} of {long_date(document.date)}"
 
 
+def _looked_for(question: str, position: str | None) -> str:
+    """``question`` without where it says to look — "at the end of the article" (when it asks
+    for a ``position``), "in the preamble" — which is not what to look for."""
+    looked_for = _POSITION.sub(" ", question) if position else question
+    if section_of(question):
+        looked_for = re.sub(r"\s+", " ", _SECTION_PHRASE.sub(" ", looked_for)).strip()
+    return looked_for
+
+
 def prepare(
     question: str,
     history=(),
@@ -767,20 +776,15 @@ def prepare(
         bare = _is_bare(_STEP.sub(" ", text))
     position = position_of(text) if reference is None else None
     part = section_of(text)  # "the preamble", "the operative part"
-    # "at the end of the article", "in the preamble" are where to look, not what to look for
-    looked_for = _POSITION.sub(" ", text) if position else text
-    if part:
-        looked_for = re.sub(r"\s+", " ", _SECTION_PHRASE.sub(" ", looked_for)).strip()
-    topic = topic_of(looked_for, documents, sources, symbols)
+    topic = topic_of(_looked_for(text, position), documents, sources, symbols)
     if context and not topic and any(named):
         # "And the July one?", "What about the March one?": the question before, asked of the
         # document this one names — what it asks for and the paragraph it points at as well
-        if reference is None and not step and paragraph_reference(context):
-            reference = paragraph_reference(context)
-            bare = _is_bare(context)
+        pointed = paragraph_reference(context) if reference is None and not step else None
+        if pointed:
+            reference, bare = pointed, _is_bare(context)
         position = position or (position_of(context) if reference is None else None)
-        asked = _POSITION.sub(" ", context) if position else context
-        topic = topic_of(re.sub(r"\s+", " ", _SECTION_PHRASE.sub(" ", asked)).strip(), documents, *named_before)
+        topic = topic_of(_looked_for(context, position), documents, *named_before)
         # ... it asks nothing of its own: "What about the earlier resolution?" asks no citation
         kind, cited, (sources, symbols) = question_kind(context), None, named
     elif context and part and _is_bare(_SECTION.sub(" ", text)):
