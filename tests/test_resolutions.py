@@ -63,6 +63,25 @@ def test_subparagraph_and_last_paragraph_references(shipped):
     assert not missing.answered and "There is no OP 40" in missing.message and "OP 1–15" in missing.message
 
 
+def test_a_paragraph_pointed_at_is_quoted_whole_or_by_its_clause(shipped):
+    # a bare lookup quotes the paragraph whole (OP 5 of 78/311: 702 characters) ...
+    whole = shipped.ask("What does OP 5 of 78/311 say?")
+    paragraph = whole.passages[0].chunk
+    assert (whole.quote.start, whole.quote.end) == (paragraph.start, paragraph.end)
+    # ... and one longer than that (OP 4 of 78/265: 3,238) by its opening clause, never cut
+    # mid-clause: the pieces of the clause the first one begins are quoted with it
+    opening = shipped.ask("What does OP 4 of 78/265 say?")
+    assert opening.quote.text.startswith("4. ")
+    assert opening.quote.end < opening.passages[0].chunk.end
+    assert opening.quote.text[-1] in ";:."
+    # a question about the paragraph quotes its best unit with the pieces of the same clause
+    # that answer with it, as any answer does: the list OP 5 introduces with "including"
+    listed = shipped.ask("What kinds of capacity-building cooperation are listed in OP 5 of 78/311?")
+    assert "including policy exchanges, knowledge sharing activities" in listed.quote.text
+    for answer in (whole, opening, listed):
+        verbatim(shipped, answer)
+
+
 def test_adoption_date_from_the_record_with_the_article_as_a_differing_source(shipped):
     answer = shipped.ask("When was it adopted?")
     assert answer.quote.text == "1 July 2024"

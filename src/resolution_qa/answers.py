@@ -64,7 +64,9 @@ NEWEST_RATIO = 0.9  # ... and, among records of several resolutions, the newest 
 # trees, out of fold over 3,700 questions (2026-11-29): 32 of 73 from 0.40 to 0.50, 21 of 83
 # from 0.30 to 0.40, 47 of 829 below.
 MAY_ANSWER_PROBABILITY = 0.4
-WHOLE_PARAGRAPH_CHARS = 700  # "What does OP 7 say?" quotes the paragraph whole up to this length
+# "What does OP 7 say?" quotes the paragraph whole up to this length (every paragraph of
+# A/RES/78/311, the longest 842 characters: about 140 words), else its opening clause
+WHOLE_PARAGRAPH_CHARS = 900
 # A one-line fact (a record field, a header line) is short, so its vector is close to many
 # questions; whether the question asks for it (its words, or the kind of value it holds: a date
 # for "when") is one of the signals the ranking weighs (``unaddressed_fact``).
@@ -381,7 +383,9 @@ def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage],
             inside = [u for u in best.units if sub[0] <= u.span[0] and u.span[1] <= sub[1]]
             span = sub if query.bare_reference or not inside else max(inside, key=lambda u: u.score).span
     elif query.bare_reference:
-        span = (chunk.start, chunk.end) if chunk.end - chunk.start <= WHOLE_PARAGRAPH_CHARS else chunk.sentences[0]
+        span = _opening(data, chunk)
+    else:
+        span = _with_close_piece(data, best)  # as ``compose`` quotes: a long clause's pieces together
     doc = data.by_source[chunk.source]
     quote = Quote(doc.text[span[0] : span[1]], doc.source, *span)
     passages = tuple(Passage(r.chunk, 1.0, (span,) if r is best else ()) for r in ranked[:k])
@@ -557,6 +561,22 @@ def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
         return start, end
     other = units[max(close, key=lambda j: units[j].score)].span
     return min(start, other[0]), max(end, other[1])
+
+
+def _opening(data: IndexData, chunk: Chunk) -> Span:
+    """What a bare "What does OP 7 say?" quotes: the paragraph whole when it is short enough
+    (``WHOLE_PARAGRAPH_CHARS``), else its first unit with the pieces of the same clause that
+    follow it ("5. Encourages Member States … to increase capacity-building cooperation," and
+    "including policy exchanges, …"), up to that length."""
+    if chunk.end - chunk.start <= WHOLE_PARAGRAPH_CHARS:
+        return chunk.start, chunk.end
+    text = data.by_source[chunk.source].text
+    start, end = chunk.sentences[0]
+    for following in chunk.sentences[1:]:
+        if following[1] - start > WHOLE_PARAGRAPH_CHARS or not _one_clause(text, (start, end), following):
+            break
+        end = following[1]
+    return start, end
 
 
 SENTENCE_ENDS = frozenset(".!?")
