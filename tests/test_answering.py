@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from resolution_qa import answering
+from resolution_qa import answering, answers
 from resolution_qa.acronyms import expand_acronyms, find_acronyms
 from resolution_qa.answering import (
     ABSTAIN_FEATURES,
@@ -191,6 +191,56 @@ def test_question_kinds(question, kind):
 )
 def test_asked_voice(question, voice):
     assert asked_voice(question, question_kind(question)) == voice
+
+
+@pytest.mark.parametrize(
+    "question, several",
+    [
+        ("Which groups does OP 8 single out?", True),
+        ("What kinds of cooperation are listed?", True),
+        ("list the harms in the preamble", True),
+        ("what qualities should trustworthy AI have", True),
+        ("What harms from AI does the March resolution name?", True),
+        ("which un bodies are asked to help?", True),
+        # one thing, or a verb that only looks like a plural
+        ("What does OP 8 say?", False),
+        ("Which country sponsored it?", False),
+        ("What kind of AI does it promote?", False),
+        ("which paragraph deals with facial recognition", False),
+        ("what about humans reviewing automated decisions?", False),
+        ("What holds back the least developed countries?", False),
+        ("What is the status of the report?", False),
+        ("What crisis does it refer to?", False),  # singular nouns ending in -s
+        ("Which committee reports to the Assembly?", False),  # a noun and its verb
+        ("Which agenda item is 78/265 listed under?", False),
+        ("What are the main objectives of the resolution?", True),
+        ("What needs does it identify?", True),
+    ],
+)
+def test_asks_list(question, several):
+    assert answering.asks_list(question) is several
+
+
+def test_a_list_cut_at_semicolons_is_its_short_items_in_a_row():
+    text = "Notes that misuse could harm, economic, social and environmental; widen divides; reinforce biases; lead to harm; and more, said"
+    spans = [(0, 39), (40, 65), (66, 80), (81, 98), (99, 112), (113, 127)]
+    # "social and environmental;" ends the clause cut at the comma before it: not an item
+    assert answers.list_runs(text, spans) == [(2, 5)]
+    assert (
+        text[slice(*answers._list_run(text, spans, 3))]
+        == "widen divides; reinforce biases; lead to harm; and more, said"
+    )
+    assert answers._list_run(text, spans, 0) is None  # the clause that introduces it is no item
+
+
+def test_enumeration_counts_short_items():
+    assert (
+        answering.enumeration("technical assistance, lifelong learning, personnel training, skilling of workforce")
+        == 0.5
+    )
+    assert answering.enumeration("Encourages Member States to incorporate artificial intelligence into plans") == 0.0
+    many = ", ".join(["an item"] * 12)
+    assert answering.enumeration(many) == 1.0  # at most 1: wholly a list
 
 
 def test_answer_kind_checks():

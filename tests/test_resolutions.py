@@ -82,6 +82,22 @@ def test_a_paragraph_pointed_at_is_quoted_whole_or_by_its_clause(shipped):
         verbatim(shipped, answer)
 
 
+def test_a_question_that_asks_for_several_things_is_answered_by_the_list(shipped):
+    # the items of PP 7's list of harms, cut at semicolons, are quoted together ...
+    harms = shipped.ask("What harms does PP 7 of 78/265 list?")
+    assert "reinforce structural inequalities and biases; lead to discrimination;" in harms.quote.text
+    verbatim(shipped, harms)
+    # ... where one item alone answers a question that asks for one thing
+    one = shipped.ask("Does PP 7 of 78/265 mention discrimination?")
+    assert "lead to discrimination" in one.quote.text
+    assert "reinforce structural inequalities" not in one.quote.text
+    # the ranking weighs how much of a list a clause is when several things are asked for
+    # ("list_asked"): the piece that lists the kinds of cooperation, not the one that names it
+    kinds = shipped.ask("Which kinds of capacity-building cooperation does 78/311 encourage?")
+    assert "policy exchanges, knowledge sharing activities" in kinds.quote.text
+    verbatim(shipped, kinds)
+
+
 def test_adoption_date_from_the_record_with_the_article_as_a_differing_source(shipped):
     answer = shipped.ask("When was it adopted?")
     assert answer.quote.text == "1 July 2024"

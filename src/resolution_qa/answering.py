@@ -1148,6 +1148,7 @@ UNIT_FEATURES = (
     "fact_line",
     "operative_asked",
     "preambular_asked",
+    "list_asked",
 )
 # ... and, where the index keeps word vectors (alignment.py), how well the unit's paragraph and
 # the unit itself cover the question's words, word by word in context
@@ -1201,6 +1202,63 @@ def asked_voice(question: str, kind: str = "other") -> Literal["operative", "pre
     return None if action == view else "operative" if action else "preambular"
 
 
+# A question can ask for several things at once — "Which groups does OP 8 single out?", "What
+# kinds of cooperation are listed?", "List the harms", "What qualities should AI have?" — and a
+# resolution answers it with a clause that lists them ("including policy exchanges, knowledge
+# sharing activities and the transfer of technology …, technical assistance, lifelong learning,
+# …"), often the piece after the one that holds the question's words ("… to increase
+# capacity-building cooperation,"). Whether the question asks for several (a plural asked for,
+# a kind of things, "list") and how much of a list a unit is are one signal the ranking weighs.
+_NOT_PLURAL = (
+    r"(?!(?:does|was|has|says|means|happens|its|his|yes|stands|refers|requires|asks|calls|remains|lies|"
+    r"goes|makes|gives|takes|comes|seems|covers|counts|matters|news)\b)"
+)
+_PLURAL = rf"{_NOT_PLURAL}[a-z][a-z-]+s(?<![sui]s)"  # not "process", "focus", "basis"
+_ASKS_LIST = re.compile(
+    r"^\W*(?:please\s+)?(?:list|enumerate|name)\b|\bname (?:the|some|all|any)\b"
+    r"|\b(?:lists?|listed|listing|enumerat\w*)\b(?!\s+(?:under|as)\b)"
+    r"|\b(?:what|which)\s+(?:[\w-]+\s+)?(?:kinds|types|forms|sorts|categories|examples)\s+of\b"
+    # a plural asked for, then what asks about it: "which groups are …", "what harms from AI does …"
+    rf"|\b(?:what|which)\s+(?:(?!(?:about|paragraph|part|section)\b){_NOT_PLURAL}[\w-]+\s+)?{_PLURAL}"
+    r"(?=\s+(?:do|does|did|are|were|is|was|should|can|could|will|would|must|might|may|have|has|had|"
+    r"from|of|in|for)\b|\s*[?,.]|\s*$)"
+    # "What are the harms?", "What were its main goals?"
+    rf"|\bwhat\s+(?:are|were)\s+(?:the\s+|its\s+|their\s+)?(?:[\w-]+\s+)?{_PLURAL}\b",
+    re.I,
+)
+# an item of a list: a short phrase between commas or semicolons
+_ITEM_BREAK = re.compile(r"[,;:]\s+")
+_ITEM_WORDS = 4
+_FEWEST_ITEMS = 3  # fewer short items than this: no list
+_WHOLLY_A_LIST = 8  # this many short items or more: wholly a list
+
+
+def asks_list(question: str) -> bool:
+    """Does a question ask for several things (``_ASKS_LIST``)?
+
+    >>> asks_list("Which groups are listed in OP 8?"), asks_list("what harms does it name")
+    (True, True)
+    >>> asks_list("What does OP 8 say?"), asks_list("Which country sponsored it?")
+    (False, False)
+    """
+    return bool(_ASKS_LIST.search(question))
+
+
+def enumeration(text: str) -> float:
+    """How much of a list a unit is: its short items (at most ``_ITEM_WORDS`` words between
+    commas, semicolons or colons), up to ``_WHOLLY_A_LIST``, as a share of that many; 0 for
+    fewer than ``_FEWEST_ITEMS``.
+
+    >>> enumeration("including policy exchanges, technical assistance, lifelong learning, personnel training")
+    0.5
+    >>> enumeration("Requests the Secretary-General, in consultation with Member States, to report to the Assembly")
+    0.0
+    """
+    items = [piece for piece in _ITEM_BREAK.split(text) if piece.strip()]
+    short = sum(1 for piece in items if len(piece.split()) <= _ITEM_WORDS)
+    return min(short, _WHOLLY_A_LIST) / _WHOLLY_A_LIST if short >= _FEWEST_ITEMS else 0.0
+
+
 def unit_features(
     dense: float,
     dense_context: float,
@@ -1211,6 +1269,7 @@ def unit_features(
     previous: bool = False,
     paragraph_kind: str | None = None,
     voice: str | None = None,
+    listing: float = 0.0,
 ) -> dict[str, float]:
     """The named signals of a unit: its closeness to the question (and to the question with its
     context), the question's words it holds (idf-weighted), whether it holds the kind of value
@@ -1219,7 +1278,8 @@ def unit_features(
     for a follow-up, whether its paragraph answered the question it follows, and what its
     paragraph is, from the document's markup: an operative paragraph (what a resolution does), a
     preambular one (why), or a one-line fact; and whether that is the voice the question asks
-    in (``voice``, ``asked_voice``).
+    in (``voice``, ``asked_voice``); for a question that asks for several things, how much of a
+    list the unit is (``listing``: ``enumeration``, 0 when the question asks for one).
 
     >>> unit_features(0.6, 0.5, 0.5, None, 1.0, False)["kind_ok"]
     0.0
@@ -1240,6 +1300,7 @@ def unit_features(
         "fact_line": 1.0 if paragraph_kind in METADATA_KINDS else 0.0,
         "operative_asked": 1.0 if paragraph_kind == voice == "operative" else 0.0,
         "preambular_asked": 1.0 if paragraph_kind == voice == "preambular" else 0.0,
+        "list_asked": listing,
     }
 
 

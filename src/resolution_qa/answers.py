@@ -20,6 +20,8 @@ from .answering import (
     answer_type_stems,
     asked_place,
     asked_voice,
+    asks_list,
+    enumeration,
     foreground,
     is_evidence,
     item_places,
@@ -42,6 +44,8 @@ from .tokens import tokenize
 
 PIECE_RATIO = 0.9  # the next piece of a clause cut at a comma is quoted too when it scores this close to the best
 LIST_JOIN_CHARS = 600  # ... or when it lists what the best piece introduces, up to this length together
+LIST_ITEM_CHARS = 200  # a unit this short, between semicolons, is an item of a list ...
+LIST_MIN_ITEMS = 3  # ... when at least this many follow each other (``list_runs``)
 # The next sentence, when it refers back to the best ("The Resolution …"), from this share of its
 # score: what a sentence introduces is said in the next one, in other words. 0.8 until the
 # eleventh session; 0.4 gained 9 article answers over the tuning sets, lost none, and made the
@@ -148,6 +152,7 @@ def rank_units(
         or asked_voice(query.text, query.kind)
         or (asked_voice(query.context, query.kind) if query.follow_up else None)
     )
+    listed = asks_list(query.text)  # "Which groups …?", "What kinds of …?": a list answers
     found = []  # per passage: its hit, chunk and units' signals, scored together below
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]
@@ -169,6 +174,9 @@ def rank_units(
                 if not query.follow_up:
                     dense_ctx = dense
         units = []  # (span, dense, dense with context, lexical, kind ok, signals)
+        # for a question that asks for several things: the items of a list cut at semicolons
+        # are wholly a list; any other unit, by its short items (``enumeration``)
+        items = {j for a, b in list_runs(text, list(chunk.sentences)) for j in range(a, b + 1)} if listed else set()
         for j, ((start, end), d, dc) in enumerate(zip(chunk.sentences, dense, dense_ctx, strict=True)):
             unit_text = text[start:end]
             background, main = foreground(unit_text)
@@ -200,6 +208,7 @@ def rank_units(
                 hit.index in previous,
                 chunk.paragraph_kind,
                 voice,
+                (1.0 if j in items else enumeration(unit_text)) if listed else 0.0,
             )
             if coverages is not None:
                 features.update(coverages[j])
@@ -366,7 +375,9 @@ def missing_reference_message(data: IndexData, ref: ParagraphRef, rows: np.ndarr
 
 
 def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage], k: int, id) -> Answer:
-    """The paragraph a question points at: whole when nothing else is asked, else its best unit.
+    """The paragraph a question points at: whole when nothing else is asked (its opening clause
+    when it is long, ``_opening``), else its best unit with the pieces that answer with it, as
+    any answer is quoted (``_with_close_piece``).
 
     With several resolutions in scope, each one's paragraph is a passage; for a bare lookup
     the most recently adopted resolution comes first.
@@ -385,7 +396,7 @@ def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage],
     elif query.bare_reference:
         span = _opening(data, chunk)
     else:
-        span = _with_close_piece(data, best)  # as ``compose`` quotes: a long clause's pieces together
+        span = _with_close_piece(data, best, asks_list(query.text))  # as ``compose`` quotes
     doc = data.by_source[chunk.source]
     quote = Quote(doc.text[span[0] : span[1]], doc.source, *span)
     passages = tuple(Passage(r.chunk, 1.0, (span,) if r is best else ()) for r in ranked[:k])
@@ -453,7 +464,7 @@ def compose(
     notices = list(query.notices)
     ranked = _fuller_fact(data, _prefer_official(data, query, ranked))
     best = ranked[0]
-    span = _quotable(data, best.chunk, _with_close_piece(data, best))
+    span = _quotable(data, best.chunk, _with_close_piece(data, best, asks_list(query.text)))
     narrowed = _record_item(data, retriever, query, ranked)
     if narrowed is not None:
         best, span, note = narrowed
@@ -507,17 +518,22 @@ _ENUMERATES = re.compile(rf"(?:{_LIST_OPENERS})\b", re.I)
 _INTRODUCES = re.compile(rf"\b(?:{_LIST_OPENERS}|for example|for instance|e\.g\.),?\s*$", re.I)
 
 
-def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
+def _with_close_piece(data: IndexData, ranked: RankedPassage, listed: bool = False) -> Span:
     """The best unit's span, joined with the piece of the same clause next to it (a long clause
     is cut at a comma, ``chunking.split_long``) when that piece ranks nearly as well (the
     answer may run across the cut), lists what the best one introduces ("including …") or
     introduces the example the best one gives ("such as, for example,"); else with the next
     sentence when that one refers back to the best ("The Resolution promoted …",
-    ``refers_to``) and ranks well enough (``CONTINUATION_RATIO``)."""
+    ``refers_to``) and ranks well enough (``CONTINUATION_RATIO``). For a question that asks for
+    several things (``listed``), an item of a list cut at semicolons is quoted with the list
+    (``_list_run``)."""
     units = ranked.units
     best = max(range(len(units)), key=lambda i: units[i].score)
     start, end = units[best].span
     text = data.by_source[ranked.chunk.source].text
+    run = _list_run(text, [u.span for u in units], best) if listed else None
+    if run is not None:
+        return run
     close = [
         j
         for j in (best - 1, best + 1)
@@ -563,11 +579,56 @@ def _with_close_piece(data: IndexData, ranked: RankedPassage) -> Span:
     return min(start, other[0]), max(end, other[1])
 
 
+def list_runs(text: str, spans: list[Span]) -> list[tuple[int, int]]:
+    """The lists cut at semicolons among a paragraph's units: runs of at least
+    ``LIST_MIN_ITEMS`` short units (``LIST_ITEM_CHARS``), each but the last ending with a
+    semicolon ("widen digital divides …; reinforce structural inequalities and biases; lead to
+    discrimination; …"), as (first, last) unit indexes. A unit that ends a clause cut at a comma
+    ("social and environmental;" after "… in its three dimensions – economic,") is not an item.
+
+    >>> t = "Notes risks; widen divides; reinforce biases; lead to discrimination; and more, said"
+    >>> spans = [(0, 12), (13, 27), (28, 45), (46, 69), (70, 84)]
+    >>> list_runs(t, spans)
+    [(0, 4)]
+    """
+
+    def item(j: int) -> bool:
+        return spans[j][1] - spans[j][0] <= LIST_ITEM_CHARS and not (
+            j > 0 and _one_clause(text, spans[j - 1], spans[j])
+        )
+
+    runs, j = [], 0
+    while j < len(spans):
+        last = j
+        while item(last) and last + 1 < len(spans) and _adjacent_end(text, spans[last], spans[last + 1]) == ";":
+            last += 1
+        if last - j + 1 >= LIST_MIN_ITEMS and item(j):
+            runs.append((j, last))
+            j = last + 1
+        else:
+            j += 1
+    return runs
+
+
+def _list_run(text: str, spans: list[Span], best: int) -> Span | None:
+    """The list the best unit is an item of (``list_runs``), up to ``LIST_JOIN_CHARS``: items
+    after the best are dropped first, then those before it; None when it is no such item or
+    fewer than ``LIST_MIN_ITEMS`` fit."""
+    run = next(((first, last) for first, last in list_runs(text, spans) if first <= best <= last), None)
+    if run is None:
+        return None
+    first, last = run
+    while spans[last][1] - spans[first][0] > LIST_JOIN_CHARS and last > best:
+        last -= 1
+    while spans[last][1] - spans[first][0] > LIST_JOIN_CHARS and first < best:
+        first += 1
+    return (spans[first][0], spans[last][1]) if last - first + 1 >= LIST_MIN_ITEMS else None
+
+
 def _opening(data: IndexData, chunk: Chunk) -> Span:
     """What a bare "What does OP 7 say?" quotes: the paragraph whole when it is short enough
     (``WHOLE_PARAGRAPH_CHARS``), else its first unit with the pieces of the same clause that
-    follow it ("5. Encourages Member States … to increase capacity-building cooperation," and
-    "including policy exchanges, …"), up to that length."""
+    follow it (a clause cut at a comma, ``chunking.split_long``), up to that length."""
     if chunk.end - chunk.start <= WHOLE_PARAGRAPH_CHARS:
         return chunk.start, chunk.end
     text = data.by_source[chunk.source].text
