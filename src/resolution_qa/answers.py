@@ -20,7 +20,6 @@ from .answering import (
     answer_type_stems,
     asked_place,
     asked_voice,
-    asks_list,
     enumeration,
     foreground,
     is_evidence,
@@ -152,7 +151,6 @@ def rank_units(
         or asked_voice(query.text, query.kind)
         or (asked_voice(query.context, query.kind) if query.follow_up else None)
     )
-    listed = asks_list(query.text)  # "Which groups …?", "What kinds of …?": a list answers
     found = []  # per passage: its hit, chunk and units' signals, scored together below
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]
@@ -176,7 +174,9 @@ def rank_units(
         units = []  # (span, dense, dense with context, lexical, kind ok, signals)
         # for a question that asks for several things: the items of a list cut at semicolons
         # are wholly a list; any other unit, by its short items (``enumeration``)
-        items = {j for a, b in list_runs(text, list(chunk.sentences)) for j in range(a, b + 1)} if listed else set()
+        items = (
+            {j for a, b in list_runs(text, list(chunk.sentences)) for j in range(a, b + 1)} if query.several else set()
+        )
         for j, ((start, end), d, dc) in enumerate(zip(chunk.sentences, dense, dense_ctx, strict=True)):
             unit_text = text[start:end]
             background, main = foreground(unit_text)
@@ -208,7 +208,7 @@ def rank_units(
                 hit.index in previous,
                 chunk.paragraph_kind,
                 voice,
-                (1.0 if j in items else enumeration(unit_text)) if listed else 0.0,
+                (1.0 if j in items else enumeration(unit_text)) if query.several else 0.0,
             )
             if coverages is not None:
                 features.update(coverages[j])
@@ -396,7 +396,7 @@ def reference_answer(data: IndexData, query: Query, ranked: list[RankedPassage],
     elif query.bare_reference:
         span = _opening(data, chunk)
     else:
-        span = _with_close_piece(data, best, asks_list(query.text))  # as ``compose`` quotes
+        span = _with_close_piece(data, best, query.several)  # as ``compose`` quotes
     doc = data.by_source[chunk.source]
     quote = Quote(doc.text[span[0] : span[1]], doc.source, *span)
     passages = tuple(Passage(r.chunk, 1.0, (span,) if r is best else ()) for r in ranked[:k])
@@ -464,7 +464,7 @@ def compose(
     notices = list(query.notices)
     ranked = _fuller_fact(data, _prefer_official(data, query, ranked))
     best = ranked[0]
-    span = _quotable(data, best.chunk, _with_close_piece(data, best, asks_list(query.text)))
+    span = _quotable(data, best.chunk, _with_close_piece(data, best, query.several))
     narrowed = _record_item(data, retriever, query, ranked)
     if narrowed is not None:
         best, span, note = narrowed

@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from .answering import FOLLOW_UP_WORDS, MONTHS, KindName, content_words, contextualize, long_date, question_kind
+from .answering import (
+    FOLLOW_UP_WORDS,
+    MONTHS,
+    KindName,
+    asks_list,
+    content_words,
+    contextualize,
+    long_date,
+    question_kind,
+)
 from .places import countries_in, country_of, with_country_names
 from .schema import Document
 from .tokens import STOP_WORDS, stem, tokenize, words
@@ -124,6 +133,7 @@ class Query:
     # as the documents write them ("ai" → "AI")
     context: str  # the earlier questions a follow-up depends on ("" when self-contained)
     kind: KindName  # the answer kind (see answering.KINDS)
+    several: bool = False  # it asks for several things: "Which groups …?" (``answering.asks_list``)
     sources: frozenset[str] = frozenset()  # documents the question names (by path) ...
     symbols: frozenset[str] = frozenset()  # ... or by resolution symbol (its record included)
     reference: ParagraphRef | None = None
@@ -802,6 +812,7 @@ def prepare(
             with_country_names(topic_of(context, documents, sources, symbols) or context, used) if context else ""
         ),
         kind=kind,
+        several=asks_list(text),
         sources=sources,
         symbols=symbols,
         reference=reference,
