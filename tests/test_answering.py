@@ -29,7 +29,9 @@ from resolution_qa.answering import (
     unknown_max,
     unknown_names,
     unknown_share,
+    without_unchosen,
 )
+from resolution_qa.tokens import stem, words
 
 
 @pytest.mark.parametrize(
@@ -163,10 +165,66 @@ from resolution_qa.answering import (
         ("who will chair the dialogue", "person"),
         ("Who co-chaired the negotiations?", "person"),
         ("Who led the study?", "who"),
+        # a question that is only a noun phrase asks what its noun names
+        ("Adoption date of 78/311?", "when"),
+        ("Date of adoption?", "when"),
+        ("deadline for national AI strategies under 78/311?", "when"),
+        ("Host city of the summit?", "where"),
+        ("78/311 — host city?", "where"),
+        ("Sponsor of the July resolution?", "who"),
+        ("what's the population of Fiji", "count"),
+        ("The capital flows to developing countries?", "other"),
+        ("Year 2030 goals?", "other"),
+        # what a text the documents only cite recommends, finds or commits to
+        ("What recommendations did the High-level Advisory Body's final report make?", "finding"),
+        ("and what recommendations did that report end up making?", "finding"),
+        ("What were the findings of the High-level Advisory Body's final report?", "finding"),
+        ("What does the Tunis Agenda for the Information Society commit countries to?", "finding"),
+        ("What agenda item does it fall under?", "other"),
     ],
 )
 def test_question_kinds(question, kind):
     assert question_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "held", "expected"),
+    [
+        # the alternative the passage doesn't hold is left out, a name's words together
+        (
+            "Which organ adopted it, the Security Council or the General Assembly?",
+            "the General Assembly adopted",
+            "Which organ adopted it, the or the General Assembly?",
+        ),
+        (
+            "Was it adopted by consensus or by a recorded vote?",
+            "adopted by consensus",
+            "Was it adopted by consensus or by a ?",
+        ),
+        ("Was it the US or China that sponsored it?", "sponsored by China", "Was it the or China that sponsored it?"),
+        ("Did Côte d'Ivoire or Fiji sponsor it?", "Côte d'Ivoire sponsored", "Did Côte d'Ivoire or sponsor it?"),
+        ("Does 78/311 address military or civilian purposes?", "military uses", "Does 78/311 address military or ?"),
+        # ... each of several, the string spliced once
+        ("Was it China or Brazil or India?", "China India", "Was it China or or India?"),
+        ("A or B or C or D?", "B D", "A or B or or D?"),
+        # ... an alternative is held when all its words are: "secure" is not "the Security Council"
+        ("The Security Council or the General Assembly?", "secure general assembly", "The or the General Assembly?"),
+        # no choice of things: nothing left out
+        ("Did Mexico or Argentina speak?", "speak", "Did Mexico or Argentina speak?"),
+        (
+            "Does it say whether or not states must comply?",
+            "whether states comply",
+            "Does it say whether or not states must comply?",
+        ),
+        ("Did it pass with 193 or more votes?", "193 votes pass", "Did it pass with 193 or more votes?"),
+        ("Is it one or two years?", "one year", "Is it one or two years?"),
+        ("or what?", "what", "or what?"),
+        ("Is it binding or", "binding", "Is it binding or"),
+        ("What does it say about data?", "data", "What does it say about data?"),
+    ],
+)
+def test_without_unchosen(question, held, expected):
+    assert without_unchosen(question, {stem(w) for w in words(held)}) == expected
 
 
 @pytest.mark.parametrize(
@@ -267,6 +325,10 @@ def test_answer_kind_checks():
     assert satisfies("statement", "PAM and CGS consider it an essential step", "What do PAM and CGS think of it?")
     assert satisfies("statement", fu, "What did he say?")  # no speaker named: nothing to check
     assert satisfies("share", "about 37 per cent of people") and not satisfies("share", "many people are offline")
+    # what a cited text commits to: that text named as the one that commits, not only cited
+    tunis = "What does the Tunis Agenda for the Information Society commit countries to?"
+    assert satisfies("finding", "In the Tunis Agenda, world leaders committed to bridging divides.", tunis)
+    assert not satisfies("finding", "Reaffirming the Tunis Agenda for the Information Society,", tunis)
     # a country by any of its names, but not the one the question already names
     assert satisfies("where", "sponsored by the People’s Republic of China (PRC)", "Which country led it?")
     assert not satisfies("where", "developed and developing countries", "Which country will host it?")

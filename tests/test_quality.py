@@ -116,6 +116,16 @@ def test_a_question_dated_to_another_month_than_every_passage_that_fits_is_refus
     assert "The Resolution promoted safe, secure, and trustworthy AI systems" in about.answer.quote.text
 
 
+def test_the_alternative_a_question_does_not_choose_is_not_a_word_the_answer_lacks(real_engine):
+    # the article says the General Assembly adopted it and never names the Security Council:
+    # offered as the other choice, the Council's name is no sign that nothing answers
+    choice = real_engine.analyze("Which UN organ adopted it, the Security Council or the General Assembly?")
+    assert "General Assembly" in choice.candidate.text
+    assert choice.features["unknown_names"] == 0.0
+    plain = real_engine.analyze("Which UN organ adopted it, the General Assembly?")
+    assert choice.features["unknown"] == plain.features["unknown"]
+
+
 def test_a_sentence_carrying_on_about_a_described_resolution_answers_for_it(real_engine, monkeypatch):
     # "… another one, adopted on 21 March 2024, …" names the March resolution; "It also called on
     # the international community …" says what it asked, without naming it again

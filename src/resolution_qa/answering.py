@@ -438,7 +438,7 @@ _SENTENCE_END = re.compile(r"(?<![A-Z])[.;!?]\s")  # not after "U.S." or "Mr. J.
 # did the US statement say?", whose speaker the statement kind checks)
 _A_TEXT = (
     r"(?:report|compact|road ?map|roadmap|plan|declaration|convention|pact|strategy|programme|framework|"
-    r"letter|study|review|guidance|summit|conference)s?"
+    r"letter|study|review|guidance|summit|conference|agenda)s?"
 )
 # a word between a text's name and its verb: not one that starts another clause
 _GAP_WORD = r"(?!(?:and|or|but|what|which|that|it|they|also)\b)[\w/’'.-]+"
@@ -452,19 +452,23 @@ _FINDING = re.compile(
     rf"(?P<text>(?:(?!{_PART})[^?])*?\b{_A_TEXT})(?!\s+{_PART})(?:\s*,[^,?]{{1,80}},)?(?:\s+{_GAP_WORD}){{0,6}}?\s+"
     # ... ", which the July resolution mentions,"; "end up recommending"
     r"(?:end(?:ed)? up\s+)?"
-    r"(?:recommend|conclud|find|propos|decid|say|call(?:ing)? for|stress|stat|suggest|urg|warn|set(?:ting)? out|outlin)"
+    r"(?:recommend|conclud|find|propos|decid|say|call(?:ing)? for|stress|stat|suggest|urg|warn|set(?:ting)? out|outlin|commit)"
     r"(?:e|ing)?\b"
     # "What were the main findings of the report?", "What's the outcome of the review?"
     r"|^\W*(?:and\s+)?(?:what|which)(?:['’]s|\s+(?:were|was|are|is|will be))\s+(?:the\s+)?(?:[\w-]+\s+)?"
     r"(?:findings|recommendations|conclusions|outcomes?|results?)\s+of\s+(?:the\s+|its\s+|their\s+)?"
-    rf"(?P<noun>(?:(?!{_PREPOSITION})[\w’'+-]+\s+){{0,3}}?{_A_TEXT})\b",
+    rf"(?P<noun>(?:(?!{_PREPOSITION})[\w’'+-]+\s+){{0,4}}?{_A_TEXT})\b"
+    # "What recommendations did the final report make?", "which conclusions has the review reached?"
+    r"|^\W*(?:and\s+)?(?:what|which)\s+(?:[\w-]+\s+)?(?:findings|recommendations|conclusions|proposals|commitments)\s+"
+    rf"(?:did|do|does|has|have|will|would)\s+(?P<maker>(?:the\s+|its\s+|that\s+|this\s+)?(?:[\w’'-]+\s+){{0,4}}?{_A_TEXT})"
+    r"\s+(?:(?:actually|eventually|finally|end(?:ed)? up)\s+)?(?:mak|reach|put forward|contain|offer|present|includ)",
     re.I,
 )
 # ... and a passage reports it when that text is the subject of a finite verb of finding: "The
 # letter stressed …", "the Compact, in which Member States decided …"; not "Takes note of the report"
 _FINDS = re.compile(
     r"\b(?:recommend|conclude|find|propose|decide|state|stress|suggest|urge|warn|note|outline|underline|"
-    r"emphasi[sz]e|highlight|promote)(?:s|d|ed|es)\b|\b(?:found|said|says|sets? out|calls? for|called for)\b"
+    r"emphasi[sz]e|highlight|promote)(?:s|d|ed|es)\b|\b(?:found|said|says|sets? out|calls? for|called for|commit(?:s|ted))\b"
 )
 _FINDING_WINDOW = 12  # words before the verb in which the text must be named
 
@@ -481,7 +485,7 @@ def _text_finds(text: str, question: str) -> bool:
     match = _FINDING.search(asked_part(question))
     if not match:
         return True
-    head = stem(words(match.group("text") or match.group("noun"))[-1])
+    head = stem(words(match.group("text") or match.group("noun") or match.group("maker"))[-1])
     for verb in _FINDS.finditer(text):
         before = words(_SENTENCE_END.split(text[: verb.start()])[-1])[-_FINDING_WINDOW:]
         if head in {stem(w) for w in before}:
@@ -697,6 +701,11 @@ _ROLE_ENDS = (
     r"runs|ran|heads|chairs|wrote|writes|\w+ed)\b)"
 )
 
+# a question that is only a noun phrase ("Date of adoption?"), maybe after a lead-in ("78/311 — host city?")
+_BARE = r"(?:^|[—–:]\s*)\W*(?:and\s+)?(?:the\s+|its\s+)?"
+# ... not one that asks otherwise ("Why that date?", "Whose deadline?", "Plans this year?", "Out of date?")
+_NOT_A_DATE_WORD = r"(?:why|who|whose|what|which|how|is|was|this|that|last|next|out|of|the|a|an|in|on|by|for)"
+
 # In order: the first kind whose pattern matches the question wins.
 KINDS: tuple[AnswerKind, ...] = (
     AnswerKind(
@@ -766,13 +775,21 @@ KINDS: tuple[AnswerKind, ...] = (
         _holds(_SHARE),
         True,
     ),
-    AnswerKind("count", re.compile(r"\bhow many\b|\bnumber of\b|\bhow often\b", re.I), _counts, True),
+    AnswerKind(
+        "count",
+        re.compile(rf"\bhow many\b|\bnumber of\b|\bhow often\b|(?:{_BARE}|{_ASKED_FOR})population of\b", re.I),
+        _counts,
+        True,
+    ),
     AnswerKind(
         "when",
         re.compile(
             r"^\W*(?:and\s+)?(?:when|what (?:year|date|day|month)|on what date|in (?:which|what) year|since when)\b"
             r"|\b(?:which|what)\b[^?]*\b(?:date|year)\b|^\W*(?:and\s+)?by when\b|\bin (?:which|what) month\b"
-            rf"|{_ASKED_FOR}(?:deadline|timeline|time ?frame|month)\b",
+            rf"|{_ASKED_FOR}(?:deadline|timeline|time ?frame|month)\b"
+            # a bare noun phrase: "Adoption date of 78/311?", "Date of adoption?", "deadline for …?"
+            rf"|{_BARE}(?:(?!{_NOT_A_DATE_WORD}\b)[\w-]+\s+){{0,2}}?"
+            r"(?:(?:date|deadline)(?:\s+(?:of|for)\b|\W*$)|year(?:\s+of\s+(?:adoption|publication)\b|\W*$))",
             re.I,
         ),
         lambda text, question: _dates(text, question),
@@ -824,7 +841,12 @@ KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind(
         "who",
-        re.compile(rf"^{_WHO_ASKED}", re.I),
+        # ... or a bare noun phrase: "Sponsor of the July resolution?", "main authors?"
+        re.compile(
+            rf"^{_WHO_ASKED}|{_BARE}(?:(?:main|chief|lead|original)\s+)?(?:co-?)?(?:sponsors?|authors?|drafters?)"
+            r"(?:\s+(?:of|for)\b|\W*$)",
+            re.I,
+        ),
         lambda text, question: bool(new_names(text, question)) or _names_actors(text, question),
         False,
     ),
@@ -836,7 +858,9 @@ KINDS: tuple[AnswerKind, ...] = (
             rf"|{_COUNTRIES_NAMED}"
             rf"|{_ASKED_FOR}(?:country|city|nation|venue|member state|government)\b(?![’'-])(?!\s+{_COMPOUND})"
             # ... not "which government officials / policies": a government's people or acts
-            r"(?!\s+(?:officials?|representatives?|polic(?:y|ies)|actions?|support|measures?)\b)",
+            r"(?!\s+(?:officials?|representatives?|polic(?:y|ies)|actions?|support|measures?)\b)"
+            # "Host city of the summit?", "capital of Fiji?", "Venue?"
+            rf"|{_BARE}(?:(?:host\s+(?:city|country)|venue|location|headquarters)(?:\s+(?:of|for)\b|\W*$)|(?:capital|seat)\s+of\b)",
             re.I,
         ),
         lambda text, question: _names_a_place(text, question),
@@ -1870,6 +1894,77 @@ def rare_coverage(question: str, chunk_stems, document_frequency: dict[str, int]
     return sum(v for w, v in weights.items() if stem(w) in chunk_stems) / total
 
 
+_TOKEN = re.compile(r"[0-9A-Za-z\u00C0-\u024F’'/-]+|[^\w\s]")
+# "whether or not", "193 or more", "either … or": an "or" that offers no choice of things
+_NOT_A_CHOICE = frozenset(["whether", "not", "more", "less", "fewer", "so", "else", "either", "otherwise"])
+_ALTERNATIVE_WORDS = 2  # at most, when not a name
+
+
+def _named(token: str) -> bool:
+    return any(c.isupper() for c in token)
+
+
+def _alternative(tokens: list[re.Match[str]], at: int, step: int) -> list[int]:
+    """The alternative beside the "or" at ``tokens[at]`` (``step`` -1 before it, +1 after it), as
+    its tokens' indexes: a name's capitalized words ("the Security Council"), else the word next
+    to it — after "or", up to two words, stop words that lead them skipped ("or by a recorded
+    vote"). Empty when a mark, a number or a word that makes "or" no choice is next to it."""
+    i = at + step
+    while step > 0 and i < len(tokens) and tokens[i].group(0).lower() in STOP_WORDS - _NOT_A_CHOICE:
+        i += step
+    found: list[int] = []
+    while 0 <= i < len(tokens) and len(found) < 4:
+        token = tokens[i].group(0)
+        if not token[0].isalpha() or token.lower() in STOP_WORDS | _NOT_A_CHOICE or _NUMBER.fullmatch(token):
+            break
+        if found and (
+            _named(token) != _named(tokens[found[0]].group(0))
+            or (not _named(token) and len(found) >= _ALTERNATIVE_WORDS)
+        ):
+            break
+        if found and not _named(token) and step < 0:
+            break  # before "or", one word: "military or civilian", not "address military or …"
+        found.append(i)
+        i += step
+    if found and at + step not in found and step < 0:
+        return []
+    if i < len(tokens) and i >= 0 and tokens[i].group(0).lower() in _NOT_A_CHOICE:
+        return []
+    return sorted(found)
+
+
+def without_unchosen(question: str, held: set[str]) -> str:
+    """A question that offers a choice ("adopted by consensus or by a recorded vote?", "the
+    Security Council or the General Assembly?") without the alternatives a passage doesn't hold,
+    when it holds another: the alternative not chosen is not a word the answer lacks. ``held``:
+    the passage's word stems; an alternative is held when all its words are.
+
+    >>> without_unchosen("Which organ adopted it, the Security Council or the General Assembly?", {"general", "assembl"})
+    'Which organ adopted it, the or the General Assembly?'
+    >>> without_unchosen("Did Mexico or Argentina speak?", {"speak"})
+    'Did Mexico or Argentina speak?'
+    """
+    tokens = list(_TOKEN.finditer(question))
+    dropped: set[int] = set()
+    for at, token in enumerate(tokens):
+        if token.group(0).lower() != "or":
+            continue
+        sides = [_alternative(tokens, at, -1), _alternative(tokens, at, 1)]
+        if not all(sides):
+            continue
+        holds = [all(stem(w) in held for i in side for w in words(tokens[i].group(0))) for side in sides]
+        if any(holds) and not all(holds):
+            dropped.update(sides[holds.index(False)])
+    if not dropped:
+        return question
+    kept = [
+        question[t.start() : tokens[i + 1].start() if i + 1 < len(tokens) else t.end()]
+        for i, t in enumerate(tokens)
+        if i not in dropped
+    ]
+    return "".join(kept).strip()
+
+
 def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
     """The signals of the best answer that decide whether to answer at all (names above).
 
@@ -1878,7 +1973,8 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
     """
     unit = best.best
     chunk_stems = set(retriever.tokens(best.chunk.words_text))
-    question = retriever.spelled_out(query.search_question)
+    # ... a question that offers a choice, without the alternative the passage doesn't hold
+    question = without_unchosen(retriever.spelled_out(query.search_question), chunk_stems)
     words = {name: unit.features[name] for name in ABSTAIN_WORD_FEATURES if unit.features and name in unit.features}
     # the words of the documents the question names, or of all
     known = retriever.scope_words(query.sources, query.symbols)
@@ -1886,7 +1982,8 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
         **words,
         "dense": max(unit.dense, unit.dense_context),
         "passage_dense": best.hit.dense,
-        "coverage": 1.0 - unknown_share(retriever.spelled_out(query.search_context), chunk_stems),
+        "coverage": 1.0
+        - unknown_share(without_unchosen(retriever.spelled_out(query.search_context), chunk_stems), chunk_stems),
         "rare_coverage": rare_coverage(
             question, chunk_stems, retriever.document_frequency, max(1, len(retriever.data.chunks))
         ),
