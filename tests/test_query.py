@@ -42,6 +42,10 @@ on capacity-building in artificial intelligence. Delegates said developing count
         ("the last operative paragraph", ParagraphRef("operative", 0)),
         ("the third preambular paragraph", ParagraphRef("preambular", 3)),
         ("What does OP 7 of 78/265 say?", ParagraphRef("operative", 7)),
+        # a paragraph called a clause or a para
+        ("what's the very first operative clause of the March resolution?", ParagraphRef("operative", 1)),
+        ("how many SDGs does the first operative para refer to", ParagraphRef("operative", 1)),
+        ("What does operative clause 3 say?", ParagraphRef("operative", 3)),
     ],
 )
 def test_paragraph_reference(question, reference):

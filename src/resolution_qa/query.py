@@ -50,13 +50,14 @@ _ORDINALS = {
 }
 _KIND_WORDS = {"op": "operative", "operative": "operative", "pp": "preambular", "preambular": "preambular"}
 _REFERENCE = re.compile(
-    r"\b(?:(?P<kind>OP|PP|operative|preambular)\s*(?:paragraph|para\.?)?\s*(?P<number>\d{1,3})(?!\d)"
+    r"\b(?:(?P<kind>OP|PP|operative|preambular)\s*(?:paragraph|para\.?|clause)?\s*(?P<number>\d{1,3})(?!\d)"
     r"|(?:paragraph|para\.?)\s*(?P<plain>\d{1,3})(?!\d))"
     r"(?:\s*\(?(?P<sub>[a-z]{1,4})\)(?!\w))?",
     re.IGNORECASE,
 )
 _ORDINAL_REFERENCE = re.compile(
-    rf"\b(?P<which>last|final|{'|'.join(_ORDINALS)})\s+(?P<kind>operative|preambular)\s+paragraph\b", re.IGNORECASE
+    rf"\b(?P<which>last|final|{'|'.join(_ORDINALS)})\s+(?P<kind>operative|preambular)\s+(?:paragraph|para|clause)\b",
+    re.IGNORECASE,
 )
 # "and the next paragraph?", "what does the one before it say?": a paragraph next to the one
 # that answered the question before
@@ -97,6 +98,7 @@ _LOOKUP_WORDS = frozenset(
         "provides",
         "paragraph",
         "para",
+        "clause",
         "op",
         "pp",
         "operative",
@@ -244,6 +246,8 @@ def paragraph_reference(question: str) -> ParagraphRef | None:
     ParagraphRef(kind='operative', number=4, sub='(b)')
     >>> paragraph_reference("Quote PP6"), paragraph_reference("the last operative paragraph").last
     (ParagraphRef(kind='preambular', number=6, sub=None), True)
+    >>> paragraph_reference("the very first operative clause?"), paragraph_reference("preambular clause 3")
+    (ParagraphRef(kind='operative', number=1, sub=None), ParagraphRef(kind='preambular', number=3, sub=None))
     >>> paragraph_reference("What does it say about data?") is None
     True
     """
