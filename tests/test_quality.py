@@ -126,6 +126,14 @@ def test_the_alternative_a_question_does_not_choose_is_not_a_word_the_answer_lac
     assert choice.features["unknown"] == plain.features["unknown"]
 
 
+def test_a_resolution_no_document_is_or_cites_is_refused_by_name(real_engine):
+    answer = real_engine.ask("What is resolution 78/400 about?")
+    assert not answer.answered and answer.quote is None
+    assert answer.message.startswith("A/RES/78/400 is not among the documents") and "data folder" in answer.message
+    # ... not a number that is no resolution's
+    assert real_engine.ask("Is the UN open 24/7?").message != answer.message
+
+
 def test_a_sentence_carrying_on_about_a_described_resolution_answers_for_it(real_engine, monkeypatch):
     # "… another one, adopted on 21 March 2024, …" names the March resolution; "It also called on
     # the international community …" says what it asked, without naming it again

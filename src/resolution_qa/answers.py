@@ -361,6 +361,34 @@ def neighbour(data: IndexData, retriever: Retriever, row: int, step: int) -> int
     return next((r for r in ahead if chunks[r].paragraph_kind not in skip), None)
 
 
+# a resolution named by its symbol: "A/RES/78/400", "resolution 78/400", "78/400" (of a session
+# from the fiftieth on: "24/7" is no resolution)
+_NAMED_SYMBOL = re.compile(r"(?:\bA/RES/|\bresolutions?\s+)?\b(\d{2,3})/(\d{1,4})\b", re.IGNORECASE)
+
+
+def unknown_resolutions(data: IndexData, question: str) -> list[str]:
+    """The resolutions a question names by symbol that no document is and none cites: nothing
+    here can say what they say ("What is resolution 78/400 about?" over 78/311 and 78/265).
+
+    >>> from types import SimpleNamespace as S
+    >>> data = S(documents=[S(symbol="A/RES/78/311", text="Reaffirming its resolution 78/265 of 21 March 2024")])
+    >>> unknown_resolutions(data, "What is resolution 78/400 about? And 78/265? And A/RES/78/311? Open 24/7?")
+    ['A/RES/78/400']
+    """
+    unknown: list[str] = []
+    for match in _NAMED_SYMBOL.finditer(question):
+        session, number = int(match.group(1)), match.group(2)
+        symbol = f"A/RES/{session}/{number}"
+        if (match.group(0)[0].isdigit() and session < 50) or symbol in unknown:
+            continue
+        if symbol in {d.symbol for d in data.documents}:
+            continue
+        cited = re.compile(rf"(?<![\d/]){session}/{number}(?!\d)")
+        if not any(cited.search(d.text) for d in data.documents):
+            unknown.append(symbol)
+    return unknown
+
+
 def missing_reference_message(data: IndexData, ref: ParagraphRef, rows: np.ndarray | None) -> str:
     allowed = None if rows is None else set(rows.tolist())
     counts: dict[str, int] = {}

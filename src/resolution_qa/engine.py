@@ -183,6 +183,15 @@ class QAEngine:
                 "No documents are indexed yet — add resolutions (.xml), .txt, .md, .pdf or .html files to the "
                 "data folder (or upload them in the web chat) and ask again.",
             )
+        # "What is resolution 78/400 about?" where no document is 78/400 or cites it
+        unknown = answers.unknown_resolutions(data, query.text)
+        if unknown:
+            return _empty(
+                query,
+                id,
+                f"{unknown[0]} is not among the documents, and none of them cites it — add its file to the data "
+                "folder (or upload it in the web chat) to ask about it.",
+            )
         vectors, tokens, words = self.search_inputs(query, retriever, words=data.has_words)
         # the sentences that carry on about a resolution the question describes are matched
         # without its description too (answers.rank_units)
