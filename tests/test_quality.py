@@ -126,6 +126,16 @@ def test_the_alternative_a_question_does_not_choose_is_not_a_word_the_answer_lac
     assert choice.features["unknown"] == plain.features["unknown"]
 
 
+def test_where_the_words_are_is_not_what_is_asked(real_engine):
+    # "as the article gives it" says where to look: searched without it, the title is found
+    answer = real_engine.ask("What is the full title of the resolution as the article gives it?")
+    assert answer.answered and "entitled “Enhancing international cooperation" in answer.quote.text
+    assert (
+        real_engine.analyze("What is the full title of the resolution as the article gives it?").features["unknown"]
+        == real_engine.analyze("What is the full title of the resolution?").features["unknown"]
+    )
+
+
 def test_a_resolution_no_document_is_or_cites_is_refused_by_name(real_engine):
     answer = real_engine.ask("What is resolution 78/400 about?")
     assert not answer.answered and answer.quote is None

@@ -46,6 +46,7 @@ on capacity-building in artificial intelligence. Delegates said developing count
         ("what's the very first operative clause of the March resolution?", ParagraphRef("operative", 1)),
         ("how many SDGs does the first operative para refer to", ParagraphRef("operative", 1)),
         ("What does operative clause 3 say?", ParagraphRef("operative", 3)),
+        ("What does clause 3 say?", ParagraphRef("operative", 3)),
     ],
 )
 def test_paragraph_reference(question, reference):
@@ -121,6 +122,13 @@ def test_the_documents_are_what_named_documents_expects(documents):
         ("Which of the two resolutions reaffirms the other one?", set(), set()),  # other than which?
         ("What will the report cover?", set(), set()),
         ("What does the news report say?", {"ai-article.txt"}, set()),
+        # the article by its writer or as a write-up
+        ("What principles should AI rest on, per the write-up?", {"ai-article.txt"}, set()),
+        ("What was the aim of the earlier resolution as summarised by the journalist?", {"ai-article.txt"}, set()),
+        ("What is the full title, as the author puts it?", {"ai-article.txt"}, set()),
+        # ... not a journalist asked about
+        ("What does 78/311 say about the safety of the journalist?", set(), {"A/RES/78/311"}),
+        ("Is the journalist biased?", set(), set()),
     ],
 )
 def test_named_documents(documents, question, sources, symbols):
@@ -144,6 +152,9 @@ def test_prepare_a_bare_paragraph_lookup():
     query = prepare("What does OP 7 say?")
     assert (query.reference, query.bare_reference, query.context) == (ParagraphRef("operative", 7), True, "")
     assert not prepare("What does OP 7 say about data?").bare_reference
+    # ... a paragraph called a clause is still only looked up
+    clause = prepare("what's the very first operative clause?")
+    assert (clause.reference, clause.bare_reference) == (ParagraphRef("operative", 1), True)
 
 
 def test_prepare_scopes_to_the_documents_named(documents):

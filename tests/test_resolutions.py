@@ -630,3 +630,20 @@ def test_the_shipped_ranking_rises_with_what_a_unit_holds(shipped):
         assert moved[signal, 1] > 4 * moved[signal, -1], (signal, moved)
     for signal in ("kind_missing", "unaddressed_fact"):
         assert moved[signal, -1] > 4 * moved[signal, 1], (signal, moved)
+
+
+def test_a_resolution_no_document_is_or_cites_is_refused_by_name(shipped):
+    for question in ("What is resolution 78/400 about?", "what does 78/400 say on data?"):
+        answer = shipped.ask(question)
+        assert not answer.answered and answer.message.startswith("A/RES/78/400 is not among the documents")
+    # ... and a follow-up that names no document of its own asks about the same one
+    follow = shipped.ask("Who sponsored it?", history=["What is resolution 78/400 about?"])
+    assert not follow.answered and follow.message.startswith("A/RES/78/400 is not among")
+    assert shipped.ask("What about 78/265?", history=["What is resolution 78/400 about?"]).answered
+    # cited by a document (a report's symbol, an earlier resolution), or no resolution at all
+    for question in (
+        "What does the Secretary-General report A/74/821 set out?",
+        "Which earlier resolution does 78/311 reaffirm, 78/265?",
+        "Does it call for 50/50 gender parity in AI?",
+    ):
+        assert "is not among the documents" not in shipped.ask(question).message

@@ -361,31 +361,35 @@ def neighbour(data: IndexData, retriever: Retriever, row: int, step: int) -> int
     return next((r for r in ahead if chunks[r].paragraph_kind not in skip), None)
 
 
-# a resolution named by its symbol: "A/RES/78/400", "resolution 78/400", "78/400" (of a session
-# from the fiftieth on: "24/7" is no resolution)
-_NAMED_SYMBOL = re.compile(r"(?:\bA/RES/|\bresolutions?\s+)?\b(\d{2,3})/(\d{1,4})\b", re.IGNORECASE)
+# a resolution named by its symbol: "A/RES/78/400", "resolution 78/400", or "78/400" alone (not
+# "A/74/821", a report, nor "A/HRC/RES/53/29" or "Human Rights Council resolution 47/23")
+_NAMED_SYMBOL = re.compile(r"(?:\bA/RES/|\bresolutions?\s+|(?<![/\w.]))(\d{2,3})/(\d{1,4})(?!\d)", re.IGNORECASE)
+_OTHER_ORGAN = re.compile(r"\b(?:Council|HRC|S/RES)\s*$", re.IGNORECASE)
 
 
 def unknown_resolutions(data: IndexData, question: str) -> list[str]:
     """The resolutions a question names by symbol that no document is and none cites: nothing
-    here can say what they say ("What is resolution 78/400 about?" over 78/311 and 78/265).
+    here can say what they say ("What is resolution 78/400 about?" over 78/311 and 78/265). A
+    bare "78/400" counts only for a session some document is of ("50/50" is a share).
 
     >>> from types import SimpleNamespace as S
-    >>> data = S(documents=[S(symbol="A/RES/78/311", text="Reaffirming its resolution 78/265 of 21 March 2024")])
-    >>> unknown_resolutions(data, "What is resolution 78/400 about? And 78/265? And A/RES/78/311? Open 24/7?")
-    ['A/RES/78/400']
+    >>> data = S(documents=[S(symbol="A/RES/78/311")], resolutions_named={"78/311", "78/265", "74/821"})
+    >>> unknown_resolutions(data, "What is resolution 78/400 about? And 78/265? And A/RES/78/311? 78/401?")
+    ['A/RES/78/400', 'A/RES/78/401']
+    >>> unknown_resolutions(data, "Is it 50/50? Open 24/7? Report A/74/821? HRC resolution 47/23? A/RES/79/1?")
+    ['A/RES/79/1']
     """
+    sessions = {d.symbol.split("/")[2] for d in data.documents if d.symbol}
     unknown: list[str] = []
     for match in _NAMED_SYMBOL.finditer(question):
-        session, number = int(match.group(1)), match.group(2)
-        symbol = f"A/RES/{session}/{number}"
-        if (match.group(0)[0].isdigit() and session < 50) or symbol in unknown:
+        session, number = str(int(match.group(1))), match.group(2)
+        if _OTHER_ORGAN.search(question[max(0, match.start() - 30) : match.start()]):
             continue
-        if symbol in {d.symbol for d in data.documents}:
+        named = not match.group(0)[0].isdigit()  # "resolution 78/400", "A/RES/78/400"
+        if f"{session}/{number}" in data.resolutions_named or not (named or session in sessions):
             continue
-        cited = re.compile(rf"(?<![\d/]){session}/{number}(?!\d)")
-        if not any(cited.search(d.text) for d in data.documents):
-            unknown.append(symbol)
+        if f"A/RES/{session}/{number}" not in unknown:
+            unknown.append(f"A/RES/{session}/{number}")
     return unknown
 
 

@@ -183,8 +183,11 @@ class QAEngine:
                 "No documents are indexed yet — add resolutions (.xml), .txt, .md, .pdf or .html files to the "
                 "data folder (or upload them in the web chat) and ask again.",
             )
-        # "What is resolution 78/400 about?" where no document is 78/400 or cites it
-        unknown = answers.unknown_resolutions(data, query.text)
+        # "What is resolution 78/400 about?" where no document is 78/400 or cites it — or "Who
+        # sponsored it?" after that question, when this one names no document of its own
+        unknown = answers.unknown_resolutions(data, query.text) or (
+            answers.unknown_resolutions(data, query.context) if not (query.sources or query.symbols) else []
+        )
         if unknown:
             return _empty(
                 query,

@@ -51,7 +51,7 @@ _ORDINALS = {
 _KIND_WORDS = {"op": "operative", "operative": "operative", "pp": "preambular", "preambular": "preambular"}
 _REFERENCE = re.compile(
     r"\b(?:(?P<kind>OP|PP|operative|preambular)\s*(?:paragraph|para\.?|clause)?\s*(?P<number>\d{1,3})(?!\d)"
-    r"|(?:paragraph|para\.?)\s*(?P<plain>\d{1,3})(?!\d))"
+    r"|(?:paragraph|para\.?|clause)\s*(?P<plain>\d{1,3})(?!\d))"
     r"(?:\s*\(?(?P<sub>[a-z]{1,4})\)(?!\w))?",
     re.IGNORECASE,
 )
@@ -76,7 +76,17 @@ _RECORD = re.compile(
 # a bare "the report" is not the article: the resolutions speak of reports of their own ("the
 # final report of the High-level Advisory Body"); "the news report" is
 _ARTICLE = re.compile(
-    r"\b(?:the|this|that)\s+(?:(?:news|press)\s+report(?:ing)?|(?:news\s+|press\s+)?(?:article|story|piece))\b", re.I
+    r"\b(?:the|this|that)\s+(?:(?:news|press)\s+report(?:ing)?|(?:news\s+|press\s+)?(?:article|story|piece|write-?up))\b",
+    re.I,
+)
+# ... or by its writer, where the words are attributed to them ("according to the journalist", "as
+# the author puts it", "the reporter writes"; not "the safety of journalists", "Who is the author?")
+_BY_ITS_WRITER = re.compile(
+    r"\b(?:according to|as per|per|going by|as (?:quoted|given|stated|described|reported|reproduced|summari[sz]ed|put|told)"
+    r"\s+by)\s+the\s+(?:journalist|reporter|author|writer)\b"
+    r"|\bas\s+the\s+(?:journalist|reporter|author|writer)\s+\w+\s+it\b"
+    r"|\bthe\s+(?:journalist|reporter|author|writer)\s+(?:says|writes|notes|reports|argues|claims|describes)\b",
+    re.I,
 )
 # Words that say "show me the paragraph" rather than ask something of it.
 _LOOKUP_WORDS = frozenset(
@@ -291,13 +301,21 @@ _MONTHS_LOWER = frozenset(m.lower() for m in MONTHS)
 
 def _scope_words(names: str) -> re.Pattern[str]:
     return re.compile(
-        r"\b(?:according to|as (?:quoted|given|stated|described) in|per|in|of|under|by)?\s*"
+        r"\b(?:according to|as per|going by|as (?:quoted|given|stated|described|reported|reproduced|summari[sz]ed|put)"
+        r"\s+(?:in|by)|per|in|of|under|by)?\s*"
         rf"\b(?:the|this|that)?\s*(?:{names})\b",
         re.I,
     )
 
 
-_ARTICLE_NAME = _scope_words(r"(?:news\s+|press\s+)?(?:article|story|piece)")
+_ARTICLE_NAME = _scope_words(r"(?:news\s+|press\s+)?(?:article|story|piece|write-?up)")
+# "as the article gives it", "as the resolution puts it": where the words are, not what is asked
+_AS_IT_SAYS = re.compile(
+    r"\bas\s+(?:the|this|that)\s+(?:news\s+|press\s+)?(?:article|story|piece|write-?up|journalist|reporter|author|writer|"
+    r"resolution|text)\s+(?:gives|reports|puts|quotes|reproduces|states|says|describes|summari[sz]es|words|phrases|"
+    r"has|renders|cites)\s+(?:it|them)\b",
+    re.I,
+)
 _RESOLUTION_NAME = _scope_words(r"(?:draft\s+)?(?:resolution|text)")
 # a resolution described rather than named by its symbol: "the March resolution", "the earlier
 # one", "the first UN AI resolution", "the Chinese-led text" — by words that describe, not
@@ -399,7 +417,13 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
     'What does say about jobs?'
     >>> topic_of("According to the article, who spoke?", docs, frozenset({"x.txt"}), frozenset())
     'who spoke?'
+    >>> topic_of("What is the full title as the article gives it?", docs, frozenset({"x.txt"}), frozenset())
+    'What is the full title?'
+    >>> topic_of("What was the aim as summarised by the journalist?", docs, frozenset({"x.txt"}), frozenset())
+    'What was the aim?'
     """
+    if _AS_IT_SAYS.search(question):
+        question = re.sub(r",?\s+([?,.])", r"\1", _AS_IT_SAYS.sub(" ", question)).strip(" ,")
     if not (sources or symbols):
         return question
     text = _SYMBOL.sub(" ", question)
@@ -420,7 +444,7 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
         text = _ARTICLE.sub(" ", _RECORD.sub(" ", text))  # "what date does the library record give?"
     if symbols:
         text = _ORDER_NAMED.sub(" the resolution ", text)  # "in the later one" goes with "in the resolution"
-    text = (_RESOLUTION_NAME if symbols else _ARTICLE_NAME).sub(" ", text)
+    text = (_RESOLUTION_NAME if symbols else _ARTICLE_NAME).sub(" ", text if symbols else _BY_ITS_WRITER.sub(" ", text))
     if symbols:
         text = _ONE_NAME.sub(" ", text)
     text = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
@@ -487,7 +511,7 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
         records = {d.source for d in documents if d.kind == "records"}
         if records:
             return frozenset(records), frozenset(s for s in symbols if s)
-    if _ARTICLE.search(question):
+    if _ARTICLE.search(question) or _BY_ITS_WRITER.search(question):
         # "What does the article say about the March resolution?" asks the article
         sources.update(d.source for d in documents if not d.official)
         if sources:

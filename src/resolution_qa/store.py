@@ -27,9 +27,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,9 @@ class IndexUnavailable(RuntimeError):
     """No usable index: missing, stale or damaged. The message says which and why."""
 
 
+_CITED = re.compile(r"(?<!\d)(\d{2,3})/(\d{1,4})(?!\d)")  # "78/265", also inside "A/RES/78/265" or "A/74/821"
+
+
 @dataclass
 class IndexData:
     """Everything a search needs, in memory."""
@@ -76,6 +81,13 @@ class IndexData:
     # units in order, and how many each unit has; None (or empty) when the index keeps none
     word_vectors: np.ndarray | None = None
     word_counts: np.ndarray | None = None
+
+    @cached_property
+    def resolutions_named(self) -> frozenset[str]:
+        """Every resolution the documents are or cite, as "session/number" ("78/265" from
+        "A/RES/78/265" or "its resolution 78/265 of 21 March 2024"), found once, when first asked."""
+        cited = {m.group(1).lstrip("0") + "/" + m.group(2) for d in self.documents for m in _CITED.finditer(d.text)}
+        return frozenset(cited | {d.symbol.removeprefix("A/RES/") for d in self.documents if d.symbol})
 
     def __post_init__(self) -> None:
         if len(self.chunks) != len(self.vectors):
