@@ -1898,6 +1898,8 @@ _TOKEN = re.compile(r"[0-9A-Za-z\u00C0-\u024F’'/-]+|[^\w\s]")
 # "whether or not", "193 or more", "either … or": an "or" that offers no choice of things
 _NOT_A_CHOICE = frozenset(["whether", "not", "more", "less", "fewer", "so", "else", "either", "otherwise"])
 _ALTERNATIVE_WORDS = 2  # at most, when not a name
+_LEADS_AN_ALTERNATIVE = STOP_WORDS - _NOT_A_CHOICE  # skipped after "or": "or by a recorded vote"
+_ENDS_AN_ALTERNATIVE = STOP_WORDS | _NOT_A_CHOICE
 
 
 def _named(token: str) -> bool:
@@ -1910,12 +1912,12 @@ def _alternative(tokens: list[re.Match[str]], at: int, step: int) -> list[int]:
     to it — after "or", up to two words, stop words that lead them skipped ("or by a recorded
     vote"). Empty when a mark, a number or a word that makes "or" no choice is next to it."""
     i = at + step
-    while step > 0 and i < len(tokens) and tokens[i].group(0).lower() in STOP_WORDS - _NOT_A_CHOICE:
+    while step > 0 and i < len(tokens) and tokens[i].group(0).lower() in _LEADS_AN_ALTERNATIVE:
         i += step
     found: list[int] = []
     while 0 <= i < len(tokens) and len(found) < 4:
         token = tokens[i].group(0)
-        if not token[0].isalpha() or token.lower() in STOP_WORDS | _NOT_A_CHOICE or _NUMBER.fullmatch(token):
+        if not token[0].isalpha() or token.lower() in _ENDS_AN_ALTERNATIVE or _NUMBER.fullmatch(token):
             break
         if found and (
             _named(token) != _named(tokens[found[0]].group(0))
