@@ -1897,7 +1897,8 @@ def rare_coverage(question: str, chunk_stems, document_frequency: dict[str, int]
 _TOKEN = re.compile(r"[0-9A-Za-z\u00C0-\u024F’'/-]+|[^\w\s]")
 # "whether or not", "193 or more", "either … or": an "or" that offers no choice of things
 _NOT_A_CHOICE = frozenset(["whether", "not", "more", "less", "fewer", "so", "else", "either", "otherwise"])
-_ALTERNATIVE_WORDS = 2  # at most, when not a name
+_ALTERNATIVE_WORDS = 2  # at most, when not a name ...
+_NAME_WORDS = 4  # ... and when one
 _LEADS_AN_ALTERNATIVE = STOP_WORDS - _NOT_A_CHOICE  # skipped after "or": "or by a recorded vote"
 _ENDS_AN_ALTERNATIVE = STOP_WORDS | _NOT_A_CHOICE
 
@@ -1915,7 +1916,7 @@ def _alternative(tokens: list[re.Match[str]], at: int, step: int) -> list[int]:
     while step > 0 and i < len(tokens) and tokens[i].group(0).lower() in _LEADS_AN_ALTERNATIVE:
         i += step
     found: list[int] = []
-    while 0 <= i < len(tokens) and len(found) < 4:
+    while 0 <= i < len(tokens) and len(found) < _NAME_WORDS:
         token = tokens[i].group(0)
         if not token[0].isalpha() or token.lower() in _ENDS_AN_ALTERNATIVE or _NUMBER.fullmatch(token):
             break
@@ -1928,8 +1929,6 @@ def _alternative(tokens: list[re.Match[str]], at: int, step: int) -> list[int]:
             break  # before "or", one word: "military or civilian", not "address military or …"
         found.append(i)
         i += step
-    if found and at + step not in found and step < 0:
-        return []
     if i < len(tokens) and i >= 0 and tokens[i].group(0).lower() in _NOT_A_CHOICE:
         return []
     return sorted(found)
