@@ -172,6 +172,19 @@ from resolution_qa.tokens import stem, words
         ("Host city of the summit?", "where"),
         ("78/311 — host city?", "where"),
         ("Sponsor of the July resolution?", "who"),
+        # ... typed tersely after the document it is about, or with a participle
+        ("78/265 adoption date", "when"),
+        ("march resolution sponsors", "who"),
+        ("article date published", "when"),
+        ("date adopted?", "when"),
+        ("the resolution calls for what", "other"),
+        # a title asked without the word
+        ("what is the name of the resolution", "title"),
+        ("What is it about?", "title"),
+        ("whats the march resolution about", "title"),
+        ("What is OP 4 about?", "other"),  # a paragraph's content
+        ("What is the report about?", "other"),  # a text the documents cite
+        ("What is the name of the envoy?", "person"),
         ("what's the population of Fiji", "count"),
         ("The capital flows to developing countries?", "other"),
         ("Year 2030 goals?", "other"),

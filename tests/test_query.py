@@ -129,6 +129,14 @@ def test_the_documents_are_what_named_documents_expects(documents):
         # ... not a journalist asked about
         ("What does 78/311 say about the safety of the journalist?", set(), {"A/RES/78/311"}),
         ("Is the journalist biased?", set(), set()),
+        # typed tersely, without "the"
+        ("march resolution human rights", set(), {"A/RES/78/265"}),
+        ("in july resolution what about op 7", set(), {"A/RES/78/311"}),
+        ("article date published", {"ai-article.txt"}, set()),
+        ("in article what did china say", {"ai-article.txt"}, set()),
+        ("What does article 51 of the Charter say?", set(), set()),  # an article of another text
+        ("Article IV of the Charter and the resolution", set(), set()),
+        ("Did they march as a text? no", set(), set()),
     ],
 )
 def test_named_documents(documents, question, sources, symbols):

@@ -647,3 +647,34 @@ def test_a_resolution_no_document_is_or_cites_is_refused_by_name(shipped):
         "Does it call for 50/50 gender parity in AI?",
     ):
         assert "is not among the documents" not in shipped.ask(question).message
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is it called?", "What is the resolution called?", "what is the name of the resolution", "What is it about?"],
+)
+def test_a_title_asked_without_the_word_is_the_record_title_of_the_resolution_whose_text_is_loaded(
+    one_resolution, question
+):
+    # "called" is no word to search for ("Calls upon …"), "the resolution" no resolution PP 2 cites
+    # by its title ("its resolution 70/1 …, entitled “Transforming our world …”"), and the
+    # records of 78/265, whose text is not loaded, do not answer for the one that is
+    answer = one_resolution.ask(question)
+    top = answer.passages[0].chunk
+    assert answer.answered and (top.symbol, top.paragraph_kind) == ("A/RES/78/311", "record")
+    assert answer.quote.text == "Enhancing international cooperation on capacity-building of artificial intelligence"
+    verbatim(one_resolution, answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "symbol"),
+    [
+        ("march resolution human rights", (), "A/RES/78/265"),
+        ("july resolution digital divide", (), "A/RES/78/311"),
+        ("and july", ("what march resolution say on data",), "A/RES/78/311"),
+        ("same in march one", ("july resolution human rights",), "A/RES/78/265"),
+    ],
+)
+def test_a_resolution_named_tersely_scopes_the_answer(shipped, question, history, symbol):
+    answer = shipped.ask(question, history=list(history))
+    assert answer.passages and all(p.chunk.symbol == symbol for p in answer.passages)

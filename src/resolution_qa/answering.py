@@ -701,10 +701,22 @@ _ROLE_ENDS = (
     r"runs|ran|heads|chairs|wrote|writes|\w+ed)\b)"
 )
 
-# a question that is only a noun phrase ("Date of adoption?"), maybe after a lead-in ("78/311 — host city?")
-_BARE = r"(?:^|[—–:]\s*)\W*(?:and\s+)?(?:the\s+|its\s+)?"
+# a question that is only a noun phrase ("Date of adoption?"), maybe after a lead-in ("78/311 — host city?",
+# or typed tersely: "78/265 adoption date", "march resolution sponsors", "article date published")
+_LEAD_IN = (
+    r"^\W*(?:(?:A/RES/)?\d{2}/\d{1,4}|(?:the\s+)?(?:(?!(?:what|which|who|whose|how|why|when|where)\b)[\w-]+\s+)?"
+    r"(?:article|resolution|text)(?:['’]s)?)\s+"
+)
+_BARE = rf"(?:^|[—–:]\s*|{_LEAD_IN})\W*(?:and\s+)?(?:the\s+|its\s+)?"
 # ... not one that asks otherwise ("Why that date?", "Whose deadline?", "Plans this year?", "Out of date?")
 _NOT_A_DATE_WORD = r"(?:why|who|whose|what|which|how|is|was|this|that|last|next|out|of|the|a|an|in|on|by|for)"
+
+# "What is it about?", "what's the march resolution about", "78/311 - what is it about?"
+_ABOUT_A_DOCUMENT = (
+    r"^\W*(?:(?:A/RES/)?\d{2}/\d{1,4}\W+)?(?:and\s+)?(?:so\s+)?what(?:['’]?s|\s+is|\s+was)\s+"
+    r"(?:it|this|that|(?:A/RES/)?\d{2}/\d{1,4}|the\s+(?:[\w/-]+\s+){0,3}?(?:resolution|text|document|article|one))"
+    r"\s+(?:(?:mainly|mostly|all|really|actually|basically|generally)\s+)?about\W*$"
+)
 
 # In order: the first kind whose pattern matches the question wins.
 KINDS: tuple[AnswerKind, ...] = (
@@ -749,7 +761,12 @@ KINDS: tuple[AnswerKind, ...] = (
             r"|\bwhat(?:['’]?s|\s+is|\s+was)\s+(?:it\s+|the\s+(?:[\w’'/-]+\s+){1,3}?)(?:\w+ly\s+)?(?:called|named)\b"
             # ... not "What's the first country named in the list?": a thing named in a text
             r"(?!\s+(?:in|by|among|as|on|at)\b)"
-            r"|\b(?:full|official|exact) name of (?:the|this|that|its)\b",
+            r"|\b(?:full|official|exact) name of (?:the|this|that|its)\b"
+            # "what is the name of the resolution", "what's its name"
+            r"|\bwhat(?:['’]?s|\s+is|\s+was)\s+(?:the\s+name\s+of\s+(?:the|this|that)\s+(?:[\w-]+\s+)?"
+            r"(?:resolution|text|document|draft|article)\b|its\s+name\b)"
+            # "What is it about?", "what's the march resolution about": its title says (not "What is OP 4 about?")
+            rf"|{_ABOUT_A_DOCUMENT}",
             re.I,
         ),
         _holds(_TITLE),
@@ -789,7 +806,8 @@ KINDS: tuple[AnswerKind, ...] = (
             rf"|{_ASKED_FOR}(?:deadline|timeline|time ?frame|month)\b"
             # a bare noun phrase: "Adoption date of 78/311?", "Date of adoption?", "deadline for …?"
             rf"|{_BARE}(?:(?!{_NOT_A_DATE_WORD}\b)[\w-]+\s+){{0,2}}?"
-            r"(?:(?:date|deadline)(?:\s+(?:of|for)\b|\W*$)|year(?:\s+of\s+(?:adoption|publication)\b|\W*$))",
+            r"(?:(?:date|deadline)(?:\s+(?:of|for)\b|(?:\s+(?:published|issued|adopted|passed))?\W*$)"
+            r"|year(?:\s+of\s+(?:adoption|publication)\b|\W*$))",
             re.I,
         ),
         lambda text, question: _dates(text, question),

@@ -73,6 +73,7 @@ WHOLE_PARAGRAPH_CHARS = 900
 # A one-line fact (a record field, a header line) is short, so its vector is close to many
 # questions; whether the question asks for it (its words, or the kind of value it holds: a date
 # for "when") is one of the signals the ranking weighs (``unaddressed_fact``).
+_ACTOR_KINDS = frozenset({"who", "person", "organization", "where"})
 METADATA_COMMON_SHARE = 0.25  # a word used by more than this share of passages does not single a line out
 
 _MONTH = "|".join(MONTHS)
@@ -194,7 +195,13 @@ def rank_units(
                     q_tokens, all_tokens | _referred_tokens(retriever, chunk, text, first, j), retriever.idf
                 )
                 lexical += 0.5 * max(inherited - lexical_all, 0.0)
-            kind_ok = satisfies(query.kind, unit_text, query.text)
+            # a record line's label names no one: "Who adopted it?" is not answered by "Adoption date: …"
+            checked = (
+                text[slice(*value_span(text, start, end))]
+                if chunk.paragraph_kind == "record" and query.kind in _ACTOR_KINDS
+                else unit_text
+            )
+            kind_ok = satisfies(query.kind, checked, query.text)
             unaddressed = chunk.paragraph_kind in METADATA_KINDS and not _addressed(
                 query, q_tokens, all_tokens, retriever, kind_ok
             )
@@ -764,6 +771,21 @@ def _newest_act(data: IndexData, query: Query, ranked: list[RankedPassage], chec
     top = ranked[0]
     if query.scoped or top.chunk.paragraph_kind not in METADATA_KINDS:
         return ranked
+    if top.chunk.paragraph_kind == "record" and top.chunk.symbol not in data.with_text:
+        # "What is its full title?" beside one resolution's text and the catalogue's records of
+        # others: the same field of the record of the resolution whose text is there
+        loaded = next(
+            (
+                r
+                for r in ranked
+                if r.chunk.paragraph_kind == "record"
+                and r.chunk.name == top.chunk.name
+                and r.chunk.symbol in data.with_text
+            ),
+            None,
+        )
+        if loaded is not None:
+            return [loaded] + [x for x in ranked if x is not loaded]
     close = [
         r
         for r in ranked

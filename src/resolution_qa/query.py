@@ -76,7 +76,10 @@ _RECORD = re.compile(
 # a bare "the report" is not the article: the resolutions speak of reports of their own ("the
 # final report of the High-level Advisory Body"); "the news report" is
 _ARTICLE = re.compile(
-    r"\b(?:the|this|that)\s+(?:(?:news|press)\s+report(?:ing)?|(?:news\s+|press\s+)?(?:article|story|piece|write-?up))\b",
+    r"\b(?:the|this|that)\s+(?:(?:news|press)\s+report(?:ing)?|(?:news\s+|press\s+)?(?:article|story|piece|write-?up))\b"
+    # typed tersely, without "the": "article date published", "in article what did china say" (not
+    # "article 51", "Article IV of the Charter")
+    r"|(?:^\W*|\b(?:in|per|from|according to)\s+)(?:news\s+)?article\b(?!\s+(?:\d|[IVXLC]+\b))",
     re.I,
 )
 # ... or by its writer, where the words are attributed to them ("according to the journalist", "as
@@ -405,6 +408,14 @@ def section_of(question: str) -> str | None:
     return "preambular" if match.group("pre") else "operative"
 
 
+# how a question asks for a title without saying "title": "What is it called?", "the name of the resolution"
+_CALLED = re.compile(
+    r"\b(?:(?:actually|officially)\s+)?(?:called|named)\b|\bname(?=\s+of\b)"
+    r"|\b(?:(?:mainly|mostly|all|really|actually|basically|generally)\s+)?about(?=\W*$)",
+    re.I,
+)
+
+
 def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
     """``question`` without the words that name the document it is scoped to: symbols, the
     month of adoption, distinctive title words and "the resolution"/"the article" themselves.
@@ -496,8 +507,8 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
         symbol = f"A/RES/{match.group(1)}/{match.group(2)}"
         if symbol in known_symbols:
             symbols.add(symbol)
+    symbols.update(named_by_month(question, resolutions))
     if _NAMING_NOUN.search(question):
-        symbols.update(named_by_month(question, resolutions))
         # "the earlier one" beside the one the question names, or of two
         symbols.update(named_by_order(question, resolutions, frozenset(symbols)))
         distinct_stems = distinct_title_stems(documents)
@@ -519,6 +530,10 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
     return frozenset(sources), frozenset(s for s in symbols if s)
 
 
+# what a question that only names a document asks on with: "and …", "what about …", "same in …"
+_ASKS_ON = r"\W*(?:(?i:and|or|but|so|what about|how about|same(?: thing)? (?:in|for|with)|in|for|about)\s+)*"
+
+
 def named_by_month(question: str, documents: list[Document]) -> set[str]:
     """The symbols of the resolutions a question names by their month of adoption ("the March
     resolution", "the march AI text", "the one from July", "the 21 march resolution", "the
@@ -529,10 +544,22 @@ def named_by_month(question: str, documents: list[Document]) -> set[str]:
     >>> [sorted(named_by_month(q, march)) for q in ("what does the 21 march resolution expect",
     ...  "what does the resolution of 21 March 2024 say", "Does the text say anything on march 3?")]
     [['A/RES/78/265'], ['A/RES/78/265'], []]
+
+    A month alone, after what asks on ("and march?", "same in march one", "what about July"), names
+    the resolution of that month too:
+
+    >>> [sorted(named_by_month(q, march)) for q in ("and march", "same in march one", "and in march 2025 what happened")]
+    [['A/RES/78/265'], ['A/RES/78/265'], []]
     """
-    if not _NAMING_NOUN.search(question):
-        return set()
     out: set[str] = set()
+    for number, month in enumerate(MONTHS, start=1):
+        typed = _typed_month(month)
+        if re.fullmatch(
+            rf"{_ASKS_ON}(?:the\s+)?{_DAY}{typed}(?:\s+\d{{4}})?(?:\s+(?:one|resolution|text))?\W*", question
+        ):
+            out.update(d.symbol for d in documents if d.symbol and d.date and int(d.date[5:7]) == number)
+    if not _NAMING_NOUN.search(question):
+        return out
     for number, month in enumerate(MONTHS, start=1):
         typed = _typed_month(month)
         if re.search(
@@ -540,7 +567,8 @@ def named_by_month(question: str, documents: list[Document]) -> set[str]:
             rf"|\b(?i:the|this|that)\s+{month}(?:\s+\d{{4}})?\s+one(?![\w-])|\b(?i:the)\s+one\s+(?:of|in|from) {month}\b"
             # typed in lower case: only right before what names a resolution ("the march AI resolution",
             # "the 21 march resolution")
-            rf"|\b(?i:the|this|that)\s+{_DAY}{typed}(?:\s+\d{{4}})?\s+(?:[\w-]+\s+)?(?i:resolution|text|draft|one)\b",
+            # (typed tersely, without "the": "march resolution human rights", "what march resolution say")
+            rf"|\b{_DAY}{typed}(?:\s+\d{{4}})?\s+(?:[\w-]+\s+)?(?i:resolution|text|draft|one)\b",
             question,
         ):
             out.update(d.symbol for d in documents if d.symbol and d.date and int(d.date[5:7]) == number)
@@ -815,6 +843,11 @@ def prepare(
     position = position_of(text) if reference is None else None
     part = section_of(text)  # "the preamble", "the operative part"
     topic = topic_of(_looked_for(text, position), documents, sources, symbols)
+    if kind == "title":
+        # "What is it called?" asks for a title: "called" is no word to search for ("Calls upon …")
+        # ... and "the resolution" whose title is asked is not one a paragraph cites by its title
+        topic = _RESOLUTION_NAME.sub(" ", _CALLED.sub("title", topic or text))
+        topic = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", topic)).strip(" ,")
     if context and not topic and any(named):
         # "And the July one?", "What about the March one?": the question before, asked of the
         # document this one names — what it asks for and the paragraph it points at as well

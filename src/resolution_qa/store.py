@@ -89,6 +89,11 @@ class IndexData:
         cited = {m.group(1).lstrip("0") + "/" + m.group(2) for d in self.documents for m in _CITED.finditer(d.text)}
         return frozenset(cited | {d.symbol.removeprefix("A/RES/") for d in self.documents if d.symbol})
 
+    @cached_property
+    def with_text(self) -> frozenset[str]:
+        """The symbols of the resolutions whose own text is loaded (not only a catalogue record)."""
+        return frozenset(d.symbol for d in self.documents if d.symbol and d.kind != "records")
+
     def __post_init__(self) -> None:
         if len(self.chunks) != len(self.vectors):
             raise ValueError(f"{len(self.chunks)} chunks but {len(self.vectors)} vectors")
