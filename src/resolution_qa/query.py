@@ -842,12 +842,14 @@ def prepare(
         bare = _is_bare(_STEP.sub(" ", text))
     position = position_of(text) if reference is None else None
     part = section_of(text)  # "the preamble", "the operative part"
-    topic = topic_of(_looked_for(text, position), documents, sources, symbols)
+    looked_for = _looked_for(text, position)
     if kind == "title":
         # "What is it called?" asks for a title: "called" is no word to search for ("Calls upon …")
+        looked_for = _CALLED.sub("title", looked_for)
+    topic = topic_of(looked_for, documents, sources, symbols)
+    if kind == "title" and not (sources or symbols):
         # ... and "the resolution" whose title is asked is not one a paragraph cites by its title
-        topic = _RESOLUTION_NAME.sub(" ", _CALLED.sub("title", topic or text))
-        topic = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", topic)).strip(" ,")
+        topic = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", _RESOLUTION_NAME.sub(" ", looked_for))).strip(" ,")
     if context and not topic and any(named):
         # "And the July one?", "What about the March one?": the question before, asked of the
         # document this one names — what it asks for and the paragraph it points at as well
