@@ -180,10 +180,7 @@ from resolution_qa.tokens import stem, words
         ("the resolution calls for what", "other"),
         # a title asked without the word
         ("what is the name of the resolution", "title"),
-        ("What is it about?", "title"),
-        ("whats the march resolution about", "title"),
-        ("What is OP 4 about?", "other"),  # a paragraph's content
-        ("What is the report about?", "other"),  # a text the documents cite
+        ("what is the name of the article's author", "other"),  # not the article's title
         ("What is the name of the envoy?", "person"),
         ("what's the population of Fiji", "count"),
         ("The capital flows to developing countries?", "other"),

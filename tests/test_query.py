@@ -16,6 +16,7 @@ from resolution_qa.query import (
     prepare,
 )
 from resolution_qa.schema import Document
+from resolution_qa.tokens import tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGLISH_78 = ROOT.parent / "shared" / "corpus" / "unga-resolutions" / "78session" / "English"
@@ -136,7 +137,10 @@ def test_the_documents_are_what_named_documents_expects(documents):
         ("in article what did china say", {"ai-article.txt"}, set()),
         ("What does article 51 of the Charter say?", set(), set()),  # an article of another text
         ("Article IV of the Charter and the resolution", set(), set()),
-        ("Did they march as a text? no", set(), set()),
+        ("did they march for resolution of the conflict", set(), set()),  # the verb, not right before
+        ("is march one of the months the text mentions", set(), set()),
+        ("what does article one of the charter say", set(), set()),
+        ("in article five of the covenant, what is protected", set(), set()),
     ],
 )
 def test_named_documents(documents, question, sources, symbols):
@@ -342,3 +346,43 @@ def test_a_document_named_one_is_not_every_one(documents):
     kept = prepare("Does the March resolution leave no one behind, and is it a one-stop shop?", (), documents)
     assert kept.symbols == frozenset({"A/RES/78/265"})
     assert "leave no one behind" in kept.search_question and "one-stop" in kept.search_question
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "kind", "in_topic"),
+    [
+        # what a document is about: its title says
+        ("What is it about?", [], "title", "title"),
+        ("whats the march resolution about", [], "title", "title"),
+        ("78/265 what is it about", [], "title", "title"),
+        # ... not a paragraph's content, a follow-up's "it", or after a lead-in
+        ("What is OP 4 about?", [], "other", "about"),
+        ("What is it about?", ["What does OP 7 say?"], "other", "about"),
+        ("According to the article, what was the March resolution about?", [], "other", "about"),
+        ("What is the report about?", [], "other", "about"),
+        # a title asked as a name: "called" is no word to search for, "the resolution" no cited one
+        ("What is the resolution called?", [], "title", "title"),
+        ("what is the name of the resolution", [], "title", "title"),
+        ("What is the title of the report named in OP 4?", [], "title", "named"),
+    ],
+)
+def test_what_a_title_question_searches_for(documents, question, history, kind, in_topic):
+    query = prepare(question, history, documents)
+    assert query.kind == kind and in_topic in query.search_question
+    if kind == "title" and not query.scoped:
+        assert "resolution" not in query.search_question.lower()
+
+
+def test_a_month_alone_after_a_question_asks_it_of_that_resolution(documents):
+    query = prepare("same in march one", ["july resolution human rights"], documents)
+    assert query.symbols == {"A/RES/78/265"} and "human rights" in query.search_question
+    assert query.symbols == prepare("and march", ["what does the july resolution say on data"], documents).symbols
+    # ... not a date asked about, nor another year's month
+    assert not prepare("in march?", ["When is the report due under 78/311?"], documents).symbols - {"A/RES/78/311"}
+    assert prepare("and march 2025", ["what does the july resolution say on data"], documents).symbols != {
+        "A/RES/78/265"
+    }
+
+
+def test_contractions_typed_without_the_apostrophe_are_no_words_to_look_for():
+    assert tokenize("whats the title, dont they say") == tokenize("what's the title, don't they say") == ["titl"]

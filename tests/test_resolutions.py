@@ -678,3 +678,19 @@ def test_a_title_asked_without_the_word_is_the_record_title_of_the_resolution_wh
 def test_a_resolution_named_tersely_scopes_the_answer(shipped, question, history, symbol):
     answer = shipped.ask(question, history=list(history))
     assert answer.passages and all(p.chunk.symbol == symbol for p in answer.passages)
+
+
+def test_who_adopted_it_is_not_answered_by_a_record_field_that_names_no_one(one_resolution):
+    # "Adoption date: 1 July 2024" and "Adoption meeting: … A/78/PV.97" share "adopted" with the
+    # question, but a label and a document symbol name no one: the date is no answer to "who"
+    answer = one_resolution.ask("Who adopted it?")
+    assert not answer.answered or "General Assembly" in answer.quote.text
+
+
+def test_a_record_of_a_resolution_described_by_the_question_is_kept_though_its_text_is_not_loaded(one_resolution):
+    # 78/265's text is not loaded, its catalogue record is: a question that describes it by its
+    # title's words asks about it, not about the resolution whose text is there
+    answer = one_resolution.ask("What is the title of the resolution on safe, secure and trustworthy AI?")
+    assert answer.passages[0].chunk.symbol == "A/RES/78/265" and answer.quote.text.startswith(
+        "Seizing the opportunities"
+    )

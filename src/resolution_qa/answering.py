@@ -310,11 +310,13 @@ def new_names(text: str, question: str = "") -> list[str]:
     ['Ambassador', 'Fu']
     >>> new_names("The Resolution adopted on 25 June delves further.", "Who adopted it?")
     []
+    >>> new_names("97th plenary meeting (meeting record A/78/PV.97)", "Who adopted it?")  # a symbol names no one
+    []
     """
     asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
     return [
         word
-        for word in re.findall(r"\b[A-Z][A-Za-z’'-]*\b", text)
+        for word in re.findall(r"\b[A-Z][A-Za-z’'-]*\b", _UN_SYMBOL.sub(" ", text))  # "A/78/PV.97" names no one
         if word not in _NOT_NAMES and word.lower() not in asked
     ]
 
@@ -703,20 +705,13 @@ _ROLE_ENDS = (
 
 # a question that is only a noun phrase ("Date of adoption?"), maybe after a lead-in ("78/311 — host city?",
 # or typed tersely: "78/265 adoption date", "march resolution sponsors", "article date published")
-_LEAD_IN = (
-    r"^\W*(?:(?:A/RES/)?\d{2}/\d{1,4}|(?:the\s+)?(?:(?!(?:what|which|who|whose|how|why|when|where)\b)[\w-]+\s+)?"
+_DOCUMENT_LEAD = (
+    r"^\W*(?:(?:resolution\s+)?(?:A/RES/)?\d{2}/\d{1,4}|(?:the\s+)?(?:(?!(?:what|which|who|whose|how|why|when|where)\b)[\w-]+\s+)?"
     r"(?:article|resolution|text)(?:['’]s)?)\s+"
 )
-_BARE = rf"(?:^|[—–:]\s*|{_LEAD_IN})\W*(?:and\s+)?(?:the\s+|its\s+)?"
+_BARE = rf"(?:^|[—–:]\s*|{_DOCUMENT_LEAD})\W*(?:and\s+)?(?:the\s+|its\s+)?"
 # ... not one that asks otherwise ("Why that date?", "Whose deadline?", "Plans this year?", "Out of date?")
 _NOT_A_DATE_WORD = r"(?:why|who|whose|what|which|how|is|was|this|that|last|next|out|of|the|a|an|in|on|by|for)"
-
-# "What is it about?", "what's the march resolution about", "78/311 - what is it about?"
-_ABOUT_A_DOCUMENT = (
-    r"^\W*(?:(?:A/RES/)?\d{2}/\d{1,4}\W+)?(?:and\s+)?(?:so\s+)?what(?:['’]?s|\s+is|\s+was)\s+"
-    r"(?:it|this|that|(?:A/RES/)?\d{2}/\d{1,4}|the\s+(?:[\w/-]+\s+){0,3}?(?:resolution|text|document|article|one))"
-    r"\s+(?:(?:mainly|mostly|all|really|actually|basically|generally)\s+)?about\W*$"
-)
 
 # In order: the first kind whose pattern matches the question wins.
 KINDS: tuple[AnswerKind, ...] = (
@@ -764,9 +759,8 @@ KINDS: tuple[AnswerKind, ...] = (
             r"|\b(?:full|official|exact) name of (?:the|this|that|its)\b"
             # "what is the name of the resolution", "what's its name"
             r"|\bwhat(?:['’]?s|\s+is|\s+was)\s+(?:the\s+name\s+of\s+(?:the|this|that)\s+(?:[\w-]+\s+)?"
-            r"(?:resolution|text|document|draft|article)\b|its\s+name\b)"
-            # "What is it about?", "what's the march resolution about": its title says (not "What is OP 4 about?")
-            rf"|{_ABOUT_A_DOCUMENT}",
+            r"(?:resolution|text|document|draft|article)\b(?![’'-])(?=\W*$|\s+(?:adopted|passed|of|on|from|in)\b)"
+            r"|its\s+name\b)",
             re.I,
         ),
         _holds(_TITLE),

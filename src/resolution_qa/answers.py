@@ -20,6 +20,7 @@ from .answering import (
     answer_type_stems,
     asked_place,
     asked_voice,
+    content_words,
     enumeration,
     foreground,
     is_evidence,
@@ -771,9 +772,17 @@ def _newest_act(data: IndexData, query: Query, ranked: list[RankedPassage], chec
     top = ranked[0]
     if query.scoped or top.chunk.paragraph_kind not in METADATA_KINDS:
         return ranked
-    if top.chunk.paragraph_kind == "record" and top.chunk.symbol not in data.with_text:
-        # "What is its full title?" beside one resolution's text and the catalogue's records of
-        # others: the same field of the record of the resolution whose text is there
+    if (
+        top.chunk.paragraph_kind == "record"
+        and top.chunk.symbol not in data.with_text
+        and not query.undescribed
+        and set(tokenize(" ".join(content_words(query.search_question))))
+        <= set(tokenize(label_of(data.by_source[top.chunk.source].text, top.chunk.start, top.chunk.end)))
+    ):
+        # "What is its full title?", "When was it adopted?" beside one resolution's text and the
+        # catalogue's records of others: the same field of the record of the resolution whose text
+        # is there — when the question says nothing more than the field (not "What is the title
+        # of the resolution on trustworthy AI?": that describes the one it asks about)
         loaded = next(
             (
                 r

@@ -79,7 +79,8 @@ _ARTICLE = re.compile(
     r"\b(?:the|this|that)\s+(?:(?:news|press)\s+report(?:ing)?|(?:news\s+|press\s+)?(?:article|story|piece|write-?up))\b"
     # typed tersely, without "the": "article date published", "in article what did china say" (not
     # "article 51", "Article IV of the Charter")
-    r"|(?:^\W*|\b(?:in|per|from|according to)\s+)(?:news\s+)?article\b(?!\s+(?:\d|[IVXLC]+\b))",
+    r"|(?:^\W*|\b(?:in|per|from|according to)\s+)(?:news\s+)?article\b(?![’'-])(?!\s+(?:\d|(?-i:[IVXLC]+)\b|"
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|first|second|third|fourth|fifth)\b))",
     re.I,
 )
 # ... or by its writer, where the words are attributed to them ("according to the journalist", "as
@@ -409,9 +410,19 @@ def section_of(question: str) -> str | None:
 
 
 # how a question asks for a title without saying "title": "What is it called?", "the name of the resolution"
+# (only where the question ends, or "the name of the resolution": not "the report named in OP 4")
 _CALLED = re.compile(
-    r"\b(?:(?:actually|officially)\s+)?(?:called|named)\b|\bname(?=\s+of\b)"
-    r"|\b(?:(?:mainly|mostly|all|really|actually|basically|generally)\s+)?about(?=\W*$)",
+    r"\b(?:(?:actually|officially)\s+)?(?:called|named)(?=\W*$)"
+    r"|\bname(?=\s+of\s+(?:the|this|that)\s+(?:[\w-]+\s+)?(?:resolution|text|document|draft|article)\b)",
+    re.I,
+)
+# "What is it about?", "what's the march resolution about", "78/311 - what is it about?": what its
+# title says — asked as the question itself, not after a lead-in ("According to the article, what
+# was the March resolution about?") and not of a paragraph ("What is OP 4 about?")
+_ABOUT_A_DOCUMENT = re.compile(
+    r"\W*(?:(?:resolution\s+)?(?:A/RES/)?\d{2}/\d{1,4}\W+)?(?:and\s+)?(?:so\s+)?what(?:['’]?s|\s+is|\s+was)\s+"
+    r"(?:it|this|(?:A/RES/)?\d{2}/\d{1,4}|the\s+(?:[\w/-]+\s+){0,3}?(?:resolution|text|document|article|one))"
+    r"\s+(?:(?:mainly|mostly|all|really|actually|basically|generally)\s+)?(?P<about>about)\W*",
     re.I,
 )
 
@@ -531,7 +542,21 @@ def named_documents(question: str, documents: list[Document]) -> tuple[frozenset
 
 
 # what a question that only names a document asks on with: "and …", "what about …", "same in …"
-_ASKS_ON = r"\W*(?:(?i:and|or|but|so|what about|how about|same(?: thing)? (?:in|for|with)|in|for|about)\s+)*"
+_ASKS_ON = r"\W*(?:(?i:and|or|but|so|what about|how about|same(?: thing)? (?:in|for|with))\s+)*"
+
+
+def month_alone(question: str, month: str) -> str | None:
+    """The year typed with ``month`` ("" for none) when the question is only that month after what
+    asks on ("and march?", "same in march one", "what about July 2024"); None otherwise.
+
+    >>> month_alone("and march", "March"), month_alone("what about July 2024?", "July"), month_alone("in march?", "March")
+    ('', '2024', None)
+    """
+    typed = _typed_month(month)
+    match = re.fullmatch(
+        rf"{_ASKS_ON}(?:the\s+)?{_DAY}{typed}(?:\s+(?P<year>\d{{4}}))?(?:\s+(?:one|resolution|text))?\W*", question
+    )
+    return None if match is None else match.group("year") or ""
 
 
 def named_by_month(question: str, documents: list[Document]) -> set[str]:
@@ -548,16 +573,18 @@ def named_by_month(question: str, documents: list[Document]) -> set[str]:
     A month alone, after what asks on ("and march?", "same in march one", "what about July"), names
     the resolution of that month too:
 
-    >>> [sorted(named_by_month(q, march)) for q in ("and march", "same in march one", "and in march 2025 what happened")]
-    [['A/RES/78/265'], ['A/RES/78/265'], []]
+    >>> [sorted(named_by_month(q, march)) for q in ("and march", "same in march one", "and march 2025", "in march?")]
+    [['A/RES/78/265'], ['A/RES/78/265'], [], []]
     """
     out: set[str] = set()
     for number, month in enumerate(MONTHS, start=1):
-        typed = _typed_month(month)
-        if re.fullmatch(
-            rf"{_ASKS_ON}(?:the\s+)?{_DAY}{typed}(?:\s+\d{{4}})?(?:\s+(?:one|resolution|text))?\W*", question
-        ):
-            out.update(d.symbol for d in documents if d.symbol and d.date and int(d.date[5:7]) == number)
+        alone = month_alone(question, month)
+        if alone is not None:
+            out.update(
+                d.symbol
+                for d in documents
+                if d.symbol and d.date and int(d.date[5:7]) == number and alone in ("", d.date[:4])
+            )
     if not _NAMING_NOUN.search(question):
         return out
     for number, month in enumerate(MONTHS, start=1):
@@ -567,8 +594,9 @@ def named_by_month(question: str, documents: list[Document]) -> set[str]:
             rf"|\b(?i:the|this|that)\s+{month}(?:\s+\d{{4}})?\s+one(?![\w-])|\b(?i:the)\s+one\s+(?:of|in|from) {month}\b"
             # typed in lower case: only right before what names a resolution ("the march AI resolution",
             # "the 21 march resolution")
-            # (typed tersely, without "the": "march resolution human rights", "what march resolution say")
-            rf"|\b{_DAY}{typed}(?:\s+\d{{4}})?\s+(?:[\w-]+\s+)?(?i:resolution|text|draft|one)\b",
+            # (typed tersely, without "the", right before it: "march resolution human rights", "what
+            # march AI text say"; not "did they march for resolution of the conflict")
+            rf"|\b{_DAY}{typed}(?:\s+\d{{4}})?\s+(?:(?:[A-Z][\w-]*|(?i:ai|un|ga|unga))\s+)?(?i:resolution|text|draft)\b",
             question,
         ):
             out.update(d.symbol for d in documents if d.symbol and d.date and int(d.date[5:7]) == number)
@@ -843,13 +871,20 @@ def prepare(
     position = position_of(text) if reference is None else None
     part = section_of(text)  # "the preamble", "the operative part"
     looked_for = _looked_for(text, position)
-    if kind == "title":
+    about = _ABOUT_A_DOCUMENT.fullmatch(text) if reference is None and (not context or any(named)) else None
+    if kind == "other" and about:
+        kind = "title"  # "What is it about?" (not a follow-up's "it", unless it names a document)
+        looked_for = text[: about.start("about")] + "title" + text[about.end("about") :]
+    elif kind == "title":
         # "What is it called?" asks for a title: "called" is no word to search for ("Calls upon …")
         looked_for = _CALLED.sub("title", looked_for)
     topic = topic_of(looked_for, documents, sources, symbols)
     if kind == "title" and not (sources or symbols):
         # ... and "the resolution" whose title is asked is not one a paragraph cites by its title
-        topic = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", _RESOLUTION_NAME.sub(" ", looked_for))).strip(" ,")
+        untold = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", _RESOLUTION_NAME.sub(" ", topic or looked_for)))
+        topic = untold.strip(" ,") if tokenize(untold) else topic
+    if context and any(month_alone(text, month) is not None for month in MONTHS):
+        topic = ""  # "and july", "same in march one": the question before, asked of that one
     if context and not topic and any(named):
         # "And the July one?", "What about the March one?": the question before, asked of the
         # document this one names — what it asks for and the paragraph it points at as well
