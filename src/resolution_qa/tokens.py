@@ -157,8 +157,34 @@ STOP_WORDS = frozenset(
     ]
     # ... and the same words contracted, typed without the apostrophe ("whats the title", "dont
     # they say"): words no document uses, which the refusal signals would count as unknown
-    + "whats thats whos hows wheres whens whys dont doesnt didnt isnt wasnt arent werent cant wont wouldnt "
-    "shouldnt couldnt hasnt havent hadnt im ive theres heres".split()
+    + [
+        "whats",
+        "thats",
+        "whos",
+        "hows",
+        "wheres",
+        "whens",
+        "whys",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "wasnt",
+        "arent",
+        "werent",
+        "cant",
+        "wont",
+        "wouldnt",
+        "shouldnt",
+        "couldnt",
+        "hasnt",
+        "havent",
+        "hadnt",
+        "im",
+        "ive",
+        "theres",
+        "heres",
+    ]
 )
 
 WORD_PATTERN = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+")  # a word, as every word signal sees it
