@@ -410,18 +410,15 @@ def section_of(question: str) -> str | None:
 
 
 # how a question asks for a title without saying "title": "What is it called?", "the name of the resolution"
-# (only where the question ends, or "the name of the resolution": not "the report named in OP 4")
-_CALLED = re.compile(
-    r"\b(?:(?:actually|officially)\s+)?(?:called|named)(?=\W*$)"
-    r"|\bname(?=\s+of\s+(?:the|this|that)\s+(?:[\w-]+\s+)?(?:resolution|text|document|draft|article)\b)",
-    re.I,
-)
+# (only where the question ends: not "the report named in OP 4"; "name" is a kind of answer already)
+_CALLED = re.compile(r"\b(?:(?:actually|officially)\s+)?(?:called|named)(?=\W*$)", re.I)
 # "What is it about?", "what's the march resolution about", "78/311 - what is it about?": what its
 # title says — asked as the question itself, not after a lead-in ("According to the article, what
 # was the March resolution about?") and not of a paragraph ("What is OP 4 about?")
 _ABOUT_A_DOCUMENT = re.compile(
     r"\W*(?:(?:resolution\s+)?(?:A/RES/)?\d{2}/\d{1,4}\W+)?(?:and\s+)?(?:so\s+)?what(?:['’]?s|\s+is|\s+was)\s+"
-    r"(?:it|this|(?:A/RES/)?\d{2}/\d{1,4}|the\s+(?:[\w/-]+\s+){0,3}?(?:resolution|text|document|article|one))"
+    r"(?:(?P<plain>it|this|the\s+(?:resolution|text|document|article))|(?:A/RES/)?\d{2}/\d{1,4}"
+    r"|the\s+(?:[\w/-]+\s+){1,3}?(?:resolution|text|document|article|one))"
     r"\s+(?:(?:mainly|mostly|all|really|actually|basically|generally)\s+)?(?P<about>about)\W*",
     re.I,
 )
@@ -594,6 +591,7 @@ def named_by_month(question: str, documents: list[Document]) -> set[str]:
             rf"|\b(?i:the|this|that)\s+{month}(?:\s+\d{{4}})?\s+one(?![\w-])|\b(?i:the)\s+one\s+(?:of|in|from) {month}\b"
             # typed in lower case: only right before what names a resolution ("the march AI resolution",
             # "the 21 march resolution")
+            rf"|\b(?i:the|this|that)\s+{_DAY}{typed}(?:\s+\d{{4}})?\s+(?:[\w-]+\s+)?(?i:resolution|text|draft|one)\b"
             # (typed tersely, without "the", right before it: "march resolution human rights", "what
             # march AI text say"; not "did they march for resolution of the conflict")
             rf"|\b{_DAY}{typed}(?:\s+\d{{4}})?\s+(?:(?:[A-Z][\w-]*|(?i:ai|un|ga|unga))\s+)?(?i:resolution|text|draft)\b",
@@ -872,6 +870,8 @@ def prepare(
     part = section_of(text)  # "the preamble", "the operative part"
     looked_for = _looked_for(text, position)
     about = _ABOUT_A_DOCUMENT.fullmatch(text) if reference is None and (not context or any(named)) else None
+    if about and not (about.group("plain") or any(named)):
+        about = None  # "what was the march resolution about?" beside an article only: what it says of it
     if kind == "other" and about:
         kind = "title"  # "What is it about?" (not a follow-up's "it", unless it names a document)
         looked_for = text[: about.start("about")] + "title" + text[about.end("about") :]
@@ -881,8 +881,10 @@ def prepare(
     topic = topic_of(looked_for, documents, sources, symbols)
     if kind == "title" and not (sources or symbols):
         # ... and "the resolution" whose title is asked is not one a paragraph cites by its title
+        # (when that is all it says: "the title of the resolution adopted in June" describes it)
         untold = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", _RESOLUTION_NAME.sub(" ", topic or looked_for)))
-        topic = untold.strip(" ,") if tokenize(untold) else topic
+        if not content_words(untold):
+            topic = untold.strip(" ,")
     if context and any(month_alone(text, month) is not None for month in MONTHS):
         topic = ""  # "and july", "same in march one": the question before, asked of that one
     if context and not topic and any(named):
