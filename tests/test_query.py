@@ -363,7 +363,7 @@ def test_a_document_named_one_is_not_every_one(documents):
         ("What is the report about?", [], "other", "about"),
         # a title asked as a name: "called" is no word to search for, "the resolution" no cited one
         ("What is the resolution called?", [], "title", "title"),
-        ("what is the name of the resolution", [], "title", "name"),
+        ("what is the name of the resolution", [], "title", "title"),
         ("What is the title of the report named in OP 4?", [], "title", "named"),
         # ... but one described by more than "the resolution" keeps its words
         ("what was the full title of the resolution adopted in June?", [], "title", "resolution adopted in June"),

@@ -694,3 +694,11 @@ def test_a_record_of_a_resolution_described_by_the_question_is_kept_though_its_t
     assert answer.passages[0].chunk.symbol == "A/RES/78/265" and answer.quote.text.startswith(
         "Seizing the opportunities"
     )
+
+
+def test_a_field_asked_of_it_is_the_loaded_resolutions_and_a_records_only_one_is_kept_when_named(one_resolution):
+    answer = one_resolution.ask("For the lesson plan: at which plenary meeting was it adopted?")
+    assert answer.passages[0].chunk.symbol == "A/RES/78/311" and "97th plenary meeting" in answer.quote.text
+    # 78/265 by its number: only its record is loaded, and it is no longer scoped — still not 78/311's title
+    answer = one_resolution.ask("What is the title of 78/265?")
+    assert "Enhancing international cooperation" not in answer.quote.text and "Seizing" in answer.quote.text

@@ -20,7 +20,6 @@ from .answering import (
     answer_type_stems,
     asked_place,
     asked_voice,
-    content_words,
     enumeration,
     foreground,
     is_evidence,
@@ -766,6 +765,18 @@ def _fact(data: IndexData, chunk: Chunk) -> str:
     return data.by_source[chunk.source].text[start:end]
 
 
+def _describes(data: IndexData, query: Query, symbol: str | None) -> bool:
+    """Does a question that names no loaded document still describe the resolution ``symbol``:
+    by its number ("78/265" of a resolution only the records hold), as a resolution described
+    ("the March resolution", ``query.undescribed``), or by words of its title that the titles of
+    the resolutions whose text is loaded lack ("the resolution on trustworthy AI")?"""
+    if not symbol or query.undescribed or symbol.removeprefix("A/RES/") in query.search_text:
+        return True
+    asked = set(tokenize(query.search_text))
+    others = {t for s in data.with_text for t in tokenize(data.record_titles.get(s, ""))}
+    return bool(asked & (set(tokenize(data.record_titles.get(symbol, ""))) - others))
+
+
 def _newest_act(data: IndexData, query: Query, ranked: list[RankedPassage], checkable: bool) -> list[RankedPassage]:
     """ "When was the resolution adopted?" naming none, answered by a header line or record of
     one resolution while another's says it nearly as well: the most recently adopted one's."""
@@ -775,14 +786,11 @@ def _newest_act(data: IndexData, query: Query, ranked: list[RankedPassage], chec
     if (
         top.chunk.paragraph_kind == "record"
         and top.chunk.symbol not in data.with_text
-        and not query.undescribed
-        and set(tokenize(" ".join(content_words(query.search_question))))
-        <= set(tokenize(label_of(data.by_source[top.chunk.source].text, top.chunk.start, top.chunk.end)))
+        and not _describes(data, query, top.chunk.symbol)
     ):
-        # "What is its full title?", "When was it adopted?" beside one resolution's text and the
-        # catalogue's records of others: the same field of the record of the resolution whose text
-        # is there — when the question says nothing more than the field (not "What is the title
-        # of the resolution on trustworthy AI?": that describes the one it asks about)
+        # "What is its full title?", "At which meeting was it adopted?" beside one resolution's
+        # text and the catalogue's records of others: the same field of the record of the
+        # resolution whose text is there — unless the question describes the other one
         loaded = next(
             (
                 r

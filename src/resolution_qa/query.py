@@ -412,6 +412,7 @@ def section_of(question: str) -> str | None:
 # how a question asks for a title without saying "title": "What is it called?", "the name of the resolution"
 # (only where the question ends: not "the report named in OP 4"; "name" is a kind of answer already)
 _CALLED = re.compile(r"\b(?:(?:actually|officially)\s+)?(?:called|named)(?=\W*$)", re.I)
+_NAME_OF = re.compile(r"\bname(?=\s+of\s+(?:the|this|that)\s+(?:resolution|text|document)\W*$)", re.I)
 # "What is it about?", "what's the march resolution about", "78/311 - what is it about?": what its
 # title says — asked as the question itself, not after a lead-in ("According to the article, what
 # was the March resolution about?") and not of a paragraph ("What is OP 4 about?")
@@ -882,7 +883,8 @@ def prepare(
     if kind == "title" and not (sources or symbols):
         # ... and "the resolution" whose title is asked is not one a paragraph cites by its title
         # (when that is all it says: "the title of the resolution adopted in June" describes it)
-        untold = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", _RESOLUTION_NAME.sub(" ", topic or looked_for)))
+        untold = _RESOLUTION_NAME.sub(" ", _NAME_OF.sub("title", topic or looked_for))  # "the name of the resolution"
+        untold = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", untold))
         if not content_words(untold):
             topic = untold.strip(" ,")
     if context and any(month_alone(text, month) is not None for month in MONTHS):

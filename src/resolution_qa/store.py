@@ -90,6 +90,15 @@ class IndexData:
         return frozenset(cited | {d.symbol.removeprefix("A/RES/") for d in self.documents if d.symbol})
 
     @cached_property
+    def record_titles(self) -> dict[str, str]:
+        """Each resolution's title as its catalogue record gives it ("Title: …" lines), by symbol."""
+        return {
+            c.symbol: c.text.removeprefix("Title: ")
+            for c in self.chunks
+            if c.paragraph_kind == "record" and c.name == "title" and c.symbol
+        }
+
+    @cached_property
     def with_text(self) -> frozenset[str]:
         """The symbols of the resolutions whose own text is loaded (not only a catalogue record)."""
         return frozenset(d.symbol for d in self.documents if d.symbol and d.kind != "records")
