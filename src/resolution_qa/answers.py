@@ -14,6 +14,7 @@ import numpy as np
 
 from .alignment import coverage
 from .answering import (
+    ACTOR_KINDS,
     MONTHS,
     KindName,
     Ranking,
@@ -73,7 +74,6 @@ WHOLE_PARAGRAPH_CHARS = 900
 # A one-line fact (a record field, a header line) is short, so its vector is close to many
 # questions; whether the question asks for it (its words, or the kind of value it holds: a date
 # for "when") is one of the signals the ranking weighs (``unaddressed_fact``).
-_ACTOR_KINDS = frozenset({"who", "person", "organization", "where"})
 METADATA_COMMON_SHARE = 0.25  # a word used by more than this share of passages does not single a line out
 
 _MONTH = "|".join(MONTHS)
@@ -198,7 +198,7 @@ def rank_units(
             # a record line's label names no one: "Who adopted it?" is not answered by "Adoption date: …"
             checked = (
                 text[slice(*value_span(text, start, end))]
-                if chunk.paragraph_kind == "record" and query.kind in _ACTOR_KINDS
+                if chunk.paragraph_kind == "record" and query.kind in ACTOR_KINDS
                 else unit_text
             )
             kind_ok = satisfies(query.kind, checked, query.text)
