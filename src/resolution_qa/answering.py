@@ -1989,6 +1989,11 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
     chunk_stems = set(retriever.tokens(best.chunk.words_text))
     # ... a question that offers a choice, without the alternative the passage doesn't hold
     question = without_unchosen(retriever.spelled_out(query.search_question), chunk_stems)
+    context = (
+        question
+        if query.search_context == query.search_question
+        else without_unchosen(retriever.spelled_out(query.search_context), chunk_stems)
+    )
     words = {name: unit.features[name] for name in ABSTAIN_WORD_FEATURES if unit.features and name in unit.features}
     # the words of the documents the question names, or of all
     known = retriever.scope_words(query.sources, query.symbols)
@@ -1996,8 +2001,7 @@ def abstention_features(query, best, retriever, candidates) -> dict[str, float]:
         **words,
         "dense": max(unit.dense, unit.dense_context),
         "passage_dense": best.hit.dense,
-        "coverage": 1.0
-        - unknown_share(without_unchosen(retriever.spelled_out(query.search_context), chunk_stems), chunk_stems),
+        "coverage": 1.0 - unknown_share(context, chunk_stems),
         "rare_coverage": rare_coverage(
             question, chunk_stems, retriever.document_frequency, max(1, len(retriever.data.chunks))
         ),

@@ -386,15 +386,19 @@ def unknown_resolutions(data: IndexData, question: str) -> list[str]:
     >>> unknown_resolutions(data, "Is it 50/50? Open 24/7? Report A/74/821? HRC resolution 47/23? A/RES/79/1?")
     ['A/RES/79/1']
     """
-    sessions = {d.symbol.split("/")[2] for d in data.documents if d.symbol}
+    sessions: set[str] | None = None  # of the documents: found only when a bare number needs them
     unknown: list[str] = []
     for match in _NAMED_SYMBOL.finditer(question):
         session, number = str(int(match.group(1))), match.group(2)
         if _OTHER_ORGAN.search(question[max(0, match.start() - 30) : match.start()]):
             continue
-        named = not match.group(0)[0].isdigit()  # "resolution 78/400", "A/RES/78/400"
-        if f"{session}/{number}" in data.resolutions_named or not (named or session in sessions):
+        if f"{session}/{number}" in data.resolutions_named:
             continue
+        if match.group(0)[0].isdigit():  # not "resolution 78/400" or "A/RES/78/400"
+            if sessions is None:
+                sessions = {d.symbol.split("/")[2] for d in data.documents if d.symbol}
+            if session not in sessions:
+                continue
         if f"A/RES/{session}/{number}" not in unknown:
             unknown.append(f"A/RES/{session}/{number}")
     return unknown

@@ -186,7 +186,7 @@ class QAEngine:
         # "What is resolution 78/400 about?" where no document is 78/400 or cites it — or "Who
         # sponsored it?" after that question, when this one names no document of its own
         unknown = answers.unknown_resolutions(data, query.text) or (
-            answers.unknown_resolutions(data, query.context) if not (query.sources or query.symbols) else []
+            answers.unknown_resolutions(data, query.context) if not query.scoped else []
         )
         if unknown:
             return _empty(

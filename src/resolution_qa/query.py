@@ -467,8 +467,13 @@ def topic_of(question: str, documents: list[Document], sources, symbols) -> str:
     text = (_RESOLUTION_NAME if symbols else _ARTICLE_NAME).sub(" ", text if symbols else _BY_ITS_WRITER.sub(" ", text))
     if symbols:
         text = _ONE_NAME.sub(" ", text)
-    text = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
+    text = _tidy(text)
     return text if len(tokenize(text)) >= 1 else ""
+
+
+def _tidy(text: str) -> str:
+    """Words cut out of a question leave runs of spaces, and spaces before its marks."""
+    return re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", text)).strip(" ,")
 
 
 _NAMING = (
@@ -883,10 +888,11 @@ def prepare(
     if kind == "title" and not (sources or symbols):
         # ... and "the resolution" whose title is asked is not one a paragraph cites by its title
         # (when that is all it says: "the title of the resolution adopted in June" describes it)
-        untold = _RESOLUTION_NAME.sub(" ", _NAME_OF.sub("title", topic or looked_for))  # "the name of the resolution"
-        untold = re.sub(r"\s+([?,.])", r"\1", re.sub(r"\s+", " ", untold))
+        untold = _tidy(
+            _RESOLUTION_NAME.sub(" ", _NAME_OF.sub("title", topic or looked_for))
+        )  # "the name of the resolution"
         if not content_words(untold):
-            topic = untold.strip(" ,")
+            topic = untold
     if context and any(month_alone(text, month) is not None for month in MONTHS):
         topic = ""  # "and july", "same in march one": the question before, asked of that one
     if context and not topic and any(named):

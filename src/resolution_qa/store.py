@@ -39,6 +39,7 @@ import numpy as np
 
 from .documents import sha256_bytes
 from .embedding import MODEL_DIM, file_sha256
+from .records import value_span
 from .schema import Chunk, Document, Paragraph
 
 FORMAT_VERSION = 7
@@ -93,7 +94,7 @@ class IndexData:
     def record_titles(self) -> dict[str, str]:
         """Each resolution's title as its catalogue record gives it ("Title: …" lines), by symbol."""
         return {
-            c.symbol: c.text.removeprefix("Title: ")
+            c.symbol: c.text[value_span(c.text, 0, len(c.text))[0] :]
             for c in self.chunks
             if c.paragraph_kind == "record" and c.name == "title" and c.symbol
         }
