@@ -191,6 +191,12 @@ from resolution_qa.tokens import stem, words
         ("What were the findings of the High-level Advisory Body's final report?", "finding"),
         ("What does the Tunis Agenda for the Information Society commit countries to?", "finding"),
         ("What agenda item does it fall under?", "other"),
+        # a session is when something happens at the Assembly ...
+        ("which UNGA session passed it", "when"),
+        ("By which session must the Secretary-General report?", "when"),
+        ("and to which session?", "when"),
+        # ... not what happened at one
+        ("What did the session decide?", "other"),
     ],
 )
 def test_question_kinds(question, kind):
@@ -313,6 +319,10 @@ def test_enumeration_counts_short_items():
 
 def test_answer_kind_checks():
     assert satisfies("when", "adopted on 25 June 2024")
+    # a session asked is a session held, in words or in figures — not a day
+    assert satisfies("when", "the 78th Session of the UN General Assembly", "Which session adopted it?")
+    assert satisfies("when", "Session: Seventy-eighth session", "which GA session was it?")
+    assert not satisfies("when", "Adoption date: 1 July 2024", "which GA session was it?")
     assert satisfies("when", "ISSUED ON: 09/07/2024")
     assert not satisfies("when", "adopted by consensus")
     assert satisfies("count", "for three main reasons", "How many reasons?")

@@ -156,6 +156,17 @@ def test_a_sentence_carrying_on_about_a_described_resolution_answers_for_it(real
     assert not real_engine.ask(question).quote.text.startswith("It also called on")
 
 
+@pytest.mark.parametrize("question", ["When was it adopted?", "When was the resolution adopted?"])
+def test_when_the_subject_was_adopted_is_not_the_date_of_the_text_it_cites(real_engine, question):
+    # "This Resolution was anticipated by another one, adopted on 21 March 2024": that date is the
+    # other one's; the article's subject was adopted "on 25 June"
+    answer = real_engine.ask(question)
+    assert answer.answered and "25 June" in answer.quote.text and "21 March" not in answer.quote.text
+    # ... but a question that describes the cited one is answered with its date
+    described = real_engine.ask("When was the first UNGA resolution on AI adopted?")
+    assert described.passages[0].chunk.text.startswith("This Resolution was anticipated by another one")
+
+
 def test_cli_end_to_end(tmp_path):
     data = tmp_path / "data"
     data.mkdir()

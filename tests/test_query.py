@@ -216,6 +216,11 @@ def test_a_question_that_names_the_catalogue_record_is_asked_of_the_records():
     assert named_documents("How did the voting record go?", docs) == ({"un-records.jsonl"}, frozenset())
     assert named_documents("Did it record a vote?", docs) == (frozenset(), frozenset())  # a verb
     assert "record" not in topic_of(question, docs, sources, symbols).split()
+    # what leads to the records goes with them: "per the UN catalogue" leaves no "UN" or "per" to search
+    question = "Exact official title of 78/265 per the UN catalogue?"
+    sources, symbols = named_documents(question, docs)
+    assert (sources, symbols) == ({"un-records.jsonl"}, {"A/RES/78/265"})
+    assert topic_of(question, docs, sources, symbols) == "Exact official title of?"
 
 
 def test_a_follow_up_that_only_names_another_document_asks_the_question_before_of_it(documents):

@@ -702,3 +702,28 @@ def test_a_field_asked_of_it_is_the_loaded_resolutions_and_a_records_only_one_is
     # 78/265 by its number: only its record is loaded, and it is no longer scoped — still not 78/311's title
     answer = one_resolution.ask("What is the title of 78/265?")
     assert "Enhancing international cooperation" not in answer.quote.text and "Seizing" in answer.quote.text
+
+
+def test_a_whole_date_asked_is_held_by_the_answer_not_only_its_day_month_and_year_apart(one_resolution):
+    # PP 2 has a "25", a "July" and a "2023" (70/1 of 25 September 2015, 69/313 of 27 July 2015,
+    # 78/1 of 29 September 2023); PP 3 has "77/320 of 25 July 2023"
+    answer = one_resolution.ask("Which resolution of 25 July 2023 does the July text reaffirm?")
+    assert answer.answered and "77/320 of 25 July 2023" in answer.quote.text
+    verbatim(one_resolution, answer)
+
+
+def test_the_title_asked_is_the_resolutions_own_not_its_agenda_items(shipped):
+    answer = shipped.ask("Exact official title of 78/265 per the UN catalogue?")
+    assert answer.passages[0].chunk.paragraph_kind == "record"
+    assert answer.passages[0].chunk.text.startswith("Title: Seizing the opportunities")
+    agenda = shipped.ask("Title of the agenda item 78/311 was adopted under?")
+    assert agenda.answered and agenda.quote.text.startswith("Agenda item 13")
+
+
+def test_a_session_asked_is_answered_by_a_session_not_by_a_report_that_names_none(shipped):
+    # the March resolution asks for no report; its preamble "takes note of the report of the
+    # Secretary-General entitled …", which names no session
+    answer = shipped.ask("At which session does the March resolution want the Secretary-General to report?")
+    assert not answer.answered
+    july = shipped.ask("At which session does the July resolution want the Secretary-General to report?")
+    assert july.answered and "eightieth session" in july.quote.text

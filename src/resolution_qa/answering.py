@@ -119,6 +119,52 @@ def years(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# a whole date: "25 July 2023", "25 Jul. 2023", "July 25, 2023" (the UN's own text may join its
+# day and month with a no-break space)
+_WHOLE_DATE = re.compile(
+    rf"\b(\d{{1,2}})\s+({_MONTHS})\.?,?\s+((?:19|20)\d\d)\b|\b({_MONTHS})\.?\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+# a date that is another text's: "its resolution 78/265 of 21 March 2024", "another one, adopted on
+# 21 March 2024" — the date of what the passage cites, not of the text it is in
+_CITED_DATE = re.compile(
+    r"(?:\b\d{1,3}/\d{1,4}\b|\b(?:another|earlier|previous|prior)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:resolutions?|one|text|decision)\s*,?\s+(?:adopted|passed|approved))"
+    rf"\s+(?:of|on|in)\s+(?:\d{{1,2}}\s+)?(?:{_MONTHS})\.?(?:\s+\d{{1,2}},?)?\s+(?:19|20)\d\d\b"
+)
+
+
+def without_cited_dates(text: str) -> str:
+    """``text`` without the dates of the texts it cites (``_CITED_DATE``): what is left dates
+    the text itself, or what it reports.
+
+    >>> without_cited_dates("Reaffirming its resolution 78/265 of 21\u00a0March 2024, entitled")
+    'Reaffirming its resolution , entitled'
+    >>> without_cited_dates("anticipated by another one, adopted on 21 March 2024, which was")
+    'anticipated by , which was'
+    >>> without_cited_dates("On 25 June 2024, the Assembly adopted a draft")
+    'On 25 June 2024, the Assembly adopted a draft'
+    """
+    return _CITED_DATE.sub("", text)
+
+
+def days(text: str) -> frozenset[tuple[int, str, str]]:
+    """The whole dates ``text`` names, as (day, month, year).
+
+    >>> sorted(days("its resolutions 77/320 of 25 July 2023 and 78/132 of 19\u00a0December 2023"))
+    [(19, 'December', '2023'), (25, 'July', '2023')]
+    >>> days("adopted on July 1, 2024") == days("on 1 jul. 2024"), days("in July 2024")
+    (True, frozenset())
+    """
+    found = set()
+    for m in _WHOLE_DATE.finditer(text):
+        day, month, year = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(5), m.group(4), m.group(6))
+        found.add((int(day), _MONTH_FORMS[month.lower()], year))
+    return frozenset(found)
+
+
 def date_conflict(asked: frozenset[str], paragraph: str, asked_years: frozenset[str] = frozenset()) -> bool:
     """Whether a paragraph dates what it says to other months, or other years, than the question
     asks about: "Which countries sponsored the March resolution?" against the article's paragraph
@@ -352,14 +398,27 @@ def _counts(text: str, question: str) -> bool:
     return False
 
 
+# "Which UNGA session adopted it?", "to which session?" (not "What did the session decide?") ...
+_SESSION_ASKED = re.compile(rf"\b(?:which|what)\s+(?:{_NOT_AUX}[\w-]+\s+){{0,2}}?sessions?\b", re.I)
+# ... is answered by one: "the 78th Session", "at its eightieth session", "Seventy-eighth session"
+_SESSION = re.compile(
+    r"\b(?:\d{1,3}(?:st|nd|rd|th)|(?:[a-z]+-)?[a-z]+(?:tieth|th|first|second|third))\s+session\b", re.I
+)
+
+
 def _dates(text: str, question: str) -> bool:
-    """A date, or for "which month …" a month's name: "in 2025" does not say which month.
+    """A date, or for "which month …" a month's name: "in 2025" does not say which month; for
+    "which session …" a session.
 
     >>> _dates("the review in 2025", "When is the review?"), _dates("the review in 2025", "In which month is it?")
     (True, False)
     >>> _dates("at its eightieth session", "On what date does that session open?"), _dates("On 25 June 2024", "What date?")
     (False, True)
+    >>> _dates("On 25 June 2024, the 78th Session", "Which session?"), _dates("adopted on 1 July 2024", "which GA session?")
+    (True, False)
     """
+    if _SESSION_ASKED.search(question):  # "Which session adopted it?": a session, not a day
+        return bool(_SESSION.search(text))
     if re.search(r"\b(?:which|what) month\b", question, re.I):
         return bool(re.search(rf"\b(?:{_MONTHS})\b|{_NUMERIC_DATE}|{_ISO_DATE}", text))
     if re.search(r"\b(?:which|what) (?:date|day)\b", question, re.I):  # a day, not "its eightieth session"
@@ -797,6 +856,7 @@ KINDS: tuple[AnswerKind, ...] = (
         re.compile(
             r"^\W*(?:and\s+)?(?:when|what (?:year|date|day|month)|on what date|in (?:which|what) year|since when)\b"
             r"|\b(?:which|what)\b[^?]*\b(?:date|year)\b|^\W*(?:and\s+)?by when\b|\bin (?:which|what) month\b"
+            rf"|{_SESSION_ASKED.pattern}"
             rf"|{_ASKED_FOR}(?:deadline|timeline|time ?frame|month)\b"
             # a bare noun phrase: "Adoption date of 78/311?", "Date of adoption?", "deadline for …?"
             rf"|{_BARE}(?:(?!{_NOT_A_DATE_WORD}\b)[\w-]+\s+){{0,2}}?"

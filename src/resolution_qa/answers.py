@@ -21,6 +21,7 @@ from .answering import (
     answer_type_stems,
     asked_place,
     asked_voice,
+    days,
     enumeration,
     foreground,
     is_evidence,
@@ -32,6 +33,7 @@ from .answering import (
     refers_to,
     satisfies,
     unit_features,
+    without_cited_dates,
 )
 from .chunking import MAX_UNIT_CHARS
 from .places import countries_in, country_of
@@ -152,6 +154,19 @@ def rank_units(
         or asked_voice(query.text, query.kind)
         or (asked_voice(query.context, query.kind) if query.follow_up else None)
     )
+    # "Which resolution of 25 July 2023 does it reaffirm?": where a candidate holds the whole date
+    # asked, a unit that doesn't (its day, month and year apart: "70/1 of 25 September 2015 …
+    # 27 July 2015 … 29 September 2023") lacks what the question names
+    asked_days = days(query.text)
+    if asked_days and not any(asked_days & days(data.chunks[hit.index].text) for hit in hits[:limit]):
+        asked_days = frozenset()
+    # "When was it adopted?": the date of a text a passage cites ("another one, adopted on 21
+    # March 2024"; "its resolution 78/265 of 21 March 2024") is not the one asked for — unless the
+    # question names the document it asks about or describes the cited one (a word of the unit few
+    # passages use: "the first resolution on AI", "the Addis Ababa Action Agenda")
+    own_date = query.kind == "when" and not query.scoped and not query.undescribed
+    common = METADATA_COMMON_SHARE * max(len(data.chunks), 1)
+    rare = {t for t in q_tokens if retriever.document_frequency.get(t, 0) <= common}
     found = []  # per passage: its hit, chunk and units' signals, scored together below
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]
@@ -201,7 +216,13 @@ def rank_units(
                 if chunk.paragraph_kind == "record" and query.kind in ACTOR_KINDS
                 else unit_text
             )
+            if own_date and not rare.intersection(all_tokens):
+                checked = without_cited_dates(checked)
             kind_ok = satisfies(query.kind, checked, query.text)
+            if kind_ok and query.kind == "title" and chunk.paragraph_kind == "record":
+                kind_ok = _own_title(retriever, label_of(text, start, end), q_tokens)
+            if asked_days:
+                kind_ok = bool(asked_days & days(unit_text)) and kind_ok is not False
             unaddressed = chunk.paragraph_kind in METADATA_KINDS and not _addressed(
                 query, q_tokens, all_tokens, retriever, kind_ok
             )
@@ -237,6 +258,14 @@ def rank_units(
         out.append(RankedPassage(hit, chunk, tuple(units)))
     out.sort(key=lambda r: (-r.score, r.hit.index))
     return out
+
+
+def _own_title(retriever: Retriever, label: str, q_tokens: list[str]) -> bool:
+    """Whether a record line that holds a title holds the one asked for: the resolution's own
+    ("Title: …") — another's ("Agenda item: Agenda item 13 — Integrated and coordinated …") only
+    when the question names what it is the title of ("the agenda item's title")."""
+    named = set(retriever.tokens(label)) - set(retriever.tokens("title item"))
+    return not named or bool(named.intersection(q_tokens))
 
 
 def _referred_tokens(retriever: Retriever, chunk: Chunk, text: str, first: int, j: int) -> frozenset[str]:

@@ -67,10 +67,12 @@ _STEP = re.compile(
     re.IGNORECASE,
 )
 _SYMBOL = re.compile(r"\b(?:A/RES/)?(\d{2,3})/(\d{1,4})\b", re.IGNORECASE)
-# the UN Digital Library's catalogue records: "the library record", "the catalogue entry", "the voting record"
+# the UN Digital Library's catalogue records: "the library record", "the catalogue entry", "the
+# voting record" — with what leads to them ("per the UN catalogue", "according to the UN library records")
 _RECORD = re.compile(
-    r"\b(?:(?:UN|digital|library|catalogue|catalog|bibliographic|voting)\s+(?:record|entry|data)s?"
-    r"|(?:the\s+)?(?:UN\s+)?digital\s+library|catalogue|catalog)\b",
+    r"\b(?:(?:per|in|from|according\s+to)\s+)?(?:(?:the|its)\s+)?(?:UN\s+|United\s+Nations\s+)?"
+    r"(?:(?:UN|digital|library|catalogue|catalog|bibliographic|voting)\s+(?:record|entry|entries|data)s?"
+    r"|(?:digital\s+)?library\s+catalog(?:ue)?|digital\s+library|catalogue|catalog)\b",
     re.I,
 )
 # a bare "the report" is not the article: the resolutions speak of reports of their own ("the
