@@ -361,6 +361,8 @@ def test_a_document_named_one_is_not_every_one(documents):
         ("What is it about?", [], "title", "title"),
         ("whats the march resolution about", [], "title", "title"),
         ("78/265 what is it about", [], "title", "title"),
+        # ... asked for in short, with the asker's own words around it, which are no words to search for
+        ("So what's this piece actually about, in a nutshell?", [], "title", "title"),
         # ... not a paragraph's content, a follow-up's "it", or after a lead-in
         ("What is OP 4 about?", [], "other", "about"),
         ("What is it about?", ["What does OP 7 say?"], "other", "about"),
@@ -378,6 +380,7 @@ def test_a_document_named_one_is_not_every_one(documents):
 def test_what_a_title_question_searches_for(documents, question, history, kind, in_topic):
     query = prepare(question, history, documents)
     assert query.kind == kind and in_topic in query.search_question
+    assert not {"actually", "nutshell"} & set(query.search_question.split())
     if kind == "title" and not query.scoped and "June" not in question:
         assert "resolution" not in query.search_question.lower()
 

@@ -420,9 +420,12 @@ _NAME_OF = re.compile(r"\bname(?=\s+of\s+(?:the|this|that)\s+(?:resolution|text|
 # was the March resolution about?") and not of a paragraph ("What is OP 4 about?")
 _ABOUT_A_DOCUMENT = re.compile(
     r"\W*(?:(?:resolution\s+)?(?:A/RES/)?\d{2}/\d{1,4}\W+)?(?:and\s+)?(?:so\s+)?what(?:['’]?s|\s+is|\s+was)\s+"
-    r"(?:(?P<plain>it|this|the\s+(?:resolution|text|document|article))|(?:A/RES/)?\d{2}/\d{1,4}"
+    r"(?:(?:really|actually|exactly)\s+)?"
+    r"(?P<document>(?P<plain>it|(?:this|the)(?:\s+(?:resolution|text|document|article|piece|story))?)|(?:A/RES/)?\d{2}/\d{1,4}"
     r"|the\s+(?:[\w/-]+\s+){1,3}?(?:resolution|text|document|article|one))"
-    r"\s+(?:(?:mainly|mostly|all|really|actually|basically|generally)\s+)?(?P<about>about)\W*",
+    r"\s+(?:(?:mainly|mostly|all|really|actually|basically|generally)\s+)?(?P<about>about)"
+    # ... asked for in short: "in a nutshell", "in brief", "in one sentence", "briefly", "overall"
+    r"(?:\W+(?:in\s+(?:a\s+)?(?:nutshell|short|brief|word|few\s+words|one\s+(?:sentence|line))|briefly|overall))?\W*",
     re.I,
 )
 
@@ -882,7 +885,8 @@ def prepare(
         about = None  # "what was the march resolution about?" beside an article only: what it says of it
     if kind == "other" and about:
         kind = "title"  # "What is it about?" (not a follow-up's "it", unless it names a document)
-        looked_for = text[: about.start("about")] + "title" + text[about.end("about") :]
+        # ... searched for as its title, without the asker's "actually", "in a nutshell"
+        looked_for = f"What is {about.group('document')} title?"
     elif kind == "title":
         # "What is it called?" asks for a title: "called" is no word to search for ("Calls upon …")
         looked_for = _CALLED.sub("title", looked_for)
