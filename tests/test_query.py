@@ -221,6 +221,9 @@ def test_a_question_that_names_the_catalogue_record_is_asked_of_the_records():
     sources, symbols = named_documents(question, docs)
     assert (sources, symbols) == ({"un-records.jsonl"}, {"A/RES/78/265"})
     assert topic_of(question, docs, sources, symbols) == "Exact official title of?"
+    # "the library" is the UN Digital Library, whose records they are — not "a library of models"
+    assert named_documents("What subject headings has the library assigned to it?", docs)[0] == {"un-records.jsonl"}
+    assert named_documents("Does it build a library of open AI models?", docs)[0] == frozenset()
 
 
 def test_a_follow_up_that_only_names_another_document_asks_the_question_before_of_it(documents):

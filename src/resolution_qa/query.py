@@ -72,7 +72,8 @@ _SYMBOL = re.compile(r"\b(?:A/RES/)?(\d{2,3})/(\d{1,4})\b", re.IGNORECASE)
 _RECORD = re.compile(
     r"\b(?:(?:per|in|from|according\s+to)\s+)?(?:(?:the|its)\s+)?(?:UN\s+|United\s+Nations\s+)?"
     r"(?:(?:UN|digital|library|catalogue|catalog|bibliographic|voting)\s+(?:record|entry|entries|data)s?"
-    r"|(?:digital\s+)?library\s+catalog(?:ue)?|digital\s+library|catalogue|catalog)\b",
+    r"|(?:digital\s+)?library\s+catalog(?:ue)?|digital\s+library|catalogue|catalog"
+    r"|(?<=\bthe\s)library(?!\s+(?:of|for)\b)|(?<=\bUN\s)library)\b",
     re.I,
 )
 # a bare "the report" is not the article: the resolutions speak of reports of their own ("the
