@@ -195,8 +195,11 @@ from resolution_qa.tokens import stem, words
         ("which UNGA session passed it", "when"),
         ("By which session must the Secretary-General report?", "when"),
         ("and to which session?", "when"),
-        # ... not what happened at one
+        # ... not what happened at one, a document of one, or who held it
         ("What did the session decide?", "other"),
+        ("Which session documents does it cite?", "citation"),
+        ("Who presided over which session?", "person"),
+        ("What kind of session was it?", "other"),
     ],
 )
 def test_question_kinds(question, kind):

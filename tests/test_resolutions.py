@@ -712,6 +712,12 @@ def test_a_whole_date_asked_is_held_by_the_answer_not_only_its_day_month_and_yea
     verbatim(one_resolution, answer)
 
 
+def test_a_loaded_resolutions_day_of_adoption_names_it_and_is_no_date_its_paragraphs_must_hold(one_resolution):
+    # only the header says "1 July 2024"; what the resolution asks of Member States is in its OPs
+    answer = one_resolution.ask("What does the resolution of 1 July 2024 encourage Member States to do?")
+    assert answer.answered and answer.passages[0].chunk.paragraph_kind == "operative"
+
+
 def test_the_title_asked_is_the_resolutions_own_not_its_agenda_items(shipped):
     answer = shipped.ask("Exact official title of 78/265 per the UN catalogue?")
     assert answer.passages[0].chunk.paragraph_kind == "record"

@@ -121,8 +121,10 @@ def years(text: str) -> frozenset[str]:
 
 # a whole date: "25 July 2023", "25 Jul. 2023", "July 25, 2023" (the UN's own text may join its
 # day and month with a no-break space)
+_ORDINAL_SUFFIX = r"(?:st|nd|rd|th)?"
 _WHOLE_DATE = re.compile(
-    rf"\b(\d{{1,2}})\s+({_MONTHS})\.?,?\s+((?:19|20)\d\d)\b|\b({_MONTHS})\.?\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b",
+    rf"\b([0-3]?\d){_ORDINAL_SUFFIX}\s+(?:of\s+)?({_MONTHS})\.?,?\s+((?:19|20)\d\d)\b"
+    rf"|\b({_MONTHS})\.?\s+([0-3]?\d){_ORDINAL_SUFFIX},?\s+((?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
 
@@ -130,9 +132,10 @@ _WHOLE_DATE = re.compile(
 # a date that is another text's: "its resolution 78/265 of 21 March 2024", "another one, adopted on
 # 21 March 2024" — the date of what the passage cites, not of the text it is in
 _CITED_DATE = re.compile(
-    r"(?:\b\d{1,3}/\d{1,4}\b|\b(?:another|earlier|previous|prior)\s+(?:[\w-]+\s+){0,3}?"
-    r"(?:resolutions?|one|text|decision)\s*,?\s+(?:adopted|passed|approved))"
-    rf"\s+(?:of|on|in)\s+(?:\d{{1,2}}\s+)?(?:{_MONTHS})\.?(?:\s+\d{{1,2}},?)?\s+(?:19|20)\d\d\b"
+    r"(?:\b\d{1,3}/\d{1,4}(?:\s+of|,?\s+(?:adopted|passed|approved)\s+(?:on|in))"
+    r"|\b(?i:another|earlier|previous|prior)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:resolutions?|one|text|decision)\s*,?\s+(?:adopted|passed|approved)\s+(?:on|in))"
+    rf"\s+(?:\d{{1,2}}\s+)?(?:{_MONTHS})\.?(?:\s+\d{{1,2}})?,?\s+(?:19|20)\d\d\b"
 )
 
 
@@ -144,8 +147,12 @@ def without_cited_dates(text: str) -> str:
     'Reaffirming its resolution , entitled'
     >>> without_cited_dates("anticipated by another one, adopted on 21 March 2024, which was")
     'anticipated by , which was'
+    >>> without_cited_dates("Another one, adopted on 21 March 2024, and 78/265, adopted on 21 March 2024;")
+    ', and ;'
     >>> without_cited_dates("On 25 June 2024, the Assembly adopted a draft")
     'On 25 June 2024, the Assembly adopted a draft'
+    >>> without_cited_dates("The Assembly adopted resolution 78/311 on 1 July 2024")  # its own date
+    'The Assembly adopted resolution 78/311 on 1 July 2024'
     """
     return _CITED_DATE.sub("", text)
 
@@ -155,13 +162,19 @@ def days(text: str) -> frozenset[tuple[int, str, str]]:
 
     >>> sorted(days("its resolutions 77/320 of 25 July 2023 and 78/132 of 19\u00a0December 2023"))
     [(19, 'December', '2023'), (25, 'July', '2023')]
-    >>> days("adopted on July 1, 2024") == days("on 1 jul. 2024"), days("in July 2024")
-    (True, frozenset())
+    >>> days("adopted on July 1, 2024") == days("on 1 jul. 2024") == days("the 1st of July 2024")
+    True
+    >>> days("in July 2024"), days("on 41 July 2024")
+    (frozenset(), frozenset())
     """
     found = set()
     for m in _WHOLE_DATE.finditer(text):
-        day, month, year = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(5), m.group(4), m.group(6))
-        found.add((int(day), _MONTH_FORMS[month.lower()], year))
+        if m.group(1):
+            day, month, year = m.group(1), m.group(2), m.group(3)
+        else:
+            day, month, year = m.group(5), m.group(4), m.group(6)
+        if 1 <= int(day) <= 31:
+            found.add((int(day), _MONTH_FORMS[month.lower()], year))
     return frozenset(found)
 
 
@@ -399,10 +412,18 @@ def _counts(text: str, question: str) -> bool:
 
 
 # "Which UNGA session adopted it?", "to which session?" (not "What did the session decide?") ...
-_SESSION_ASKED = re.compile(rf"\b(?:which|what)\s+(?:{_NOT_AUX}[\w-]+\s+){{0,2}}?sessions?\b", re.I)
+_SESSION_ASKED = re.compile(
+    rf"^(?!\W*(?:who|whom|how\s+many)\b).*\b(?:which|what)\s+(?:{_NOT_AUX}(?!kind|sort|type)[\w-]+\s+){{0,2}}?"
+    r"sessions?\b(?!['’]s|\s+(?:resolutions?|documents?|outcomes?|reports?|themes?|decisions?)\b)",
+    re.I,
+)
 # ... is answered by one: "the 78th Session", "at its eightieth session", "Seventy-eighth session"
+_ORDINAL = (
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-)?"
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|[a-z]+teenth|[a-z]+tieth)"
+)
 _SESSION = re.compile(
-    r"\b(?:\d{1,3}(?:st|nd|rd|th)|(?:[a-z]+-)?[a-z]+(?:tieth|th|first|second|third))\s+session\b", re.I
+    rf"\b(?:\d{{1,3}}(?:st|nd|rd|th)|{_ORDINAL})\s+(?:(?:UNGA|GA|regular|special|emergency)\s+)?session\b", re.I
 )
 
 
@@ -414,7 +435,9 @@ def _dates(text: str, question: str) -> bool:
     (True, False)
     >>> _dates("at its eightieth session", "On what date does that session open?"), _dates("On 25 June 2024", "What date?")
     (False, True)
-    >>> _dates("On 25 June 2024, the 78th Session", "Which session?"), _dates("adopted on 1 July 2024", "which GA session?")
+    >>> _dates("On 25 June 2024, the 78th Session", "Which session?"), _dates("on 1 July 2024", "which GA session?")
+    (True, False)
+    >>> _dates("at its eighty-first session", "To which session?"), _dates("a youth session", "To which session?")
     (True, False)
     """
     if _SESSION_ASKED.search(question):  # "Which session adopted it?": a session, not a day

@@ -156,17 +156,23 @@ def rank_units(
     )
     # "Which resolution of 25 July 2023 does it reaffirm?": where a candidate holds the whole date
     # asked, a unit that doesn't (its day, month and year apart: "70/1 of 25 September 2015 …
-    # 27 July 2015 … 29 September 2023") lacks what the question names
-    asked_days = days(query.text)
+    # 27 July 2015 … 29 September 2023") lacks what the question names — not a loaded
+    # resolution's day of adoption, which names the resolution ("the resolution of 1 July 2024")
+    asked_days = days(query.text) - {next(iter(days(long_date(date)))) for date in data.adopted.values()}
     if asked_days and not any(asked_days & days(data.chunks[hit.index].text) for hit in hits[:limit]):
         asked_days = frozenset()
     # "When was it adopted?": the date of a text a passage cites ("another one, adopted on 21
     # March 2024"; "its resolution 78/265 of 21 March 2024") is not the one asked for — unless the
     # question names the document it asks about or describes the cited one (a word of the unit few
-    # passages use: "the first resolution on AI", "the Addis Ababa Action Agenda")
+    # passages use, other than the words any citation uses: "the first resolution on AI", "the
+    # Addis Ababa Action Agenda")
     own_date = query.kind == "when" and not query.scoped and not query.undescribed
-    common = METADATA_COMMON_SHARE * max(len(data.chunks), 1)
-    rare = {t for t in q_tokens if retriever.document_frequency.get(t, 0) <= common}
+    describing: set[str] = set()
+    if own_date:
+        common = METADATA_COMMON_SHARE * max(len(data.chunks), 1)
+        describing = {t for t in q_tokens if retriever.document_frequency.get(t, 0) <= common} - set(
+            retriever.tokens(_CITING_WORDS)
+        )
     found = []  # per passage: its hit, chunk and units' signals, scored together below
     for hit in hits[:limit]:
         chunk = data.chunks[hit.index]
@@ -216,7 +222,7 @@ def rank_units(
                 if chunk.paragraph_kind == "record" and query.kind in ACTOR_KINDS
                 else unit_text
             )
-            if own_date and not rare.intersection(all_tokens):
+            if own_date and not describing.intersection(all_tokens):
                 checked = without_cited_dates(checked)
             kind_ok = satisfies(query.kind, checked, query.text)
             if kind_ok and query.kind == "title" and chunk.paragraph_kind == "record":
@@ -260,11 +266,15 @@ def rank_units(
     return out
 
 
+# the words with which any text cites another by its date ("another resolution, adopted on …")
+_CITING_WORDS = "resolution resolutions text decision document one adopted passed approved"
+
+
 def _own_title(retriever: Retriever, label: str, q_tokens: list[str]) -> bool:
     """Whether a record line that holds a title holds the one asked for: the resolution's own
     ("Title: …") — another's ("Agenda item: Agenda item 13 — Integrated and coordinated …") only
     when the question names what it is the title of ("the agenda item's title")."""
-    named = set(retriever.tokens(label)) - set(retriever.tokens("title item"))
+    named = set(retriever.tokens(label)) - set(retriever.tokens("title"))
     return not named or bool(named.intersection(q_tokens))
 
 

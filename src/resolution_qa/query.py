@@ -73,7 +73,10 @@ _RECORD = re.compile(
     r"\b(?:(?:per|in|from|according\s+to)\s+)?(?:(?:the|its)\s+)?(?:UN\s+|United\s+Nations\s+)?"
     r"(?:(?:UN|digital|library|catalogue|catalog|bibliographic|voting)\s+(?:record|entry|entries|data)s?"
     r"|(?:digital\s+)?library\s+catalog(?:ue)?|digital\s+library|catalogue|catalog"
-    r"|(?<=\bthe\s)library(?!\s+(?:of|for)\b)|(?<=\bUN\s)library)\b",
+    # "the library" as the one that keeps them: after "per", "according to" …, or before what it does
+    r"|(?<=\bper\sthe\s)library|(?<=\bto\sthe\s)library|(?<=\bfrom\sthe\s)library|(?<=\bUN\s)library"
+    r"|(?<=\bthe\s)library(?=['’]s\s+record|\s+(?:has\s+|have\s+|had\s+)?(?:assign|list|record|give|gave|say|said|"
+    r"catalog|index|tag|file|class)))(?:['’]s)?\b",
     re.I,
 )
 # a bare "the report" is not the article: the resolutions speak of reports of their own ("the
@@ -422,8 +425,9 @@ _NAME_OF = re.compile(r"\bname(?=\s+of\s+(?:the|this|that)\s+(?:resolution|text|
 _ABOUT_A_DOCUMENT = re.compile(
     r"\W*(?:(?:resolution\s+)?(?:A/RES/)?\d{2}/\d{1,4}\W+)?(?:and\s+)?(?:so\s+)?what(?:['’]?s|\s+is|\s+was)\s+"
     r"(?:(?:really|actually|exactly)\s+)?"
-    r"(?P<document>(?P<plain>it|(?:this|the)(?:\s+(?:resolution|text|document|article|piece|story))?)|(?:A/RES/)?\d{2}/\d{1,4}"
-    r"|the\s+(?:[\w/-]+\s+){1,3}?(?:resolution|text|document|article|one))"
+    r"(?P<document>(?P<plain>it|this(?:\s+(?:resolution|text|document|article|piece|story))?"
+    r"|the\s+(?:resolution|text|document|article|piece|story))|(?:A/RES/)?\d{2}/\d{1,4}"
+    r"|(?:the|this)\s+(?:[\w/-]+\s+){1,3}?(?:resolution|text|document|article|one|piece|story))"
     r"\s+(?:(?:mainly|mostly|all|really|actually|basically|generally)\s+)?(?P<about>about)"
     # ... asked for in short: "in a nutshell", "in brief", "in one sentence", "briefly", "overall"
     r"(?:\W+(?:in\s+(?:a\s+)?(?:nutshell|short|brief|word|few\s+words|one\s+(?:sentence|line))|briefly|overall))?\W*",
