@@ -165,6 +165,9 @@ def test_when_the_subject_was_adopted_is_not_the_date_of_the_text_it_cites(real_
     # ... but a question that describes the cited one is answered with its date
     described = real_engine.ask("When was the first UNGA resolution on AI adopted?")
     assert described.passages[0].chunk.text.startswith("This Resolution was anticipated by another one")
+    # ... or the question before does
+    followed = real_engine.ask("when was that adopted?", history=["What was the first UNGA resolution on AI?"])
+    assert followed.answered and "21 March 2024" in followed.quote.text
 
 
 def test_cli_end_to_end(tmp_path):

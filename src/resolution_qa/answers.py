@@ -165,12 +165,14 @@ def rank_units(
     # March 2024"; "its resolution 78/265 of 21 March 2024") is not the one asked for — unless the
     # question names the document it asks about or describes the cited one (a word of the unit few
     # passages use, other than the words any citation uses: "the first resolution on AI", "the
-    # Addis Ababa Action Agenda")
+    # Addis Ababa Action Agenda" — or, for a follow-up, the question before does: "When was that
+    # adopted?" after "What was the first UNGA resolution on AI?")
     own_date = query.kind == "when" and not query.scoped and not query.undescribed
     describing: set[str] = set()
     if own_date:
-        common = METADATA_COMMON_SHARE * max(len(data.chunks), 1)
-        describing = {t for t in q_tokens if retriever.document_frequency.get(t, 0) <= common} - set(
+        common = 0.5 * max(len(data.chunks), 1)  # fewer than half of the passages: not the subject's own words
+        asked = [*q_tokens, *(retriever.tokens(query.search_context) if query.follow_up else ())]
+        describing = {t for t in asked if retriever.document_frequency.get(t, 0) <= common} - set(
             retriever.tokens(_CITING_WORDS)
         )
     found = []  # per passage: its hit, chunk and units' signals, scored together below
@@ -266,8 +268,9 @@ def rank_units(
     return out
 
 
-# the words with which any text cites another by its date ("another resolution, adopted on …")
-_CITING_WORDS = "resolution resolutions text decision document one adopted passed approved"
+# the words with which any text cites another by its date ("another resolution, adopted on …"),
+# and its author, which every resolution has ("the first UNGA resolution": the "first" describes)
+_CITING_WORDS = "resolution resolutions text decision document one adopted passed approved General Assembly UN"
 
 
 def _own_title(retriever: Retriever, label: str, q_tokens: list[str]) -> bool:
