@@ -158,7 +158,7 @@ def rank_units(
     # asked, a unit that doesn't (its day, month and year apart: "70/1 of 25 September 2015 …
     # 27 July 2015 … 29 September 2023") lacks what the question names — not a loaded
     # resolution's day of adoption, which names the resolution ("the resolution of 1 July 2024")
-    asked_days = days(query.text) - {next(iter(days(long_date(date)))) for date in data.adopted.values()}
+    asked_days = days(query.text) - days("; ".join(long_date(date) for date in data.adopted.values()))
     if asked_days and not any(asked_days & days(data.chunks[hit.index].text) for hit in hits[:limit]):
         asked_days = frozenset()
     # "When was it adopted?": the date of a text a passage cites ("another one, adopted on 21

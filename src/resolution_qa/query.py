@@ -890,7 +890,8 @@ def prepare(
         about = None  # "what was the march resolution about?" beside an article only: what it says of it
     if kind == "other" and about:
         kind = "title"  # "What is it about?" (not a follow-up's "it", unless it names a document)
-        # ... searched for as its title, without the asker's "actually", "in a nutshell"
+        # ... searched for as its title, without the asker's "actually", "in a nutshell" (a symbol
+        # before it, "78/265 what is it about", has scoped the question already: ``named`` reads ``text``)
         looked_for = f"What is {about.group('document')} title?"
     elif kind == "title":
         # "What is it called?" asks for a title: "called" is no word to search for ("Calls upon …")
